@@ -1,0 +1,323 @@
+//! A YAML document parsed (by serde-saphyr) into a tree where every node and
+//! every mapping key remembers where it was written.
+
+use std::fmt;
+
+use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_saphyr::Spanned;
+
+use super::path::{FieldPath, Segment};
+
+/// A position in the source text: 1-based line and column, and the byte offset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Loc {
+    pub line: u32,
+    pub column: u32,
+    pub offset: usize,
+}
+
+impl From<serde_saphyr::Location> for Loc {
+    fn from(l: serde_saphyr::Location) -> Self {
+        Loc {
+            line: u32::try_from(l.line()).unwrap_or(u32::MAX),
+            column: u32::try_from(l.column()).unwrap_or(u32::MAX),
+            offset: l
+                .span()
+                .byte_offset()
+                .and_then(|o| usize::try_from(o).ok())
+                .unwrap_or(0),
+        }
+    }
+}
+
+impl fmt::Display for Loc {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.line, self.column)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Node {
+    pub value: Value,
+    pub loc: Loc,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Null,
+    Bool(bool),
+    Int(i64),
+    UInt(u64),
+    Float(f64),
+    Str(String),
+    Seq(Vec<Node>),
+    /// Entries in source order; keys are unique (the parser rejects duplicates).
+    Map(Vec<(Key, Node)>),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Key {
+    pub name: String,
+    pub loc: Loc,
+}
+
+impl Value {
+    /// The word used in "expected X, found Y" messages.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Value::Null => "null",
+            Value::Bool(_) => "a boolean",
+            Value::Int(_) | Value::UInt(_) => "an integer",
+            Value::Float(_) => "a number",
+            Value::Str(_) => "a string",
+            Value::Seq(_) => "a list",
+            Value::Map(_) => "a mapping",
+        }
+    }
+}
+
+impl Node {
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        match &self.value {
+            Value::Map(entries) => entries.iter().find(|(k, _)| k.name == key).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
+    pub fn key_loc(&self, key: &str) -> Option<Loc> {
+        match &self.value {
+            Value::Map(entries) => entries.iter().find(|(k, _)| k.name == key).map(|(k, _)| k.loc),
+            _ => None,
+        }
+    }
+
+    /// The location of the deepest node on `path` that exists: a field that was
+    /// defaulted (absent from the file) is reported at its nearest written parent.
+    pub fn locate(&self, path: &FieldPath) -> Loc {
+        let mut node = self;
+        for seg in &path.0 {
+            let next = match (seg, &node.value) {
+                (Segment::Key(k), Value::Map(_)) => node.get(k),
+                (Segment::Index(i), Value::Seq(items)) => items.get(*i),
+                _ => None,
+            };
+            match next {
+                Some(n) => node = n,
+                None => break,
+            }
+        }
+        node.loc
+    }
+
+    /// Applies an environment overlay: mappings merge key by key, every other
+    /// value (lists included) is replaced, and an explicit `null` removes the key.
+    pub fn merge(&mut self, overlay: &Node) {
+        match (&mut self.value, &overlay.value) {
+            (Value::Map(base), Value::Map(over)) => {
+                for (key, value) in over {
+                    let existing = base.iter().position(|(k, _)| k.name == key.name);
+                    match (existing, &value.value) {
+                        (Some(i), Value::Null) => {
+                            base.remove(i);
+                        }
+                        (Some(i), _) => base[i].1.merge(value),
+                        (None, Value::Null) => {}
+                        (None, _) => base.push((key.clone(), value.clone())),
+                    }
+                }
+            }
+            _ => *self = overlay.clone(),
+        }
+    }
+}
+
+/// Parses one YAML document into a located tree. Syntax errors carry their position.
+pub fn parse_yaml(text: &str) -> Result<Node, (String, Option<Loc>)> {
+    if text.trim().is_empty() {
+        return Ok(Node {
+            value: Value::Null,
+            loc: Loc { line: 1, column: 1, offset: 0 },
+        });
+    }
+    // YAML 1.2 core schema: `yes`, `no`, `on`, `y` stay strings, and `0755` is not an octal number.
+    let options = serde_saphyr::options! {
+        strict_booleans: true,
+        leading_zero_numbers_as_strings: true,
+    };
+    serde_saphyr::from_str_with_options::<Node>(text, options).map_err(|e| {
+        let loc = e.location().map(Loc::from);
+        let message = e.without_snippet().to_string();
+        (first_line(&message), loc)
+    })
+}
+
+fn first_line(message: &str) -> String {
+    message.lines().next().unwrap_or("invalid YAML").trim().to_string()
+}
+
+impl<'de> Deserialize<'de> for Node {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = Spanned::<Value>::deserialize(d)?;
+        Ok(Node {
+            value: s.value,
+            loc: s.referenced.into(),
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for Value {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(ValueVisitor)
+    }
+}
+
+struct ValueVisitor;
+
+impl<'de> Visitor<'de> for ValueVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any YAML value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::Int(v))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(match i64::try_from(v) {
+            Ok(i) => Value::Int(i),
+            Err(_) => Value::UInt(v),
+        })
+    }
+    fn visit_i128<E: de::Error>(self, v: i128) -> Result<Value, E> {
+        i64::try_from(v)
+            .map(Value::Int)
+            .map_err(|_| E::custom("integer out of range"))
+    }
+    fn visit_u128<E: de::Error>(self, v: u128) -> Result<Value, E> {
+        u64::try_from(v)
+            .map(|u| self.visit_u64::<E>(u).unwrap_or(Value::UInt(u)))
+            .map_err(|_| E::custom("integer out of range"))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(Value::Float(v))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::Str(v.to_string()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::Str(v))
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        Value::deserialize(d)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element::<Node>()? {
+            items.push(item);
+        }
+        Ok(Value::Seq(items))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut entries: Vec<(Key, Node)> = Vec::new();
+        while let Some(key) = map.next_key::<Spanned<KeyName>>()? {
+            let value = map.next_value::<Node>()?;
+            entries.push((
+                Key {
+                    name: key.value.0,
+                    loc: key.referenced.into(),
+                },
+                value,
+            ));
+        }
+        Ok(Value::Map(entries))
+    }
+}
+
+/// A mapping key: scalars are accepted and kept as their text (`3000: x` is key "3000").
+struct KeyName(String);
+
+impl<'de> Deserialize<'de> for KeyName {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl Visitor<'_> for KeyVisitor {
+            type Value = KeyName;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a scalar mapping key")
+            }
+            fn visit_str<E>(self, v: &str) -> Result<KeyName, E> {
+                Ok(KeyName(v.to_string()))
+            }
+            fn visit_bool<E>(self, v: bool) -> Result<KeyName, E> {
+                Ok(KeyName(v.to_string()))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<KeyName, E> {
+                Ok(KeyName(v.to_string()))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<KeyName, E> {
+                Ok(KeyName(v.to_string()))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<KeyName, E> {
+                Ok(KeyName(v.to_string()))
+            }
+            fn visit_unit<E>(self) -> Result<KeyName, E> {
+                Ok(KeyName("null".to_string()))
+            }
+        }
+        d.deserialize_str(KeyVisitor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_line_and_column_of_values_and_keys() {
+        let n = parse_yaml("a: 1\nb:\n  c: [x, y]\n").expect("valid");
+        assert_eq!(n.key_loc("b").map(|l| (l.line, l.column)), Some((2, 1)));
+        let c = n.get("b").and_then(|b| b.get("c")).expect("c");
+        assert_eq!((c.loc.line, c.loc.column), (3, 6));
+        let y = n.locate(&FieldPath::parse("b.c[1]"));
+        assert_eq!((y.line, y.column), (3, 10));
+        assert_eq!(y.offset, "a: 1\nb:\n  c: [x, ".len());
+    }
+
+    #[test]
+    fn overlay_merges_maps_replaces_lists_and_null_deletes() {
+        let mut base = parse_yaml("a: {x: 1, y: 2}\nl: [1, 2]\nz: 3\n").expect("base");
+        let over = parse_yaml("a: {y: 5, w: 6}\nl: [9]\nz: null\n").expect("over");
+        base.merge(&over);
+        let expect = parse_yaml("a: {x: 1, y: 5, w: 6}\nl: [9]\n").expect("expect");
+        let strip = |n: &Node| format!("{:?}", n.value).replace(char::is_whitespace, "");
+        // compare shapes ignoring locations
+        assert_eq!(
+            strip(&base).matches("Int").count(),
+            strip(&expect).matches("Int").count()
+        );
+        assert!(base.get("z").is_none());
+        assert!(matches!(base.get("l").map(|l| &l.value), Some(Value::Seq(v)) if v.len() == 1));
+        assert!(matches!(base.get("a").and_then(|a| a.get("y")).map(|y| &y.value), Some(Value::Int(5))));
+        assert!(matches!(base.get("a").and_then(|a| a.get("x")).map(|y| &y.value), Some(Value::Int(1))));
+    }
+
+    #[test]
+    fn syntax_errors_have_a_location() {
+        let (msg, loc) = parse_yaml("a: [1, 2\nb: 3\n").expect_err("invalid");
+        assert!(!msg.is_empty());
+        assert!(loc.is_some());
+    }
+
+    #[test]
+    fn duplicate_keys_are_rejected() {
+        assert!(parse_yaml("a: 1\na: 2\n").is_err());
+    }
+}
