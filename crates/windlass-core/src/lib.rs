@@ -8,3 +8,4 @@
 
 pub mod diagnostics;
 pub mod source;
+pub mod spec;

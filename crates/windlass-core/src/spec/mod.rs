@@ -1,0 +1,16 @@
+//! The platform spec (`windlass.yaml`): parse with locations, resolve the
+//! environment overlays, type it, and validate every environment before
+//! anything is rendered.
+
+mod load;
+pub mod names;
+pub mod quantity;
+mod schema;
+mod shorthand;
+mod types;
+mod validate;
+
+pub use load::{Spec, load};
+pub use schema::json_schema;
+pub use shorthand::{FromShorthand, Scalar, Shorthand};
+pub use types::*;

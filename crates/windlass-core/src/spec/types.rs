@@ -1,0 +1,356 @@
+//! The typed `windlass.yaml`, exactly as a person writes it (after the chosen
+//! environment's overlay is merged). Defaults are decided later, in `model`.
+//! Doc comments here become the JSON Schema descriptions editors show.
+
+use indexmap::IndexMap;
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+use super::shorthand::{Scalar, Shorthand};
+
+/// The only spec version this windlass reads.
+pub const API_VERSION: &str = "windlass.dev/v1alpha1";
+
+/// A windlass platform: shared settings, apps, and per-environment overlays.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schemars(title = "windlass platform spec")]
+pub struct PlatformFile {
+    /// Spec version: `windlass.dev/v1alpha1`.
+    pub api_version: String,
+    /// Always `Platform`.
+    pub kind: String,
+    pub platform: PlatformSpec,
+    /// Environment used when `--env` is not given. Defaults to the first one under `environments`.
+    #[serde(default)]
+    pub default_environment: Option<String>,
+    /// Apps by name (a DNS-1123 label: lowercase letters, digits, `-`).
+    #[serde(default)]
+    pub apps: IndexMap<String, AppSpec>,
+    /// Per-environment overlays merged over the base: mappings merge key by key,
+    /// lists and scalars replace, and `null` removes a setting.
+    #[serde(default)]
+    pub environments: IndexMap<String, EnvironmentOverlay>,
+}
+
+/// What an environment may change: any part of `platform` and `apps`.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EnvironmentOverlay {
+    /// Overrides for `platform` (any subset of its fields).
+    #[serde(default)]
+    #[schemars(with = "serde_json::Value")]
+    pub platform: Option<serde::de::IgnoredAny>,
+    /// Overrides per app (any subset of an app's fields), or new apps for this environment only.
+    #[serde(default)]
+    #[schemars(with = "Option<IndexMap<String, serde_json::Value>>")]
+    pub apps: Option<serde::de::IgnoredAny>,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PlatformSpec {
+    /// Platform name (DNS-1123 label); the default namespace for apps and the `app.kubernetes.io/part-of` label.
+    pub name: String,
+    /// Base domain. A host without a dot (e.g. `www`) means `www.<domain>`.
+    pub domain: String,
+    /// ACME account e-mail, required for the Let's Encrypt issuers.
+    #[serde(default)]
+    pub email: Option<String>,
+    /// Certificate issuer for every public host.
+    #[serde(default)]
+    pub tls: TlsIssuer,
+    /// How traffic reaches apps.
+    #[serde(default)]
+    pub traffic: TrafficSpec,
+    /// Namespace for apps that do not name one. Defaults to the platform name.
+    #[serde(default)]
+    pub namespace: Option<String>,
+    /// Where the monitoring stack runs and how it selects ServiceMonitors.
+    #[serde(default)]
+    pub monitoring: MonitoringSpec,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum TlsIssuer {
+    /// Let's Encrypt production (trusted certificates, strict rate limits).
+    #[default]
+    LetsencryptProd,
+    /// Let's Encrypt staging (untrusted certificates, for trying things out).
+    LetsencryptStaging,
+    /// A local self-signed CA, for clusters without public DNS.
+    SelfSigned,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct TrafficSpec {
+    /// `gateway` (Gateway API HTTPRoutes, the default) or `ingress` (Ingress objects).
+    #[serde(default)]
+    pub mode: TrafficMode,
+    /// GatewayClass (gateway mode, default `eg`, Envoy Gateway) or IngressClass (ingress mode, default `nginx`).
+    #[serde(default)]
+    pub class: Option<String>,
+    /// Namespace where the gateway/ingress controller's proxies run: NetworkPolicies admit traffic
+    /// from it. Default `envoy-gateway-system` (gateway) or `ingress-nginx` (ingress).
+    #[serde(default)]
+    pub namespace: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum TrafficMode {
+    #[default]
+    Gateway,
+    Ingress,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct MonitoringSpec {
+    /// Namespace of the monitoring stack (default `monitoring`).
+    #[serde(default)]
+    pub namespace: Option<String>,
+    /// Helm release name of kube-prometheus-stack; its selectors match the `release` label (default `kube-prometheus-stack`).
+    #[serde(default)]
+    pub release: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum AppKind {
+    /// A Deployment serving HTTP on `port`, optionally public on `hosts`.
+    #[default]
+    Web,
+    /// A Deployment without public traffic (queue consumers, background jobs).
+    Worker,
+    /// A CronJob running on `schedule`.
+    Cron,
+    /// A StatefulSet with stable identity and per-replica volumes (databases).
+    Statefulset,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct AppSpec {
+    /// `web` (default), `worker`, `cron` or `statefulset`.
+    #[serde(default)]
+    pub kind: AppKind,
+    /// Container image with a tag or digest, e.g. `ghcr.io/acme/web:1.4.2`.
+    pub image: String,
+    /// Allow the `latest` tag (mutable, so rollbacks cannot restore it). Default false.
+    #[serde(default)]
+    pub allow_latest: bool,
+    /// Container port serving HTTP (required for `web`).
+    #[serde(default)]
+    pub port: Option<u16>,
+    /// Command (entrypoint) override.
+    #[serde(default)]
+    pub command: Option<Vec<String>>,
+    /// Arguments.
+    #[serde(default)]
+    pub args: Option<Vec<String>>,
+    /// Public hosts. A name without a dot is a subdomain of `platform.domain`.
+    #[serde(default)]
+    pub hosts: Vec<String>,
+    /// Public paths (default: one route for `/`). A route with `allowFrom` is only reachable from those CIDRs.
+    #[serde(default)]
+    pub routes: Vec<RouteSpec>,
+    /// Health endpoint for the probes: an HTTP path (`/healthz`), or `{path, port}`, `{tcp: true}`, `{command: [...]}`.
+    #[serde(default)]
+    pub health: Option<Shorthand<HealthSpec>>,
+    /// Metrics endpoint scraped by Prometheus: a path (`/metrics`) or `{path, port}`.
+    #[serde(default)]
+    pub metrics: Option<Shorthand<MetricsSpec>>,
+    /// Fixed replica count (not allowed together with `autoscaling`).
+    #[serde(default)]
+    pub replicas: Option<u32>,
+    /// Horizontal autoscaling on CPU; the HPA then owns the replica count.
+    #[serde(default)]
+    pub autoscaling: Option<AutoscalingSpec>,
+    /// Disruption budget: at most `maxUnavailable` pods (default 1) may be evicted at once.
+    #[serde(default)]
+    pub disruption: Option<DisruptionSpec>,
+    /// CPU and memory requests and limits.
+    #[serde(default)]
+    pub resources: ResourcesSpec,
+    /// Plain environment variables.
+    #[serde(default)]
+    pub env: IndexMap<String, Scalar>,
+    /// Environment variables from Secrets: `NAME: secret-name/key` or `{secret, key}`.
+    #[serde(default)]
+    pub secret_env: IndexMap<String, Shorthand<SecretKeyRef>>,
+    /// Configuration files mounted read-only into the container.
+    #[serde(default)]
+    pub config: Option<ConfigSpec>,
+    /// Apps this app calls: they are deployed first and NetworkPolicies allow the traffic.
+    #[serde(default)]
+    pub needs: Vec<String>,
+    /// Extra egress beyond DNS and `needs`, e.g. `{cidr: 0.0.0.0/0, ports: [443]}` for external APIs.
+    #[serde(default)]
+    pub egress: Vec<EgressRule>,
+    /// A persistent volume (per replica for `statefulset`).
+    #[serde(default)]
+    pub persistence: Option<PersistenceSpec>,
+    /// Cron schedule (required for `cron`), e.g. `*/15 * * * *`.
+    #[serde(default)]
+    pub schedule: Option<String>,
+    /// Writable directories on the otherwise read-only root file system (`/tmp` is always writable).
+    #[serde(default)]
+    pub writable_paths: Vec<String>,
+    /// UID the container runs as (non-root; default 10001).
+    #[serde(default)]
+    pub run_as_user: Option<i64>,
+    /// Namespace (default: the platform namespace).
+    #[serde(default)]
+    pub namespace: Option<String>,
+    /// Extra labels on every object of the app, e.g. `tier: frontend` (selectable with `--only tier=frontend`).
+    #[serde(default)]
+    pub labels: IndexMap<String, String>,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RouteSpec {
+    /// Path prefix, e.g. `/admin`.
+    pub path: String,
+    /// Only these source CIDRs may reach this path, e.g. `[10.0.0.0/8]`.
+    #[serde(default)]
+    pub allow_from: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct HealthSpec {
+    /// HTTP path answering 200 when healthy.
+    #[serde(default)]
+    pub path: Option<String>,
+    /// Port for the health check (default: the app port).
+    #[serde(default)]
+    pub port: Option<u16>,
+    /// Probe by opening a TCP connection to the port instead of HTTP.
+    #[serde(default)]
+    pub tcp: bool,
+    /// Probe by running this command in the container.
+    #[serde(default)]
+    pub command: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct MetricsSpec {
+    /// HTTP path of the Prometheus metrics, e.g. `/metrics`.
+    pub path: String,
+    /// Port serving metrics (default: the app port).
+    #[serde(default)]
+    pub port: Option<u16>,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct AutoscalingSpec {
+    /// Minimum replicas (at least 1; 2 or more keeps the app up during a drain).
+    pub min: u32,
+    /// Maximum replicas.
+    pub max: u32,
+    /// Target average CPU utilisation in percent of the request (default 70).
+    #[serde(default)]
+    pub cpu: Option<u32>,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct DisruptionSpec {
+    /// Pods that may be down at once during voluntary disruptions (drains).
+    #[serde(default)]
+    pub max_unavailable: Option<u32>,
+    /// Pods that must stay up; must be below the (minimum) replica count or drains block.
+    #[serde(default)]
+    pub min_available: Option<u32>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ResourcesSpec {
+    /// CPU request, e.g. `100m` or `0.5`.
+    #[serde(default)]
+    pub cpu: Option<String>,
+    /// Memory request, e.g. `256Mi`.
+    #[serde(default)]
+    pub memory: Option<String>,
+    /// Limits (default: CPU 1, memory twice the request).
+    #[serde(default)]
+    pub limits: Option<LimitsSpec>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct LimitsSpec {
+    #[serde(default)]
+    pub cpu: Option<String>,
+    #[serde(default)]
+    pub memory: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SecretKeyRef {
+    /// Secret name (in the app's namespace).
+    pub secret: String,
+    /// Key within the Secret.
+    pub key: String,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ConfigSpec {
+    /// Directory the files appear in (default `/etc/<app>`).
+    #[serde(default)]
+    pub mount_path: Option<String>,
+    /// File name -> content.
+    pub files: IndexMap<String, String>,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct EgressRule {
+    /// Destination CIDR, e.g. `0.0.0.0/0` or `10.20.0.0/16`.
+    pub cidr: String,
+    /// TCP ports (empty: all ports).
+    #[serde(default)]
+    pub ports: Vec<u16>,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PersistenceSpec {
+    /// Volume size, e.g. `10Gi`.
+    pub size: String,
+    /// Where the volume is mounted (default `/data`).
+    #[serde(default)]
+    pub mount_path: Option<String>,
+    /// StorageClass (default: the cluster default).
+    #[serde(default)]
+    pub storage_class: Option<String>,
+    /// `ReadWriteOnce` (default) or `ReadWriteMany` (needed by a Deployment with more than one replica).
+    #[serde(default)]
+    pub access_mode: Option<AccessMode>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+pub enum AccessMode {
+    ReadWriteOnce,
+    ReadWriteMany,
+    ReadWriteOncePod,
+}
+
+impl AccessMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccessMode::ReadWriteOnce => "ReadWriteOnce",
+            AccessMode::ReadWriteMany => "ReadWriteMany",
+            AccessMode::ReadWriteOncePod => "ReadWriteOncePod",
+        }
+    }
+}
