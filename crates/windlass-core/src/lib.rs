@@ -9,3 +9,7 @@
 pub mod diagnostics;
 pub mod source;
 pub mod spec;
+pub mod defaults;
+pub mod model;
+pub mod content;
+pub mod render;

@@ -4,6 +4,7 @@
 
 mod load;
 pub mod names;
+pub mod observability;
 pub mod quantity;
 mod schema;
 mod shorthand;
@@ -14,3 +15,4 @@ pub use load::{Spec, load};
 pub use schema::json_schema;
 pub use shorthand::{FromShorthand, Scalar, Shorthand};
 pub use types::*;
+pub use validate::{default_replicas, qualify_host};

@@ -20,7 +20,8 @@ pub fn json_schema() -> Value {
     if let Some(props) = schema.get("properties") {
         let mut platform = props.get("platform").cloned().unwrap_or(Value::Null);
         let mut apps = props.get("apps").cloned().unwrap_or(Value::Null);
-        for v in [&mut platform, &mut apps] {
+        let mut observability = props.get("observability").cloned().unwrap_or(Value::Null);
+        for v in [&mut platform, &mut apps, &mut observability] {
             strip_required(v);
             rename_refs(v);
         }
@@ -28,7 +29,7 @@ pub fn json_schema() -> Value {
             "type": "object",
             "description": "An environment overlay: any subset of `platform` and `apps`; `null` removes a setting.",
             "additionalProperties": false,
-            "properties": { "platform": platform, "apps": apps },
+            "properties": { "platform": platform, "apps": apps, "observability": observability },
         });
         partial_defs.insert("EnvironmentOverlay".to_string(), overlay);
     }

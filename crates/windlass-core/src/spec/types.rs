@@ -6,6 +6,7 @@ use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
+use super::observability::{AppAlertsSpec, ObservabilitySpec};
 use super::shorthand::{Scalar, Shorthand};
 
 /// The only spec version this windlass reads.
@@ -31,12 +32,19 @@ pub struct PlatformFile {
     /// lists and scalars replace, and `null` removes a setting.
     #[serde(default)]
     pub environments: IndexMap<String, EnvironmentOverlay>,
+    /// Alert routing, log alerts, uptime checks and dashboards.
+    #[serde(default)]
+    pub observability: ObservabilitySpec,
 }
 
-/// What an environment may change: any part of `platform` and `apps`.
+/// What an environment may change: any part of `platform`, `apps` and `observability`.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EnvironmentOverlay {
+    /// Overrides for `observability`.
+    #[serde(default)]
+    #[schemars(with = "serde_json::Value")]
+    pub observability: Option<serde::de::IgnoredAny>,
     /// Overrides for `platform` (any subset of its fields).
     #[serde(default)]
     #[schemars(with = "serde_json::Value")]
@@ -208,6 +216,9 @@ pub struct AppSpec {
     /// Extra labels on every object of the app, e.g. `tier: frontend` (selectable with `--only tier=frontend`).
     #[serde(default)]
     pub labels: IndexMap<String, String>,
+    /// Alert thresholds and durations for this app, and its service-level objectives.
+    #[serde(default)]
+    pub alerts: AppAlertsSpec,
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]

@@ -117,6 +117,9 @@ pub fn validate(spec: &PlatformFile, node: &Node, environments: &[(String, Optio
         }
     }
     dependency_cycles(&mut f, &spec.apps);
+    for (path, message, help) in super::observability::validate(spec) {
+        f.err(path, message, help);
+    }
     f.diags
 }
 
