@@ -65,7 +65,11 @@ impl ObjectApplier {
     }
 
     /// Applies one object.
-    pub async fn apply(&mut self, obj: &DynamicObject, dry_run: bool) -> Result<DynamicObject, Error> {
+    pub async fn apply(
+        &mut self,
+        obj: &DynamicObject,
+        dry_run: bool,
+    ) -> Result<DynamicObject, Error> {
         let (api, kind) = self.api_for(obj).await?;
         let mut params = PatchParams::apply(&self.field_manager).force();
         params.dry_run = dry_run;
@@ -81,7 +85,10 @@ impl ObjectApplier {
     }
 
     /// The API for an object's kind, scoped to its namespace when namespaced.
-    pub async fn api_for(&mut self, obj: &DynamicObject) -> Result<(Api<DynamicObject>, String), Error> {
+    pub async fn api_for(
+        &mut self,
+        obj: &DynamicObject,
+    ) -> Result<(Api<DynamicObject>, String), Error> {
         let types = obj.types.as_ref().ok_or_else(|| Error::MissingType {
             object: obj.name_any(),
         })?;
@@ -97,7 +104,9 @@ impl ObjectApplier {
         };
         let api = match (&caps.scope, obj.namespace()) {
             (Scope::Cluster, _) => Api::all_with(self.client.clone(), resource),
-            (Scope::Namespaced, Some(ns)) => Api::namespaced_with(self.client.clone(), &ns, resource),
+            (Scope::Namespaced, Some(ns)) => {
+                Api::namespaced_with(self.client.clone(), &ns, resource)
+            }
             (Scope::Namespaced, None) => {
                 return Err(Error::MissingNamespace {
                     kind: gvk.kind.clone(),
@@ -127,7 +136,10 @@ mod tests {
         let yaml = "---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: a\n---\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: b\n  namespace: a\n";
         let objects = parse_yaml_stream(yaml).expect("valid stream");
         assert_eq!(objects.len(), 2);
-        assert_eq!(objects[1].types.as_ref().map(|t| t.kind.as_str()), Some("Deployment"));
+        assert_eq!(
+            objects[1].types.as_ref().map(|t| t.kind.as_str()),
+            Some("Deployment")
+        );
         assert_eq!(objects[1].namespace().as_deref(), Some("a"));
     }
 

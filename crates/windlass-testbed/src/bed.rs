@@ -108,8 +108,14 @@ pub fn restricted_labels() -> BTreeMap<String, String> {
         .iter()
         .flat_map(|mode| {
             [
-                (format!("pod-security.kubernetes.io/{mode}"), "restricted".to_string()),
-                (format!("pod-security.kubernetes.io/{mode}-version"), "latest".to_string()),
+                (
+                    format!("pod-security.kubernetes.io/{mode}"),
+                    "restricted".to_string(),
+                ),
+                (
+                    format!("pod-security.kubernetes.io/{mode}-version"),
+                    "latest".to_string(),
+                ),
             ]
         })
         .collect()
@@ -235,7 +241,8 @@ mod tests {
             let name = unique_name(prefix);
             assert!(name.len() <= 63, "{name}");
             assert!(
-                name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'),
+                name.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'),
                 "{name}"
             );
             assert!(!name.starts_with('-') && !name.ends_with('-'), "{name}");

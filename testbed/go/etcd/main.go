@@ -1,0 +1,10 @@
+// etcd server built from its Go module (go.etcd.io/etcd/server/v3).
+package main
+
+import (
+	"os"
+
+	"go.etcd.io/etcd/server/v3/etcdmain"
+)
+
+func main() { etcdmain.Main(os.Args) }

@@ -1,0 +1,92 @@
+//! Certificates for one run: a CA, the apiserver's serving certificate, an admin
+//! client certificate (system:masters) and the service-account signing key.
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use rcgen::{
+    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
+    Issuer, KeyPair, KeyUsagePurpose,
+};
+
+pub struct Files;
+
+impl Files {
+    pub const CA: &str = "ca.crt";
+    pub const SERVING_CERT: &str = "apiserver.crt";
+    pub const SERVING_KEY: &str = "apiserver.key";
+    pub const ADMIN_CERT: &str = "admin.crt";
+    pub const ADMIN_KEY: &str = "admin.key";
+    pub const SERVICE_ACCOUNT_KEY: &str = "service-account.key";
+}
+
+/// Writes every certificate and key into `dir`.
+pub fn generate(dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let ca_key = KeyPair::generate().context("generating the CA key")?;
+    let mut ca = CertificateParams::new(Vec::<String>::new())?;
+    ca.distinguished_name = name("windlass-testbed-ca", None);
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::CrlSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
+    let ca_cert = ca.self_signed(&ca_key).context("signing the CA")?;
+    write(dir, Files::CA, &ca_cert.pem())?;
+    let issuer = Issuer::new(ca, ca_key);
+
+    let serving_key = KeyPair::generate()?;
+    let mut serving = CertificateParams::new(
+        [
+            "127.0.0.1",
+            "localhost",
+            "10.96.0.1",
+            "kubernetes",
+            "kubernetes.default",
+            "kubernetes.default.svc",
+            "kubernetes.default.svc.cluster.local",
+        ]
+        .map(String::from)
+        .to_vec(),
+    )?;
+    serving.distinguished_name = name("kube-apiserver", None);
+    serving.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+    let serving_cert = serving
+        .signed_by(&serving_key, &issuer)
+        .context("signing the serving certificate")?;
+    write(dir, Files::SERVING_CERT, &serving_cert.pem())?;
+    write(dir, Files::SERVING_KEY, &serving_key.serialize_pem())?;
+
+    let admin_key = KeyPair::generate()?;
+    let mut admin = CertificateParams::new(Vec::<String>::new())?;
+    admin.distinguished_name = name("windlass-testbed-admin", Some("system:masters"));
+    admin.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+    let admin_cert = admin
+        .signed_by(&admin_key, &issuer)
+        .context("signing the admin certificate")?;
+    write(dir, Files::ADMIN_CERT, &admin_cert.pem())?;
+    write(dir, Files::ADMIN_KEY, &admin_key.serialize_pem())?;
+
+    let service_account_key = KeyPair::generate()?;
+    write(
+        dir,
+        Files::SERVICE_ACCOUNT_KEY,
+        &service_account_key.serialize_pem(),
+    )?;
+    Ok(())
+}
+
+fn name(common_name: &str, organization: Option<&str>) -> DistinguishedName {
+    let mut dn = DistinguishedName::new();
+    dn.push(DnType::CommonName, common_name);
+    if let Some(org) = organization {
+        dn.push(DnType::OrganizationName, org);
+    }
+    dn
+}
+
+fn write(dir: &Path, file: &str, pem: &str) -> Result<()> {
+    let path = dir.join(file);
+    std::fs::write(&path, pem).with_context(|| format!("writing {}", path.display()))
+}

@@ -1,0 +1,85 @@
+//! The upstream CRDs, read out of the pinned modules' zips in the Go module cache
+//! into the versions-keyed cache directory.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+
+use crate::tools::go_mod_download;
+use crate::versions::{CrdSource, Pinned};
+
+/// Kinds we install from the CRD directories.
+const INSTALLED_KINDS: [&str; 3] = [
+    "kind: CustomResourceDefinition",
+    "kind: ValidatingAdmissionPolicy",
+    "kind: ValidatingAdmissionPolicyBinding",
+];
+
+/// Returns the directory holding every CRD file, extracting them on first use.
+pub fn ensure_crds(pinned: &Pinned, build_dir: &Path) -> Result<PathBuf> {
+    let dir = build_dir.join("crds");
+    let done = dir.join(".complete");
+    if done.exists() {
+        return Ok(dir);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    for (index, source) in pinned.versions.crds.iter().enumerate() {
+        let count = extract(source, &dir, index)?;
+        eprintln!(
+            "testbed: {} CRD files from {}@{}",
+            count, source.module, source.version
+        );
+    }
+    std::fs::write(&done, "")?;
+    Ok(dir)
+}
+
+fn extract(source: &CrdSource, out: &Path, index: usize) -> Result<usize> {
+    let download = go_mod_download(&source.module, &source.version)?;
+    let zip_path = download
+        .zip
+        .filter(|p| p.exists())
+        .with_context(|| format!("no module zip for {}@{}", source.module, source.version))?;
+    let file = std::fs::File::open(&zip_path)
+        .with_context(|| format!("opening {}", zip_path.display()))?;
+    let mut archive =
+        zip::ZipArchive::new(file).with_context(|| format!("reading {}", zip_path.display()))?;
+    let root = format!("{}@{}/", source.module, source.version);
+    let mut count = 0;
+    for i in 0..archive.len() {
+        let mut entry = archive.by_index(i)?;
+        let name = entry.name()?.to_string();
+        let Some(relative) = name.strip_prefix(&root) else {
+            continue;
+        };
+        let Some((dir, file_name)) = relative.rsplit_once('/') else {
+            continue;
+        };
+        if !source.dirs.iter().any(|d| d.trim_end_matches('/') == dir)
+            || !(file_name.ends_with(".yaml") || file_name.ends_with(".yml"))
+        {
+            continue;
+        }
+        let mut text = String::new();
+        entry
+            .read_to_string(&mut text)
+            .with_context(|| format!("reading {name} from {}", zip_path.display()))?;
+        if !INSTALLED_KINDS.iter().any(|kind| text.contains(kind)) {
+            continue;
+        }
+        let target = out.join(format!("{index:02}-{}-{file_name}", source.name));
+        std::fs::write(&target, text).with_context(|| format!("writing {}", target.display()))?;
+        count += 1;
+    }
+    if count == 0 {
+        bail!(
+            "no CRDs found in {}@{} under {:?}: check `dirs` in testbed/versions.toml",
+            source.module,
+            source.version,
+            source.dirs
+        );
+    }
+    Ok(count)
+}

@@ -1,0 +1,81 @@
+//! windlass's developer tasks. `cargo xtask ci` is the one test command;
+//! `cargo xtask testbed up|down|status|env` manages the local control plane the
+//! cluster tests run against.
+
+mod bed;
+mod certs;
+mod ci;
+mod crds;
+mod process;
+mod tools;
+mod versions;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "cargo xtask", about = "windlass developer tasks")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// The one test command: fmt check, clippy, test bed up, cargo test, test bed down.
+    Ci,
+    /// The local test bed: a real control plane on 127.0.0.1 with kwok nodes.
+    #[command(subcommand)]
+    Testbed(TestbedCommand),
+}
+
+#[derive(Subcommand)]
+enum TestbedCommand {
+    /// Build what is missing (first time: ~15 min), start the control plane, kwok
+    /// nodes and upstream CRDs, and wait until all is ready.
+    ///
+    /// Pods labelled `windlass.dev/testbed: crashloop` crash-loop
+    /// (CrashLoopBackOff, restartCount climbing, lastState OOMKilled); pods
+    /// labelled `windlass.dev/testbed: never-ready` run but never become Ready.
+    /// Every other pod scheduled on a kwok node becomes Running and Ready.
+    Up,
+    /// Stop every process `up` started (by recorded PID) and remove the run directory.
+    Down,
+    /// Say what runs and whether the apiserver is ready.
+    Status,
+    /// Print shell `export` lines: KUBECONFIG, PATH with the tools, WINDLASS_TESTBED_BIN.
+    ///
+    /// Use as `eval "$(cargo xtask testbed env)"`.
+    Env,
+    /// Build (or check the cache of) every binary and CRD without starting anything.
+    Build,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Ci => ci::run(),
+        Command::Testbed(cmd) => match cmd {
+            TestbedCommand::Up => bed::up().map(|_| ExitCode::SUCCESS),
+            TestbedCommand::Down => bed::down().map(|()| ExitCode::SUCCESS),
+            TestbedCommand::Status => bed::status(),
+            TestbedCommand::Env => bed::print_env().map(|()| ExitCode::SUCCESS),
+            TestbedCommand::Build => bed::build().map(|_| ExitCode::SUCCESS),
+        },
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::from(3)
+        }
+    }
+}
+
+/// The repository root (xtask lives one level below it).
+fn repo_root() -> PathBuf {
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest.parent().map(PathBuf::from).unwrap_or(manifest)
+}

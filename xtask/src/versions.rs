@@ -1,0 +1,120 @@
+//! The pinned versions file (`testbed/versions.toml`) and the cache key derived
+//! from it.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+/// Bump when the way binaries are built changes without versions.toml changing.
+const RECIPE_REVISION: &str = "1";
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Versions {
+    pub go: GoSettings,
+    pub build: Vec<GoBuild>,
+    pub debian: BTreeMap<String, String>,
+    pub crds: Vec<CrdSource>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GoSettings {
+    pub experiment: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GoBuild {
+    pub name: String,
+    pub module: String,
+    pub version: String,
+    pub staging_version: Option<String>,
+    #[serde(default)]
+    pub ldflags: Vec<String>,
+    pub binaries: Vec<Binary>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Binary {
+    pub name: String,
+    /// A package of the module to build.
+    pub package: Option<String>,
+    /// Or a directory under testbed/ with our own main package.
+    pub source: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CrdSource {
+    pub name: String,
+    pub module: String,
+    pub version: String,
+    pub dirs: Vec<String>,
+}
+
+/// The versions file with what it hashes to.
+pub struct Pinned {
+    pub versions: Versions,
+    pub hash: String,
+    pub testbed_dir: PathBuf,
+}
+
+impl Pinned {
+    pub fn load(repo_root: &Path) -> Result<Self> {
+        let testbed_dir = repo_root.join("testbed");
+        let path = testbed_dir.join("versions.toml");
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading the pinned versions file {}", path.display()))?;
+        let versions: Versions =
+            toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+        let mut hasher = Sha256::new();
+        hasher.update(RECIPE_REVISION.as_bytes());
+        hasher.update(text.as_bytes());
+        // Our own Go sources and kwok stages are part of what a cache entry holds.
+        for file in hashed_files(&testbed_dir)? {
+            hasher.update(
+                file.strip_prefix(&testbed_dir)
+                    .unwrap_or(&file)
+                    .to_string_lossy()
+                    .as_bytes(),
+            );
+            hasher.update(
+                std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?,
+            );
+        }
+        let digest = hasher.finalize();
+        let hash: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
+        Ok(Self {
+            versions,
+            hash,
+            testbed_dir,
+        })
+    }
+}
+
+fn hashed_files(testbed_dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    let mut stack = vec![testbed_dir.join("go")];
+    while let Some(dir) = stack.pop() {
+        if !dir.exists() {
+            continue;
+        }
+        for entry in
+            std::fs::read_dir(&dir).with_context(|| format!("listing {}", dir.display()))?
+        {
+            let path = entry?.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    Ok(files)
+}
