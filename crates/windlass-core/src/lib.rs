@@ -13,3 +13,4 @@ pub mod defaults;
 pub mod model;
 pub mod content;
 pub mod render;
+pub mod plan;

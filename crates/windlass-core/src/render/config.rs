@@ -1,0 +1,35 @@
+//! The app's configuration files as a ConfigMap, and the checksum that rolls
+//! the pods when they change.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::core::v1::ConfigMap;
+
+use super::labels::app_meta;
+use super::object::Object;
+use crate::model::{App, Platform};
+
+pub fn config_map_name(app: &App) -> String {
+    format!("{}-config", app.name)
+}
+
+pub fn config_map(platform: &Platform, app: &App) -> Option<Object> {
+    let c = app.config.as_ref()?;
+    Some(Object::from_typed(&ConfigMap {
+        metadata: app_meta(platform, app, config_map_name(app)),
+        data: Some(c.files.clone()),
+        ..ConfigMap::default()
+    }))
+}
+
+/// FNV-1a over names and contents: stable across runs and platforms, no clock or randomness.
+pub fn config_checksum(files: &BTreeMap<String, String>) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for (k, v) in files {
+        for b in k.bytes().chain([0]).chain(v.bytes()).chain([0]) {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    format!("{h:016x}")
+}

@@ -1,0 +1,237 @@
+//! How public traffic reaches an app: HTTPRoutes on the platform Gateway (with
+//! an Envoy Gateway SecurityPolicy for source-IP allow lists), or Ingress
+//! objects. Also the shared Gateway with one HTTPS listener per host.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::networking::v1::{
+    HTTPIngressPath, HTTPIngressRuleValue, Ingress, IngressBackend, IngressRule, IngressServiceBackend, IngressSpec,
+    IngressTLS, ServiceBackendPort,
+};
+
+use super::crds::*;
+use super::labels::{app_meta, platform_meta};
+use super::object::Object;
+use super::tls::{cluster_issuer_name, tls_secret_name};
+use crate::model::{App, Platform, Route};
+use crate::spec::TrafficMode;
+
+const INGRESS_ALLOW_ANNOTATION: &str = "nginx.ingress.kubernetes.io/whitelist-source-range";
+const CLUSTER_ISSUER_ANNOTATION: &str = "cert-manager.io/cluster-issuer";
+
+/// The listener name for a host: a DNS-1123-ish name derived from it, unique per host.
+fn listener_name(host: &str) -> String {
+    let mut name: String = host.replace('.', "-");
+    name.truncate(253);
+    format!("https-{name}")
+}
+
+/// The platform Gateway: plain HTTP on 80 (ACME challenges, redirects) and HTTPS per host.
+pub fn gateway(platform: &Platform, apps: &[&App]) -> Option<Object> {
+    if platform.traffic.mode != TrafficMode::Gateway {
+        return None;
+    }
+    let mut listeners = vec![Listener {
+        name: "http".to_string(),
+        hostname: None,
+        port: 80,
+        protocol: "HTTP",
+        tls: None,
+        allowed_routes: AllowedRoutes {
+            namespaces: RouteNamespaces { from: "All" },
+        },
+    }];
+    let mut hosts: Vec<(&str, &App)> = apps
+        .iter()
+        .flat_map(|a| a.hosts.iter().map(move |h| (h.as_str(), *a)))
+        .collect();
+    hosts.sort_by(|a, b| a.0.cmp(b.0));
+    if hosts.is_empty() {
+        return None;
+    }
+    for (host, app) in hosts {
+        listeners.push(Listener {
+            name: listener_name(host),
+            hostname: Some(host.to_string()),
+            port: 443,
+            protocol: "HTTPS",
+            tls: Some(ListenerTls {
+                mode: "Terminate",
+                certificate_refs: vec![SecretRef {
+                    kind: "Secret",
+                    name: tls_secret_name(platform, app),
+                }],
+            }),
+            allowed_routes: AllowedRoutes {
+                namespaces: RouteNamespaces { from: "All" },
+            },
+        });
+    }
+    // Certificates are rendered explicitly (tls.rs) rather than through cert-manager's gateway-shim.
+    let meta = platform_meta(platform, &platform.traffic.gateway_name, Some(&platform.traffic.namespace));
+    Some(Object::from_typed(&Gateway::new(
+        meta,
+        GatewaySpec {
+            gateway_class_name: platform.traffic.class.clone(),
+            listeners,
+        },
+    )))
+}
+
+/// Route objects for an app: one for open paths, one per restricted path (so a policy can target it).
+pub fn routes(platform: &Platform, app: &App) -> Vec<Object> {
+    let Some(port) = app.port else { return Vec::new() };
+    if app.hosts.is_empty() {
+        return Vec::new();
+    }
+    let open: Vec<&Route> = app.routes.iter().filter(|r| r.allow_from.is_empty()).collect();
+    let restricted: Vec<&Route> = app.routes.iter().filter(|r| !r.allow_from.is_empty()).collect();
+    match platform.traffic.mode {
+        TrafficMode::Gateway => {
+            let mut out = Vec::new();
+            if !open.is_empty() {
+                out.push(http_route(platform, app, app.name.clone(), &open, port));
+            }
+            for r in restricted {
+                let name = format!("{}-{}", app.name, path_slug(&r.path));
+                out.push(http_route(platform, app, name.clone(), &[r], port));
+                out.push(Object::from_typed(&SecurityPolicy::new(
+                    app_meta(platform, app, &name),
+                    SecurityPolicySpec {
+                        target_refs: vec![PolicyTargetRef {
+                            group: "gateway.networking.k8s.io",
+                            kind: "HTTPRoute",
+                            name: name.clone(),
+                        }],
+                        authorization: Authorization {
+                            default_action: "Deny",
+                            rules: vec![AuthorizationRule {
+                                name: "allow-listed-sources".to_string(),
+                                action: "Allow",
+                                principal: Principal {
+                                    client_cidrs: r.allow_from.clone(),
+                                },
+                            }],
+                        },
+                    },
+                )));
+            }
+            out
+        }
+        TrafficMode::Ingress => {
+            let mut out = Vec::new();
+            if !open.is_empty() {
+                out.push(ingress(platform, app, app.name.clone(), &open, None));
+            }
+            for r in restricted {
+                let name = format!("{}-{}", app.name, path_slug(&r.path));
+                out.push(ingress(platform, app, name, &[r], Some(r.allow_from.join(","))));
+            }
+            out
+        }
+    }
+}
+
+/// `/admin/users` -> `admin-users`; `/` -> `root`.
+fn path_slug(path: &str) -> String {
+    let slug: String = path
+        .trim_matches('/')
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
+        .collect();
+    let slug = slug.trim_matches('-').to_string();
+    if slug.is_empty() { "root".to_string() } else { slug }
+}
+
+fn http_route(platform: &Platform, app: &App, name: String, routes: &[&Route], port: u16) -> Object {
+    Object::from_typed(&HttpRoute::new(
+        app_meta(platform, app, name),
+        HttpRouteSpec {
+            parent_refs: app
+                .hosts
+                .iter()
+                .map(|h| ParentRef {
+                    name: platform.traffic.gateway_name.clone(),
+                    namespace: platform.traffic.namespace.clone(),
+                    section_name: Some(listener_name(h)),
+                })
+                .collect(),
+            hostnames: app.hosts.clone(),
+            rules: vec![HttpRouteRule {
+                matches: routes
+                    .iter()
+                    .map(|r| HttpRouteMatch {
+                        path: HttpPathMatch {
+                            type_: "PathPrefix",
+                            value: r.path.clone(),
+                        },
+                    })
+                    .collect(),
+                backend_refs: vec![BackendRef {
+                    name: app.name.clone(),
+                    port: i32::from(port),
+                }],
+            }],
+        },
+    ))
+}
+
+fn ingress(platform: &Platform, app: &App, name: String, routes: &[&Route], allow: Option<String>) -> Object {
+    let mut meta = app_meta(platform, app, name);
+    let mut annotations = BTreeMap::from([(
+        CLUSTER_ISSUER_ANNOTATION.to_string(),
+        cluster_issuer_name(platform.tls).to_string(),
+    )]);
+    if let Some(a) = allow {
+        annotations.insert(INGRESS_ALLOW_ANNOTATION.to_string(), a);
+    }
+    meta.annotations = Some(annotations);
+    let paths: Vec<HTTPIngressPath> = routes
+        .iter()
+        .map(|r| HTTPIngressPath {
+            path: Some(r.path.clone()),
+            path_type: "Prefix".to_string(),
+            backend: IngressBackend {
+                service: Some(IngressServiceBackend {
+                    name: app.name.clone(),
+                    port: Some(ServiceBackendPort {
+                        name: Some("http".to_string()),
+                        ..ServiceBackendPort::default()
+                    }),
+                }),
+                ..IngressBackend::default()
+            },
+        })
+        .collect();
+    Object::from_typed(&Ingress {
+        metadata: meta,
+        spec: Some(IngressSpec {
+            ingress_class_name: Some(platform.traffic.class.clone()),
+            tls: Some(vec![IngressTLS {
+                hosts: Some(app.hosts.clone()),
+                secret_name: Some(tls_secret_name(platform, app)),
+            }]),
+            rules: Some(
+                app.hosts
+                    .iter()
+                    .map(|h| IngressRule {
+                        host: Some(h.clone()),
+                        http: Some(HTTPIngressRuleValue { paths: paths.clone() }),
+                    })
+                    .collect(),
+            ),
+            ..IngressSpec::default()
+        }),
+        status: None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn slugs() {
+        assert_eq!(super::path_slug("/admin"), "admin");
+        assert_eq!(super::path_slug("/admin/Users/"), "admin-users");
+        assert_eq!(super::path_slug("/"), "root");
+    }
+}
