@@ -1,1 +1,17 @@
-fn main() {}
+//! The `windlass` binary: parse arguments, run one command, render errors once.
+
+use std::process::ExitCode;
+
+mod cli;
+mod commands;
+mod error;
+mod output;
+mod sink;
+
+fn main() -> ExitCode {
+    let args = cli::parse();
+    match commands::run(args) {
+        Ok(code) => code,
+        Err(e) => error::report(&e),
+    }
+}

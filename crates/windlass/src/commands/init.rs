@@ -1,0 +1,78 @@
+//! `windlass init`: a commented starter spec that renders as it is.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use crate::cli::InitArgs;
+use crate::error::CliError;
+use crate::output::print;
+
+pub fn run(args: &InitArgs) -> Result<ExitCode, CliError> {
+    let name = match &args.name {
+        Some(n) => n.clone(),
+        None => args.domain.split('.').next().unwrap_or("platform").to_string(),
+    };
+    let text = starter(&name, &args.domain, &args.email);
+    // The starter must itself be a valid spec; a bad --domain or --email is reported against it.
+    windlass_core::spec::load(&args.file.display().to_string(), &text).map_err(|e| {
+        CliError::Usage(format!(
+            "the values given do not make a valid spec:\n{e}\n  help: check --domain, --email and --name"
+        ))
+    })?;
+    // create_new: never overwrite, even if the file appears between a check and the write.
+    let mut file = match std::fs::OpenOptions::new().write(true).create_new(true).open(&args.file) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            return Err(CliError::SpecExists { path: args.file.clone() });
+        }
+        Err(source) => return Err(CliError::Write { path: args.file.clone(), source }),
+    };
+    file.write_all(text.as_bytes())
+        .map_err(|source| CliError::Write { path: args.file.clone(), source })?;
+    print(&format!(
+        "wrote {}\n  next: edit the apps, then `windlass render --env development` to see what it makes\n",
+        args.file.display()
+    ));
+    Ok(ExitCode::SUCCESS)
+}
+
+fn starter(name: &str, domain: &str, email: &str) -> String {
+    format!(
+        r#"# windlass platform spec. Editors: `windlass schema > windlass.schema.json` and add
+# `# yaml-language-server: $schema=windlass.schema.json` at the top for completion.
+apiVersion: windlass.dev/v1alpha1
+kind: Platform
+
+platform:
+  name: {name}                 # default namespace and part-of label
+  domain: {domain}             # a host without a dot (`www`) means www.{domain}
+  email: {email}               # ACME account for Let's Encrypt
+  tls: letsencrypt-prod        # or letsencrypt-staging, self-signed
+  traffic:
+    mode: gateway              # Gateway API HTTPRoutes; `ingress` for Ingress objects
+
+apps:
+  web:
+    image: ghcr.io/example/web:1.0.0   # a tag or digest is required
+    port: 3000
+    hosts: [www]
+    health: /healthz                   # startup, readiness and liveness probes
+    metrics: /metrics                  # scraped by the monitoring stack
+    autoscaling: {{ min: 2, max: 10, cpu: 70 }}
+    resources: {{ cpu: 100m, memory: 256Mi }}
+
+# Overlays merged over the base: maps merge, lists replace, null removes.
+defaultEnvironment: development
+environments:
+  development:
+    platform:
+      tls: self-signed
+      namespace: {name}-dev
+    apps:
+      web:
+        autoscaling: null
+        replicas: 1
+  production: {{}}
+"#
+    )
+}

@@ -1,0 +1,41 @@
+//! One module per command. Each returns the process exit code or a `CliError`.
+
+mod init;
+mod render;
+mod schema;
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use windlass_core::model::Platform;
+use windlass_core::spec::Spec;
+
+use crate::cli::{Cli, Command, SpecArgs};
+use crate::error::CliError;
+
+pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
+    match cli.command {
+        Command::Init(args) => init::run(&args),
+        Command::Render(args) => render::run(&args),
+        Command::Schema => schema::run(),
+    }
+}
+
+/// Reads and validates the spec named by `-f`.
+pub fn load_spec(path: &Path) -> Result<Spec, CliError> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(CliError::NoSpec { path: path.to_path_buf() });
+        }
+        Err(source) => return Err(CliError::ReadSpec { path: path.to_path_buf(), source }),
+    };
+    Ok(windlass_core::spec::load(&path.display().to_string(), &text)?)
+}
+
+/// The model of the environment chosen by `--env`.
+pub fn load_platform(args: &SpecArgs) -> Result<Platform, CliError> {
+    let spec = load_spec(&args.file)?;
+    let (env, file) = spec.environment(args.env.as_deref())?;
+    Ok(Platform::build(file, env))
+}

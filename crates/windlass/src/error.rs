@@ -1,0 +1,100 @@
+//! The one error type of the CLI and the one place it is rendered.
+//! Exit codes: 0 ok, 1 findings/changes, 2 usage or input error, 3 runtime failure.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceSpan};
+use windlass_core::diagnostics::SpecError;
+use windlass_core::plan::PlanError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error(transparent)]
+    Spec(#[from] SpecError),
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+    #[error("cannot read {}: {source}", path.display())]
+    ReadSpec { path: PathBuf, source: std::io::Error },
+    #[error("{} does not exist\n  help: run `windlass init --domain example.com --email ops@example.com` to write one, or pass `-f PATH`", path.display())]
+    NoSpec { path: PathBuf },
+    #[error("{} already exists; windlass init never overwrites a spec\n  help: remove it first, or choose another path with `-f`", path.display())]
+    SpecExists { path: PathBuf },
+    #[error("refusing to replace {}: it is not empty and was not written by `windlass render`\n  help: choose another `--out` directory, or remove it", path.display())]
+    ForeignOutput { path: PathBuf },
+    #[error("{0}")]
+    Usage(String),
+    #[error("cannot write {}: {source}", path.display())]
+    Write { path: PathBuf, source: std::io::Error },
+}
+
+impl CliError {
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Spec(_)
+            | CliError::Plan(_)
+            | CliError::ReadSpec { .. }
+            | CliError::NoSpec { .. }
+            | CliError::SpecExists { .. }
+            | CliError::ForeignOutput { .. }
+            | CliError::Usage(_) => 2,
+            CliError::Write { .. } => 3,
+        }
+    }
+}
+
+/// Prints the error to stderr (with source snippets on a terminal) and returns its exit code.
+#[allow(clippy::print_stderr)]
+pub fn report(e: &CliError) -> ExitCode {
+    let tty = std::io::stderr().is_terminal();
+    match e {
+        CliError::Spec(spec) if tty && !spec.source_text.is_empty() => {
+            eprint!("{}", fancy(spec));
+        }
+        other => eprintln!("error: {other}"),
+    }
+    ExitCode::from(e.exit_code())
+}
+
+/// One miette report per diagnostic, with the offending line underlined.
+fn fancy(spec: &SpecError) -> String {
+    let handler = GraphicalReportHandler::new_themed(GraphicalTheme::unicode());
+    let mut out = String::new();
+    for d in &spec.diagnostics {
+        let report = SpecReport {
+            message: if d.path.is_root() { d.message.clone() } else { format!("{}: {}", d.path, d.message) },
+            help: d.help.clone(),
+            src: NamedSource::new(&spec.file, spec.source_text.clone()),
+            span: d.loc.map(|l| SourceSpan::from((l.offset, 0))),
+        };
+        if handler.render_report(&mut out, &report).is_err() {
+            out.push_str(&format!("{spec}\n"));
+            return out;
+        }
+        out.push('\n');
+    }
+    out
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+struct SpecReport {
+    message: String,
+    help: Option<String>,
+    src: NamedSource<String>,
+    span: Option<SourceSpan>,
+}
+
+impl Diagnostic for SpecReport {
+    fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        self.help.as_ref().map(|h| Box::new(h) as Box<dyn std::fmt::Display>)
+    }
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        Some(&self.src)
+    }
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        self.span
+            .map(|s| Box::new(std::iter::once(LabeledSpan::new_with_span(Some("here".to_string()), s))) as Box<dyn Iterator<Item = LabeledSpan>>)
+    }
+}
