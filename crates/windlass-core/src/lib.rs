@@ -14,3 +14,4 @@ pub mod model;
 pub mod content;
 pub mod render;
 pub mod plan;
+pub mod check;

@@ -108,6 +108,7 @@ resource!(HttpRoute, "gateway.networking.k8s.io/v1", "HTTPRoute", HttpRouteSpec)
 #[serde(rename_all = "camelCase")]
 pub struct HttpRouteSpec {
     pub parent_refs: Vec<ParentRef>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub hostnames: Vec<String>,
     pub rules: Vec<HttpRouteRule>,
 }
@@ -124,8 +125,27 @@ pub struct ParentRef {
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct HttpRouteRule {
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub matches: Vec<HttpRouteMatch>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub filters: Vec<HttpRouteFilter>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub backend_refs: Vec<BackendRef>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HttpRouteFilter {
+    #[serde(rename = "type")]
+    pub type_: &'static str,
+    pub request_redirect: RequestRedirect,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RequestRedirect {
+    pub scheme: &'static str,
+    pub status_code: i32,
 }
 
 #[derive(Debug, Clone, Serialize)]

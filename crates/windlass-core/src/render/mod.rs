@@ -64,6 +64,7 @@ pub fn render(platform: &Platform, plan: &Plan) -> Rendered {
     // The Gateway lists every host of the environment, whatever `--only` selected: it is shared.
     let all_apps: Vec<&App> = platform.apps.iter().collect();
     platform_objects.extend(traffic::gateway(platform, &all_apps));
+    platform_objects.extend(traffic::https_redirect(platform));
     platform_objects.append(&mut content.platform);
     let mut units = vec![Unit {
         kind: UnitKind::Platform,

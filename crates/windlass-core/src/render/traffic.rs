@@ -78,6 +78,36 @@ pub fn gateway(platform: &Platform, apps: &[&App]) -> Option<Object> {
     )))
 }
 
+/// Plain HTTP on the Gateway only redirects to HTTPS. (cert-manager's ACME
+/// challenge routes match exact paths, which win over this catch-all.)
+pub fn https_redirect(platform: &Platform) -> Option<Object> {
+    if platform.traffic.mode != TrafficMode::Gateway || platform.apps.iter().all(|a| a.hosts.is_empty()) {
+        return None;
+    }
+    Some(Object::from_typed(&HttpRoute::new(
+        platform_meta(platform, "https-redirect", Some(&platform.traffic.namespace)),
+        HttpRouteSpec {
+            parent_refs: vec![ParentRef {
+                name: platform.traffic.gateway_name.clone(),
+                namespace: platform.traffic.namespace.clone(),
+                section_name: Some("http".to_string()),
+            }],
+            hostnames: Vec::new(),
+            rules: vec![HttpRouteRule {
+                matches: Vec::new(),
+                filters: vec![HttpRouteFilter {
+                    type_: "RequestRedirect",
+                    request_redirect: RequestRedirect {
+                        scheme: "https",
+                        status_code: 301,
+                    },
+                }],
+                backend_refs: Vec::new(),
+            }],
+        },
+    )))
+}
+
 /// Route objects for an app: one for open paths, one per restricted path (so a policy can target it).
 pub fn routes(platform: &Platform, app: &App) -> Vec<Object> {
     let Some(port) = app.port else { return Vec::new() };
@@ -167,6 +197,7 @@ fn http_route(platform: &Platform, app: &App, name: String, routes: &[&Route], p
                         },
                     })
                     .collect(),
+                filters: Vec::new(),
                 backend_refs: vec![BackendRef {
                     name: app.name.clone(),
                     port: i32::from(port),

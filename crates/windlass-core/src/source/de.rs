@@ -319,6 +319,7 @@ mod tests {
 
     #[derive(Debug, Deserialize)]
     #[serde(deny_unknown_fields, rename_all = "camelCase")]
+    #[allow(dead_code)]
     struct App {
         image: String,
         #[serde(default)]
@@ -329,6 +330,7 @@ mod tests {
 
     #[derive(Debug, Deserialize)]
     #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
     struct Doc {
         apps: indexmap::IndexMap<String, App>,
     }
