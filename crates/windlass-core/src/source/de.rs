@@ -85,10 +85,31 @@ impl de::Error for DeError {
     }
 
     fn invalid_type(unexp: de::Unexpected<'_>, exp: &dyn de::Expected) -> Self {
-        DeError(Diagnostic::new(
-            FieldPath::root(),
-            format!("expected {exp}, found {}", unexpected_word(&unexp)),
-        ))
+        let expected = expected_words(&exp.to_string());
+        DeError(
+            Diagnostic::new(FieldPath::root(), format!("expected {expected}, found {}", unexpected_word(&unexp)))
+                .help(format!("write {expected} here (quote text that looks like a number or boolean)")),
+        )
+    }
+
+    fn invalid_value(unexp: de::Unexpected<'_>, exp: &dyn de::Expected) -> Self {
+        let expected = expected_words(&exp.to_string());
+        DeError(
+            Diagnostic::new(FieldPath::root(), format!("expected {expected}, found {}", unexpected_word(&unexp)))
+                .help(format!("write {expected} here")),
+        )
+    }
+}
+
+/// Serde names primitive types the Rust way (`u16`); say what a person would write.
+fn expected_words(exp: &str) -> String {
+    match exp {
+        "u8" => "an integer from 0 to 255".to_string(),
+        "u16" => "an integer from 0 to 65535".to_string(),
+        "u32" | "u64" | "usize" => "a whole number (0 or more)".to_string(),
+        "i8" | "i16" | "i32" | "i64" | "isize" => "an integer".to_string(),
+        "f32" | "f64" => "a number".to_string(),
+        other => other.to_string(),
     }
 }
 
@@ -353,7 +374,7 @@ mod tests {
         let d = err("apps:\n  web:\n    image: x:1\n    port: eighty\n");
         assert_eq!(d.path.to_string(), "apps.web.port");
         assert_eq!(d.loc.map(|l| (l.line, l.column)), Some((4, 11)));
-        assert!(d.message.contains("expected u16"), "{}", d.message);
+        assert!(d.message.contains("expected an integer from 0 to 65535"), "{}", d.message);
     }
 
     #[test]

@@ -13,6 +13,8 @@ use crate::source::{FieldPath, Node};
 
 /// The longest app name: CronJob names are limited to 52 characters.
 const MAX_APP_NAME: usize = 52;
+/// Gateway API allows 64 listeners; one is the plain HTTP listener.
+const MAX_GATEWAY_HOSTS: usize = 63;
 
 struct Findings<'a> {
     node: &'a Node,
@@ -115,6 +117,14 @@ pub fn validate(spec: &PlatformFile, node: &Node, environments: &[(String, Optio
                 hosts_seen.insert(fq, hpath);
             }
         }
+    }
+    // A Gateway has at most 64 listeners: one for plain HTTP, one HTTPS listener per host.
+    if spec.platform.traffic.mode == TrafficMode::Gateway && hosts_seen.len() > MAX_GATEWAY_HOSTS {
+        f.err(
+            root.key("platform").key("traffic").key("mode"),
+            format!("{} public hosts do not fit on one Gateway (at most {MAX_GATEWAY_HOSTS})", hosts_seen.len()),
+            "use `traffic: {mode: ingress}` for this many hosts, or split the platform",
+        );
     }
     dependency_cycles(&mut f, &spec.apps);
     for (path, message, help) in super::observability::validate(spec) {
