@@ -209,6 +209,9 @@ fn start(built: &Built, run_dir: &Path) -> Result<()> {
             format!("--etcd-servers={etcd_url}"),
             "--bind-address=127.0.0.1".into(),
             "--advertise-address=127.0.0.1".into(),
+            // The endpoint reconciler refuses a loopback advertise address; no
+            // pod here talks to the kubernetes Service anyway.
+            "--endpoint-reconciler-type=none".into(),
             format!("--secure-port={apiserver_port}"),
             format!("--cert-dir={}", pki.display()),
             format!("--tls-cert-file={}", pki_file(Files::SERVING_CERT)),
@@ -217,7 +220,7 @@ fn start(built: &Built, run_dir: &Path) -> Result<()> {
             "--authorization-mode=Node,RBAC".into(),
             format!(
                 "--service-account-key-file={}",
-                pki_file(Files::SERVICE_ACCOUNT_KEY)
+                pki_file(Files::SERVICE_ACCOUNT_PUBLIC_KEY)
             ),
             format!(
                 "--service-account-signing-key-file={}",
@@ -685,9 +688,9 @@ status:
 /// our misbehaviour stages.
 fn kwok_config_yaml(built: &Built) -> Result<String> {
     let stage_dir = built.kwok_module_dir.join("kustomize/stage");
-    let mut out = String::from(
-        "apiVersion: config.kwok.x-k8s.io/v1alpha1\nkind: KwokConfiguration\nmetadata:\n  name: windlass-testbed\n",
-    );
+    // Stages only: a KwokConfiguration document here would replace kwok's
+    // defaulted options with zeroes.
+    let mut out = String::new();
     let exclusion = format!(
         "    matchExpressions:\n    - key: '.metadata.labels[\"{MISBEHAVIOUR_LABEL}\"]'\n      operator: 'DoesNotExist'\n"
     );

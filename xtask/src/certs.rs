@@ -18,6 +18,7 @@ impl Files {
     pub const ADMIN_CERT: &str = "admin.crt";
     pub const ADMIN_KEY: &str = "admin.key";
     pub const SERVICE_ACCOUNT_KEY: &str = "service-account.key";
+    pub const SERVICE_ACCOUNT_PUBLIC_KEY: &str = "service-account.pub";
 }
 
 /// Writes every certificate and key into `dir`.
@@ -73,6 +74,12 @@ pub fn generate(dir: &Path) -> Result<()> {
         dir,
         Files::SERVICE_ACCOUNT_KEY,
         &service_account_key.serialize_pem(),
+    )?;
+    // The apiserver reads public keys from PEM `PUBLIC KEY` blocks, not from PKCS#8.
+    write(
+        dir,
+        Files::SERVICE_ACCOUNT_PUBLIC_KEY,
+        &service_account_key.public_key_pem(),
     )?;
     Ok(())
 }

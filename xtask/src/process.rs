@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use serde::{Deserialize, Serialize};
@@ -27,7 +27,7 @@ pub fn start(run_dir: &Path, name: &str, binary: &Path, args: &[String]) -> Resu
     std::fs::create_dir_all(&logs)?;
     let log = logs.join(format!("{name}.log"));
     let out = File::create(&log).with_context(|| format!("creating {}", log.display()))?;
-    let child = Command::new(binary)
+    let mut child = Command::new(binary)
         .args(args)
         .current_dir(run_dir)
         .stdin(Stdio::null())
@@ -36,12 +36,31 @@ pub fn start(run_dir: &Path, name: &str, binary: &Path, args: &[String]) -> Resu
         .process_group(0)
         .spawn()
         .with_context(|| format!("starting {}", binary.display()))?;
-    Ok(Started {
+    let started = Started {
         name: name.to_string(),
         pid: child.id(),
         binary: binary.to_path_buf(),
         log,
-    })
+    };
+    // Right after spawning, /proc may still show the forked xtask; wait until
+    // the PID shows our binary, so `is_running` (and `down`) recognise it.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        if let Some(status) = child.try_wait()? {
+            bail!(
+                "{name} exited at once ({status}); the end of {}:\n{}",
+                started.log.display(),
+                log_tail(&started.log, 30)
+            );
+        }
+        if is_running(&started) {
+            return Ok(started);
+        }
+        if Instant::now() > deadline {
+            bail!("{name} (pid {}) started but /proc does not show {}", started.pid, binary.display());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 /// Whether `started` still runs (and is still our binary, not a reused PID).
