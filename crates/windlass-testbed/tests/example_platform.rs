@@ -6,6 +6,7 @@
 
 mod common;
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
@@ -110,14 +111,29 @@ async fn the_rendered_example_platform_is_admitted_and_rolls_out() {
             ns.name_any()
         );
     }
+    // Objects for platform components (monitoring, the gateway) go to namespaces
+    // their charts' installs own, which the render does not emit: stand them in.
+    let rendered: BTreeSet<String> = namespaces.iter().map(|n| n.name_any()).collect();
+    let referenced: BTreeSet<String> = objects.iter().filter_map(|o| o.namespace()).collect();
+    let platform: Vec<DynamicObject> = referenced
+        .difference(&rendered)
+        .map(|name| {
+            serde_json::from_value(serde_json::json!({
+                "apiVersion": "v1",
+                "kind": "Namespace",
+                "metadata": {"name": name, "labels": {"windlass.dev/test-namespace": "true"}},
+            }))
+            .expect("a Namespace")
+        })
+        .collect();
     let _cleanup = RenderedNamespaces {
-        names: namespaces.iter().map(|n| n.name_any()).collect(),
+        names: rendered.iter().chain(referenced.iter()).cloned().collect(),
         kubeconfig: bed.kubeconfig().to_path_buf(),
     };
     // A namespace left terminating by an earlier run would refuse new objects.
     let ns_api = Api::<Namespace>::all(client.clone());
-    for ns in &namespaces {
-        let name = ns.name_any();
+    for name in rendered.iter().chain(referenced.iter()) {
+        let name = name.clone();
         wait_until(&format!("namespace {name} to finish terminating"), Duration::from_secs(90), || {
             let ns_api = ns_api.clone();
             let name = name.clone();
@@ -133,6 +149,7 @@ async fn the_rendered_example_platform_is_admitted_and_rolls_out() {
         .unwrap_or_else(|e| panic!("{e}"));
     }
 
+    common::apply_admitted(&client, &platform).await;
     common::apply_admitted(&client, &objects).await;
     common::deployments_available(&client, &objects).await;
     common::reapply_is_noop(&client, &objects).await;
