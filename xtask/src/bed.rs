@@ -347,6 +347,26 @@ fn start(built: &Built, run_dir: &Path) -> Result<()> {
                 .is_ok()
         },
     )?;
+    let smoke = built.pinned.testbed_dir.join("smoke.yaml");
+    kubectl.run(
+        &[
+            "apply",
+            "--server-side",
+            "--field-manager=windlass-testbed",
+            "-f",
+        ],
+        Some(&smoke),
+    )?;
+    kubectl.run(
+        &[
+            "rollout",
+            "status",
+            "deployment/smoke",
+            "--namespace=windlass-testbed",
+            "--timeout=90s",
+        ],
+        None,
+    )?;
     for started in &state.processes {
         if !process::is_running(started) {
             bail!(

@@ -57,7 +57,11 @@ pub fn start(run_dir: &Path, name: &str, binary: &Path, args: &[String]) -> Resu
             return Ok(started);
         }
         if Instant::now() > deadline {
-            bail!("{name} (pid {}) started but /proc does not show {}", started.pid, binary.display());
+            bail!(
+                "{name} (pid {}) started but /proc does not show {}",
+                started.pid,
+                binary.display()
+            );
         }
         std::thread::sleep(Duration::from_millis(20));
     }

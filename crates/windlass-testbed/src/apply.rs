@@ -80,7 +80,7 @@ impl ObjectApplier {
                 kind,
                 namespace: obj.namespace().unwrap_or_default(),
                 name,
-                source,
+                source: Box::new(source),
             })
     }
 

@@ -180,7 +180,7 @@ async fn client_from(path: &std::path::Path) -> Result<Client, Error> {
         })?;
     Client::try_from(config).map_err(|source| Error::ClientConfig {
         path: path.to_path_buf(),
-        source,
+        source: Box::new(source),
     })
 }
 

@@ -11,11 +11,14 @@ pub enum Error {
         source: kube::config::KubeconfigError,
     },
     #[error("cannot build a client from {path}: {source}")]
-    ClientConfig { path: PathBuf, source: kube::Error },
+    ClientConfig {
+        path: PathBuf,
+        source: Box<kube::Error>,
+    },
     #[error("the test bed apiserver is not ready: {0}")]
     NotReady(String),
     #[error(transparent)]
-    Kube(#[from] kube::Error),
+    Kube(Box<kube::Error>),
     #[error("timed out after {after:?} waiting for {what}")]
     Timeout { after: Duration, what: String },
     #[error("invalid YAML document {index}: {message}")]
@@ -29,6 +32,12 @@ pub enum Error {
         kind: String,
         namespace: String,
         name: String,
-        source: kube::Error,
+        source: Box<kube::Error>,
     },
+}
+
+impl From<kube::Error> for Error {
+    fn from(err: kube::Error) -> Self {
+        Self::Kube(Box::new(err))
+    }
 }

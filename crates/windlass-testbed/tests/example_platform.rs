@@ -29,14 +29,24 @@ fn windlass_binary() -> PathBuf {
         return PathBuf::from(bin);
     }
     let status = Command::new(env!("CARGO"))
-        .args(["build", "--quiet", "--package", "windlass", "--bin", "windlass"])
+        .args([
+            "build",
+            "--quiet",
+            "--package",
+            "windlass",
+            "--bin",
+            "windlass",
+        ])
         .current_dir(repo_root())
         .status()
         .expect("running cargo build");
     assert!(status.success(), "cargo build -p windlass failed");
     // This test runs from <target>/debug/deps; the binary sits in <target>/debug.
     let exe = std::env::current_exe().expect("test executable path");
-    let profile_dir = exe.parent().and_then(Path::parent).expect("target profile directory");
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target profile directory");
     let bin = profile_dir.join("windlass");
     assert!(bin.exists(), "no windlass binary at {}", bin.display());
     bin
@@ -45,7 +55,11 @@ fn windlass_binary() -> PathBuf {
 fn render() -> Vec<DynamicObject> {
     let root = repo_root();
     let spec = root.join(EXAMPLE);
-    assert!(spec.exists(), "the example platform {} is missing", spec.display());
+    assert!(
+        spec.exists(),
+        "the example platform {} is missing",
+        spec.display()
+    );
     let output = Command::new(windlass_binary())
         .arg("render")
         .arg("-f")
@@ -75,10 +89,15 @@ impl Drop for RenderedNamespaces {
         let names = std::mem::take(&mut self.names);
         let kubeconfig = self.kubeconfig.clone();
         let _ = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
             runtime.block_on(async {
                 let kubeconfig = kube::config::Kubeconfig::read_from(&kubeconfig).ok()?;
-                let config = kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default()).await.ok()?;
+                let config = kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default())
+                    .await
+                    .ok()?;
                 let api = Api::<Namespace>::all(kube::Client::try_from(config).ok()?);
                 for name in names {
                     let _ = api.delete(&name, &DeleteParams::background()).await;
@@ -92,20 +111,34 @@ impl Drop for RenderedNamespaces {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_rendered_example_platform_is_admitted_and_rolls_out() {
-    let Some(bed) = TestBed::connect().await else { return };
+    let Some(bed) = TestBed::connect().await else {
+        return;
+    };
     let client = bed.client();
     let objects = render();
 
-    for wanted in ["Namespace", "Deployment", "HTTPRoute", "ServiceMonitor", "PrometheusRule", "Certificate"] {
+    for wanted in [
+        "Namespace",
+        "Deployment",
+        "HTTPRoute",
+        "ServiceMonitor",
+        "PrometheusRule",
+        "Certificate",
+    ] {
         assert!(
             objects.iter().any(|o| common::kind(o) == wanted),
             "the rendered example has no {wanted}"
         );
     }
-    let namespaces: Vec<&DynamicObject> = objects.iter().filter(|o| common::kind(o) == "Namespace").collect();
+    let namespaces: Vec<&DynamicObject> = objects
+        .iter()
+        .filter(|o| common::kind(o) == "Namespace")
+        .collect();
     for ns in &namespaces {
         assert_eq!(
-            ns.labels().get("pod-security.kubernetes.io/enforce").map(String::as_str),
+            ns.labels()
+                .get("pod-security.kubernetes.io/enforce")
+                .map(String::as_str),
             Some("restricted"),
             "rendered Namespace {} does not enforce Pod Security restricted",
             ns.name_any()
@@ -134,17 +167,21 @@ async fn the_rendered_example_platform_is_admitted_and_rolls_out() {
     let ns_api = Api::<Namespace>::all(client.clone());
     for name in rendered.iter().chain(referenced.iter()) {
         let name = name.clone();
-        wait_until(&format!("namespace {name} to finish terminating"), Duration::from_secs(90), || {
-            let ns_api = ns_api.clone();
-            let name = name.clone();
-            async move {
-                let terminating = ns_api
-                    .get_opt(&name)
-                    .await?
-                    .is_some_and(|n| n.metadata.deletion_timestamp.is_some());
-                Ok::<_, Error>((!terminating).then_some(()))
-            }
-        })
+        wait_until(
+            &format!("namespace {name} to finish terminating"),
+            Duration::from_secs(90),
+            || {
+                let ns_api = ns_api.clone();
+                let name = name.clone();
+                async move {
+                    let terminating = ns_api
+                        .get_opt(&name)
+                        .await?
+                        .is_some_and(|n| n.metadata.deletion_timestamp.is_some());
+                    Ok::<_, Error>((!terminating).then_some(()))
+                }
+            },
+        )
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     }
@@ -160,7 +197,9 @@ async fn the_rendered_example_platform_is_admitted_and_rolls_out() {
         .iter()
         .find(|o| common::kind(o) == "Deployment")
         .expect("a Deployment");
-    let namespace = deployment.namespace().expect("the Deployment has a namespace");
+    let namespace = deployment
+        .namespace()
+        .expect("the Deployment has a namespace");
     let mut template = deployment.data["spec"]["template"].clone();
     template["spec"]["containers"][0]["securityContext"] = serde_json::json!({"privileged": true});
     let pod: Pod = serde_json::from_value(serde_json::json!({
@@ -176,7 +215,11 @@ async fn the_rendered_example_platform_is_admitted_and_rolls_out() {
     {
         Err(kube::Error::Api(status)) => {
             assert_eq!(status.code, 403, "{status:?}");
-            assert!(status.message.contains("violates PodSecurity"), "{}", status.message);
+            assert!(
+                status.message.contains("violates PodSecurity"),
+                "{}",
+                status.message
+            );
         }
         other => panic!("a privileged pod in {namespace} was not refused: {other:?}"),
     }

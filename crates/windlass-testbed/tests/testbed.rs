@@ -30,9 +30,18 @@ fn in_namespace(yaml: &str, ns: &str) -> Vec<DynamicObject> {
 
 #[tokio::test]
 async fn nodes_are_ready_and_crds_are_established() {
-    let Some(bed) = TestBed::connect().await else { return };
-    let nodes = Api::<Node>::all(bed.client()).list(&Default::default()).await.expect("nodes");
-    assert!(nodes.items.len() >= 3, "expected the kwok nodes, got {}", nodes.items.len());
+    let Some(bed) = TestBed::connect().await else {
+        return;
+    };
+    let nodes = Api::<Node>::all(bed.client())
+        .list(&Default::default())
+        .await
+        .expect("nodes");
+    assert!(
+        nodes.items.len() >= 3,
+        "expected the kwok nodes, got {}",
+        nodes.items.len()
+    );
     for node in &nodes.items {
         let ready = node
             .status
@@ -62,18 +71,23 @@ async fn nodes_are_ready_and_crds_are_established() {
         "applications.argoproj.io",
         "appprojects.argoproj.io",
     ] {
-        let crd = crds.get(name).await.unwrap_or_else(|e| panic!("CRD {name} missing: {e}"));
-        let established = crd
-            .status
-            .and_then(|s| s.conditions)
-            .is_some_and(|c| c.iter().any(|c| c.type_ == "Established" && c.status == "True"));
+        let crd = crds
+            .get(name)
+            .await
+            .unwrap_or_else(|e| panic!("CRD {name} missing: {e}"));
+        let established = crd.status.and_then(|s| s.conditions).is_some_and(|c| {
+            c.iter()
+                .any(|c| c.type_ == "Established" && c.status == "True")
+        });
         assert!(established, "CRD {name} is not Established");
     }
 }
 
 #[tokio::test]
 async fn a_deployment_rolls_out_and_custom_resources_are_admitted() {
-    let Some(bed) = TestBed::connect().await else { return };
+    let Some(bed) = TestBed::connect().await else {
+        return;
+    };
     let ns = bed.namespace("testbed-rollout").await.expect("namespace");
     let yaml = format!(
         r#"
@@ -141,22 +155,34 @@ spec:
 
 #[tokio::test]
 async fn crd_schemas_are_enforced() {
-    let Some(bed) = TestBed::connect().await else { return };
+    let Some(bed) = TestBed::connect().await else {
+        return;
+    };
     let ns = bed.namespace("testbed-schema").await.expect("namespace");
     // `interval` must match the CRD's duration pattern.
     let objects = in_namespace(
         "apiVersion: monitoring.coreos.com/v1\nkind: ServiceMonitor\nmetadata: {name: bad}\nspec:\n  selector: {}\n  endpoints: [{port: http, interval: soon}]\n",
         ns.name(),
     );
-    let refused = ObjectApplier::new(bed.client(), "windlass").apply_all(&objects, false).await;
+    let refused = ObjectApplier::new(bed.client(), "windlass")
+        .apply_all(&objects, false)
+        .await;
     let err = refused.expect_err("an invalid ServiceMonitor must be refused");
-    assert!(err.to_string().contains("interval"), "unexpected refusal: {err}");
+    assert!(
+        err.to_string().contains("interval"),
+        "unexpected refusal: {err}"
+    );
 }
 
 #[tokio::test]
 async fn a_privileged_pod_is_refused_in_a_restricted_namespace() {
-    let Some(bed) = TestBed::connect().await else { return };
-    let ns = bed.namespace("testbed-privileged").await.expect("namespace");
+    let Some(bed) = TestBed::connect().await else {
+        return;
+    };
+    let ns = bed
+        .namespace("testbed-privileged")
+        .await
+        .expect("namespace");
     let pod: Pod = serde_json::from_value(serde_json::json!({
         "apiVersion": "v1", "kind": "Pod",
         "metadata": {"name": "privileged"},
@@ -172,25 +198,26 @@ async fn a_privileged_pod_is_refused_in_a_restricted_namespace() {
     match refused {
         Err(kube::Error::Api(status)) => {
             assert_eq!(status.code, 403, "{status:?}");
-            assert!(status.message.contains("violates PodSecurity"), "{}", status.message);
+            assert!(
+                status.message.contains("violates PodSecurity"),
+                "{}",
+                status.message
+            );
         }
         other => panic!("a privileged pod was not refused by Pod Security: {other:?}"),
     }
 }
 
 fn pod_yaml(name: &str, behaviour: Option<&str>) -> String {
-    let label = behaviour.map(|b| format!("\n  labels: {{windlass.dev/testbed: {b}}}")).unwrap_or_default();
+    let label = behaviour
+        .map(|b| format!("\n  labels: {{windlass.dev/testbed: {b}}}"))
+        .unwrap_or_default();
     format!(
         "apiVersion: v1\nkind: Pod\nmetadata:\n  name: {name}{label}\nspec:\n  containers:\n      - name: app{RESTRICTED_CONTAINER}\n"
     )
 }
 
-async fn wait_for_pod(
-    api: &Api<Pod>,
-    name: &str,
-    what: &str,
-    check: impl Fn(&Pod) -> bool,
-) -> Pod {
+async fn wait_for_pod(api: &Api<Pod>, name: &str, what: &str, check: impl Fn(&Pod) -> bool) -> Pod {
     let result = wait_until(what, Duration::from_secs(60), || {
         let api = api.clone();
         let name = name.to_string();
@@ -212,12 +239,17 @@ fn ready(pod: &Pod) -> bool {
 }
 
 fn phase(pod: &Pod) -> &str {
-    pod.status.as_ref().and_then(|s| s.phase.as_deref()).unwrap_or_default()
+    pod.status
+        .as_ref()
+        .and_then(|s| s.phase.as_deref())
+        .unwrap_or_default()
 }
 
 #[tokio::test]
 async fn pods_can_be_made_to_crash_loop_or_never_become_ready() {
-    let Some(bed) = TestBed::connect().await else { return };
+    let Some(bed) = TestBed::connect().await else {
+        return;
+    };
     let ns = bed.namespace("testbed-misbehave").await.expect("namespace");
     let yaml = [
         pod_yaml("healthy", None),
@@ -231,18 +263,31 @@ async fn pods_can_be_made_to_crash_loop_or_never_become_ready() {
 
     wait_for_pod(&pods, "healthy", "the healthy pod to become Ready", ready).await;
 
-    let crashing = wait_for_pod(&pods, "crashing", "the crash-looping pod to restart twice", |pod| {
-        pod.status
-            .as_ref()
-            .and_then(|s| s.container_statuses.as_ref())
-            .and_then(|c| c.first())
-            .is_some_and(|c| c.restart_count >= 2)
-    })
+    let crashing = wait_for_pod(
+        &pods,
+        "crashing",
+        "the crash-looping pod to restart twice",
+        |pod| {
+            pod.status
+                .as_ref()
+                .and_then(|s| s.container_statuses.as_ref())
+                .and_then(|c| c.first())
+                .is_some_and(|c| c.restart_count >= 2)
+        },
+    )
     .await;
     assert_eq!(phase(&crashing), "Running");
     assert!(!ready(&crashing), "a crash-looping pod must not be Ready");
-    let status = &crashing.status.as_ref().and_then(|s| s.container_statuses.clone()).unwrap_or_default()[0];
-    let waiting = status.state.as_ref().and_then(|s| s.waiting.as_ref()).and_then(|w| w.reason.as_deref());
+    let status = &crashing
+        .status
+        .as_ref()
+        .and_then(|s| s.container_statuses.clone())
+        .unwrap_or_default()[0];
+    let waiting = status
+        .state
+        .as_ref()
+        .and_then(|s| s.waiting.as_ref())
+        .and_then(|w| w.reason.as_deref());
     assert_eq!(waiting, Some("CrashLoopBackOff"));
     let last = status
         .last_state
@@ -251,7 +296,10 @@ async fn pods_can_be_made_to_crash_loop_or_never_become_ready() {
         .and_then(|t| t.reason.as_deref());
     assert_eq!(last, Some("OOMKilled"));
 
-    let stuck = wait_for_pod(&pods, "stuck", "the never-ready pod to run", |pod| phase(pod) == "Running").await;
+    let stuck = wait_for_pod(&pods, "stuck", "the never-ready pod to run", |pod| {
+        phase(pod) == "Running"
+    })
+    .await;
     assert!(!ready(&stuck));
     tokio::time::sleep(Duration::from_secs(3)).await;
     let stuck = pods.get("stuck").await.expect("pod");
