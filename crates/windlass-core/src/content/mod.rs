@@ -1,10 +1,30 @@
 //! The observability content pack: alert rules, log alerts, uptime probes,
-//! Alertmanager routing, SLOs and dashboards, rendered from the model.
+//! Alertmanager routing, SLOs and dashboards, rendered from the model and the
+//! spec's `observability` settings. `build` returns the typed pack (what the
+//! tests feed to promtool, amtool and the LogQL parser); `render` turns it
+//! into Kubernetes objects.
+
+pub mod alertmanager;
+pub mod alerts;
+pub mod crds;
+pub mod dashboards;
+pub mod defaults;
+pub mod logs;
+pub mod probes;
+pub mod scenarios;
 
 use std::collections::BTreeMap;
 
+use k8s_openapi::api::core::v1::ConfigMap;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+
+use self::alerts::{Checked, Target};
+use self::crds::{PrometheusRule, RuleFile, RuleGroup};
+use self::scenarios::Scenario;
+use crate::defaults as core;
 use crate::model::{App, Platform};
 use crate::render::Object;
+use crate::spec::observability::ObservabilitySpec;
 
 /// Content objects: platform-wide ones, and per app (keyed by app name).
 #[derive(Debug, Clone, Default)]
@@ -13,7 +33,210 @@ pub struct ContentObjects {
     pub apps: BTreeMap<String, Vec<Object>>,
 }
 
-/// Renders the content pack for `apps` (the selected apps, in deploy order) of `platform`.
-pub fn render(_platform: &Platform, _apps: &[&App]) -> ContentObjects {
-    ContentObjects::default()
+/// One PrometheusRule's content and the scenarios proving its alerts.
+#[derive(Debug, Clone)]
+pub struct RuleSet {
+    /// The app it belongs to (None: platform rules).
+    pub app: Option<String>,
+    pub name: String,
+    pub namespace: String,
+    pub file: RuleFile,
+    pub scenarios: Vec<Scenario>,
+}
+
+/// The content pack as typed values, before it becomes objects.
+#[derive(Debug, Clone)]
+pub struct Pack {
+    pub rules: Vec<RuleSet>,
+    pub log_rules: Vec<logs::LogRules>,
+    pub probes: Vec<probes::UptimeProbe>,
+    pub blackbox: probes::BlackboxConfig,
+    pub alertmanager: alertmanager::AlertmanagerConfig,
+    pub dashboards: Vec<dashboards::DashboardConfig>,
+}
+
+/// Renders the content pack for `apps` (the selected apps, in deploy order) of `platform`
+/// with windlass's default observability settings.
+pub fn render(platform: &Platform, apps: &[&App]) -> ContentObjects {
+    render_with(platform, &ObservabilitySpec::default(), apps)
+}
+
+/// Renders the content pack with the spec's `observability` settings.
+pub fn render_with(platform: &Platform, obs: &ObservabilitySpec, apps: &[&App]) -> ContentObjects {
+    build(platform, obs, apps).objects(platform)
+}
+
+/// Builds the typed content pack.
+pub fn build(platform: &Platform, obs: &ObservabilitySpec, apps: &[&App]) -> Pack {
+    let slo_window = obs
+        .slo
+        .window
+        .clone()
+        .unwrap_or_else(|| defaults::SLO_WINDOW.to_string());
+    let mut rules = Vec::new();
+    for app in apps {
+        let t = Target { app, platform };
+        let mut groups = Vec::new();
+        let mut scenarios = Vec::new();
+        for (concern, checked) in [
+            ("health", alerts::app_health::rules(&t)),
+            ("traffic", alerts::traffic::rules(&t)),
+            ("slo", alerts::slo::rules(&t, &slo_window)),
+        ] {
+            push_group(
+                &mut groups,
+                &mut scenarios,
+                format!("{}.{concern}", app.name),
+                checked,
+            );
+        }
+        rules.push(RuleSet {
+            app: Some(app.name.clone()),
+            name: format!("{}-alerts", app.name),
+            namespace: app.namespace.clone(),
+            file: RuleFile { groups },
+            scenarios,
+        });
+    }
+    let mut groups = Vec::new();
+    let mut scenarios = Vec::new();
+    push_group(
+        &mut groups,
+        &mut scenarios,
+        "windlass.platform".to_string(),
+        alerts::platform::rules(&obs.alerts),
+    );
+    if obs.uptime.enabled || !obs.uptime.urls.is_empty() {
+        push_group(
+            &mut groups,
+            &mut scenarios,
+            "windlass.uptime".to_string(),
+            alerts::uptime::rules(obs),
+        );
+    }
+    rules.push(RuleSet {
+        app: None,
+        name: "windlass-platform-alerts".to_string(),
+        namespace: platform.monitoring.namespace.clone(),
+        file: RuleFile { groups },
+        scenarios,
+    });
+    Pack {
+        rules,
+        log_rules: logs::rules(platform, obs, apps),
+        probes: probes::probes(platform, obs, apps),
+        blackbox: probes::blackbox_config(),
+        alertmanager: alertmanager::config(&obs.alerting),
+        dashboards: dashboards::dashboards(platform, obs, apps),
+    }
+}
+
+fn push_group(
+    groups: &mut Vec<RuleGroup>,
+    scenarios: &mut Vec<Scenario>,
+    name: String,
+    checked: Checked,
+) {
+    if checked.rules.is_empty() {
+        return;
+    }
+    groups.push(RuleGroup {
+        name,
+        interval: None,
+        rules: checked.rules,
+    });
+    scenarios.extend(checked.scenarios);
+}
+
+impl Pack {
+    pub fn objects(&self, platform: &Platform) -> ContentObjects {
+        let mut out = ContentObjects::default();
+        let monitoring = &platform.monitoring.namespace;
+        for set in &self.rules {
+            let mut labels = content_labels(platform, set.app.as_deref());
+            labels.insert(
+                crate::render::RELEASE_LABEL.to_string(),
+                platform.monitoring.release.clone(),
+            );
+            let obj = Object::from_typed(&PrometheusRule::new(
+                meta(&set.name, &set.namespace, labels),
+                set.file.groups.clone(),
+            ));
+            push(&mut out, set.app.as_deref(), obj);
+        }
+        for l in &self.log_rules {
+            push(&mut out, l.app.as_deref(), l.object(platform));
+        }
+        for p in &self.probes {
+            push(&mut out, p.app.as_deref(), p.object(platform));
+        }
+        out.platform.push(self.blackbox.object(platform));
+        out.platform.push(self.alertmanager.object(platform));
+        for dash in &self.dashboards {
+            let mut labels = content_labels(platform, dash.app.as_deref());
+            labels.insert(
+                defaults::DASHBOARD_LABEL.to_string(),
+                defaults::DASHBOARD_LABEL_VALUE.to_string(),
+            );
+            let mut m = meta(&dash.config_map_name(), monitoring, labels);
+            m.annotations = Some(BTreeMap::from([(
+                defaults::DASHBOARD_FOLDER_ANNOTATION.to_string(),
+                defaults::DASHBOARD_FOLDER.to_string(),
+            )]));
+            let obj = Object::from_typed(&ConfigMap {
+                metadata: m,
+                data: Some(BTreeMap::from([(
+                    format!("{}.json", dash.dashboard.uid),
+                    dash.json(),
+                )])),
+                ..ConfigMap::default()
+            });
+            push(&mut out, dash.app.as_deref(), obj);
+        }
+        out
+    }
+}
+
+fn push(out: &mut ContentObjects, app: Option<&str>, obj: Object) {
+    match app {
+        Some(a) => out.apps.entry(a.to_string()).or_default().push(obj),
+        None => out.platform.push(obj),
+    }
+}
+
+/// Labels on every content object: part-of, managed-by, environment, and the app's name for app content.
+pub fn content_labels(platform: &Platform, app: Option<&str>) -> BTreeMap<String, String> {
+    let mut labels = BTreeMap::from([
+        (core::LABEL_PART_OF.to_string(), platform.name.clone()),
+        (
+            core::LABEL_MANAGED_BY.to_string(),
+            core::MANAGER.to_string(),
+        ),
+        (
+            core::LABEL_ENVIRONMENT.to_string(),
+            platform.environment.clone(),
+        ),
+    ]);
+    if let Some(a) = app {
+        labels.insert(core::LABEL_NAME.to_string(), a.to_string());
+        labels.insert(core::LABEL_INSTANCE.to_string(), platform.name.clone());
+    }
+    labels
+}
+
+pub fn meta(name: &str, namespace: &str, labels: BTreeMap<String, String>) -> ObjectMeta {
+    ObjectMeta {
+        name: Some(name.to_string()),
+        namespace: Some(namespace.to_string()),
+        labels: Some(labels),
+        ..ObjectMeta::default()
+    }
+}
+
+/// YAML of a typed value (rule files, test files, configs embedded in objects).
+pub fn yaml<T: serde::Serialize>(value: &T) -> String {
+    match serde_saphyr::to_string(value) {
+        Ok(s) => s,
+        Err(e) => panic!("windlass bug: content failed to serialise as YAML: {e}"),
+    }
 }

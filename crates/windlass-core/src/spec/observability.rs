@@ -219,7 +219,12 @@ pub struct UptimeSpec {
 
 impl Default for UptimeSpec {
     fn default() -> Self {
-        Self { enabled: true, urls: Vec::new(), interval: None, slow: None }
+        Self {
+            enabled: true,
+            urls: Vec::new(),
+            interval: None,
+            slow: None,
+        }
     }
 }
 
@@ -374,7 +379,9 @@ pub fn duration_seconds(s: &str) -> Option<f64> {
             return None;
         }
         let n: f64 = rest[..digits].parse().ok()?;
-        let unit_end = rest[digits..].find(|c: char| c.is_ascii_digit()).map_or(rest.len(), |i| i + digits);
+        let unit_end = rest[digits..]
+            .find(|c: char| c.is_ascii_digit())
+            .map_or(rest.len(), |i| i + digits);
         let factor = match &rest[digits..unit_end] {
             "ms" => 0.001,
             "s" => 1.0,
@@ -458,7 +465,11 @@ impl AppAlertsSpec {
             ("crashLoop", &self.crash_loop, ThresholdKind::Count),
             ("oomKilled", &self.oom_killed, ThresholdKind::None),
             ("notReady", &self.not_ready, ThresholdKind::None),
-            ("replicasMismatch", &self.replicas_mismatch, ThresholdKind::None),
+            (
+                "replicasMismatch",
+                &self.replicas_mismatch,
+                ThresholdKind::None,
+            ),
             ("rolloutStuck", &self.rollout_stuck, ThresholdKind::None),
             ("hpaMaxedOut", &self.hpa_maxed_out, ThresholdKind::None),
             ("pdbUnhealthy", &self.pdb_unhealthy, ThresholdKind::None),
@@ -472,7 +483,11 @@ impl AppAlertsSpec {
 impl PlatformAlertsSpec {
     pub fn tunings(&self) -> [(&'static str, &AlertTuning, ThresholdKind); 5] {
         [
-            ("certificateExpiry", &self.certificate_expiry, ThresholdKind::TimeLeft),
+            (
+                "certificateExpiry",
+                &self.certificate_expiry,
+                ThresholdKind::TimeLeft,
+            ),
             ("volumeSpace", &self.volume_space, ThresholdKind::Ratio),
             ("targetDown", &self.target_down, ThresholdKind::Ratio),
             ("nodeNotReady", &self.node_not_ready, ThresholdKind::None),
@@ -496,7 +511,9 @@ pub fn validate(spec: &PlatformFile) -> Vec<Finding> {
     }
     let up = root.key("uptime");
     for (i, url) in obs.uptime.urls.iter().enumerate() {
-        if !(url.starts_with("https://") || url.starts_with("http://")) || url.contains(char::is_whitespace) {
+        if !(url.starts_with("https://") || url.starts_with("http://"))
+            || url.contains(char::is_whitespace)
+        {
             out.push((
                 up.key("urls").index(i),
                 format!("`{url}` is not an http(s) URL"),
@@ -530,13 +547,24 @@ pub fn validate(spec: &PlatformFile) -> Vec<Finding> {
         tuning(t, kind, &root.key("alerts").key(key), &mut out);
     }
     let cost = root.key("cost");
-    for (key, v) in [("cpuCoreHour", obs.cost.cpu_core_hour), ("memoryGibHour", obs.cost.memory_gib_hour)] {
+    for (key, v) in [
+        ("cpuCoreHour", obs.cost.cpu_core_hour),
+        ("memoryGibHour", obs.cost.memory_gib_hour),
+    ] {
         if v.is_some_and(|p| !p.is_finite() || p < 0.0) {
-            out.push((cost.key(key), "a price must be zero or positive".to_string(), "write e.g. `0.03`".to_string()));
+            out.push((
+                cost.key(key),
+                "a price must be zero or positive".to_string(),
+                "write e.g. `0.03`".to_string(),
+            ));
         }
     }
     for (name, app) in &spec.apps {
-        app_alerts(app, &FieldPath::root().key("apps").key(name).key("alerts"), &mut out);
+        app_alerts(
+            app,
+            &FieldPath::root().key("apps").key(name).key("alerts"),
+            &mut out,
+        );
     }
     out
 }
@@ -551,7 +579,12 @@ fn alerting(a: &AlertingSpec, path: &FieldPath, out: &mut Vec<Finding>) {
                 "choose another name, e.g. `chat` or `pager`".to_string(),
             ));
         }
-        let kinds = [r.slack.is_some(), r.pagerduty.is_some(), r.email.is_some(), r.webhook.is_some()];
+        let kinds = [
+            r.slack.is_some(),
+            r.pagerduty.is_some(),
+            r.email.is_some(),
+            r.webhook.is_some(),
+        ];
         if kinds.iter().filter(|k| **k).count() != 1 {
             out.push((
                 rp.clone(),
@@ -586,7 +619,12 @@ fn alerting(a: &AlertingSpec, path: &FieldPath, out: &mut Vec<Finding>) {
         }
     }
     let known = |r: &str| r == NULL_RECEIVER || a.receivers.contains_key(r);
-    let names = || a.receivers.keys().map(String::as_str).chain([NULL_RECEIVER]);
+    let names = || {
+        a.receivers
+            .keys()
+            .map(String::as_str)
+            .chain([NULL_RECEIVER])
+    };
     let unknown = |r: &str, p: FieldPath, out: &mut Vec<Finding>| {
         let help = match crate::diagnostics::did_you_mean(r, names()) {
             Some(s) => format!("did you mean `{s}`?"),
@@ -596,7 +634,11 @@ fn alerting(a: &AlertingSpec, path: &FieldPath, out: &mut Vec<Finding>) {
     };
     for (i, route) in a.routes.iter().enumerate() {
         if !known(&route.receiver) {
-            unknown(&route.receiver, path.key("routes").index(i).key("receiver"), out);
+            unknown(
+                &route.receiver,
+                path.key("routes").index(i).key("receiver"),
+                out,
+            );
         }
     }
     for (key, r) in [("default", &a.default), ("heartbeat", &a.heartbeat)] {
@@ -608,7 +650,13 @@ fn alerting(a: &AlertingSpec, path: &FieldPath, out: &mut Vec<Finding>) {
     }
 }
 
-fn log_alert(name: &str, la: &LogAlertSpec, needs_selector: bool, path: &FieldPath, out: &mut Vec<Finding>) {
+fn log_alert(
+    name: &str,
+    la: &LogAlertSpec,
+    needs_selector: bool,
+    path: &FieldPath,
+    out: &mut Vec<Finding>,
+) {
     if !crate::spec::names::is_dns1123_label(name) {
         out.push((
             path.clone(),
@@ -637,7 +685,7 @@ fn log_alert(name: &str, la: &LogAlertSpec, needs_selector: bool, path: &FieldPa
     match &la.selector {
         Some(s) => {
             let t = s.trim();
-            if !(t.starts_with('{') && t.ends_with('}')) || !t.contains('=') {
+            if !(t.starts_with('{') && t.ends_with('}') && t.contains('=')) {
                 out.push((
                     path.key("selector"),
                     format!("`{s}` is not a LogQL stream selector"),
@@ -662,7 +710,11 @@ fn log_alert(name: &str, la: &LogAlertSpec, needs_selector: bool, path: &FieldPa
 
 fn check_duration(s: &str, path: FieldPath, out: &mut Vec<Finding>) {
     if duration_seconds(s).is_none() {
-        out.push((path, format!("`{s}` is not a duration"), "write e.g. `30s`, `5m`, `1h` or `2d`".to_string()));
+        out.push((
+            path,
+            format!("`{s}` is not a duration"),
+            "write e.g. `30s`, `5m`, `1h` or `2d`".to_string(),
+        ));
     }
 }
 
@@ -690,7 +742,9 @@ fn app_alerts(app: &AppSpec, path: &FieldPath, out: &mut Vec<Finding>) {
         log_alert(name, la, false, &path.key("logs").key(name), out);
     }
     if let Some(l) = &a.status_label
-        && (l.is_empty() || !l.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') || l.starts_with(|c: char| c.is_ascii_digit()))
+        && (l.is_empty()
+            || !l.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            || l.starts_with(|c: char| c.is_ascii_digit()))
     {
         out.push((
             path.key("statusLabel"),
@@ -703,7 +757,10 @@ fn app_alerts(app: &AppSpec, path: &FieldPath, out: &mut Vec<Finding>) {
         if !(slo.availability > 0.0 && slo.availability < 100.0) {
             out.push((
                 sp.key("availability"),
-                format!("availability objective {} is not a percentage between 0 and 100", slo.availability),
+                format!(
+                    "availability objective {} is not a percentage between 0 and 100",
+                    slo.availability
+                ),
                 "write e.g. `99.9` (100 leaves no error budget)".to_string(),
             ));
         }
@@ -725,14 +782,18 @@ fn app_alerts(app: &AppSpec, path: &FieldPath, out: &mut Vec<Finding>) {
             if !(l.objective > 0.0 && l.objective < 100.0) {
                 out.push((
                     sp.key("latency").key("objective"),
-                    format!("latency objective {} is not a percentage between 0 and 100", l.objective),
+                    format!(
+                        "latency objective {} is not a percentage between 0 and 100",
+                        l.objective
+                    ),
                     "write e.g. `99`".to_string(),
                 ));
             }
             if app.metrics.is_none() {
                 out.push((
                     sp.key("latency"),
-                    "a latency objective needs the app's `http_request_duration_seconds` histogram".to_string(),
+                    "a latency objective needs the app's `http_request_duration_seconds` histogram"
+                        .to_string(),
                     "add `metrics: /metrics` to the app, or drop the latency objective".to_string(),
                 ));
             }
