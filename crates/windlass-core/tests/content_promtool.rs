@@ -39,7 +39,7 @@ fn every_alert_fires_on_its_incident_and_stays_quiet_on_healthy_series() {
             .iter()
             .flat_map(|g| g.rules.clone())
             .collect();
-        let suite = scenarios::test_file(&[rules_file.clone()], &all, &set.scenarios)
+        let suite = scenarios::test_file(std::slice::from_ref(&rules_file), &all, &set.scenarios)
             .expect("scenarios match rules");
         let test_name = format!("{}.test.yaml", set.name);
         write(dir.path(), &test_name, &yaml(&suite));
