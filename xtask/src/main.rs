@@ -3,6 +3,7 @@
 //! cluster tests run against.
 
 mod bed;
+mod bench;
 mod certs;
 mod ci;
 mod crds;
@@ -29,6 +30,23 @@ enum Command {
     /// The local test bed: a real control plane on 127.0.0.1 with kwok nodes.
     #[command(subcommand)]
     Testbed(TestbedCommand),
+    /// Benchmarks, measured against the named peer in the same run.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// Render a generated platform with the release binary: wall time and peak
+    /// memory, next to `helm template` of an equivalent chart.
+    Render {
+        /// Apps in the generated platform.
+        #[arg(long, default_value_t = 500)]
+        apps: usize,
+        /// Timed runs of each command (after one warm-up).
+        #[arg(long, default_value_t = 10)]
+        runs: usize,
+    },
 }
 
 #[derive(Subcommand)]
@@ -57,6 +75,11 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Ci => ci::run(),
+        Command::Bench(BenchCommand::Render { apps, runs }) => bench::render(&bench::Options {
+            apps,
+            runs: runs.max(1),
+        })
+        .map(|()| ExitCode::SUCCESS),
         Command::Testbed(cmd) => match cmd {
             TestbedCommand::Up => bed::up().map(|_| ExitCode::SUCCESS),
             TestbedCommand::Down => bed::down().map(|()| ExitCode::SUCCESS),

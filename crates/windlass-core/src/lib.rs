@@ -6,12 +6,12 @@
 //! (deterministic YAML files). Nothing here touches the network, the clock, the
 //! environment or the file system.
 
+pub mod check;
+pub mod content;
+pub mod defaults;
 pub mod diagnostics;
+pub mod model;
+pub mod plan;
+pub mod render;
 pub mod source;
 pub mod spec;
-pub mod defaults;
-pub mod model;
-pub mod content;
-pub mod render;
-pub mod plan;
-pub mod check;

@@ -23,7 +23,9 @@ impl FromStr for Selector {
         match s.split_once('=') {
             Some(("app", v)) if !v.is_empty() => Ok(Selector::App(v.to_string())),
             Some((k, v)) if !k.is_empty() && !v.is_empty() => Ok(Selector::Label(k.to_string(), v.to_string())),
-            _ => Err(format!("`{s}` is not a selector; write `app=NAME` or `tier=NAME` (any app label)")),
+            _ => Err(format!(
+                "`{s}` is not a selector; write `app=NAME` or `tier=NAME` (any app label)"
+            )),
         }
     }
 }
@@ -40,7 +42,10 @@ impl fmt::Display for Selector {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PlanError {
     #[error("--only {selector}: no app matches{}", .suggestion.as_ref().map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default())]
-    NothingSelected { selector: String, suggestion: Option<String> },
+    NothingSelected {
+        selector: String,
+        suggestion: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,13 +72,23 @@ impl Plan {
                 .collect();
             if matched.is_empty() {
                 let suggestion = match sel {
-                    Selector::App(n) => did_you_mean(n, platform.apps.iter().map(|a| a.name.as_str())).map(|s| format!("app={s}")),
+                    Selector::App(n) => {
+                        did_you_mean(n, platform.apps.iter().map(|a| a.name.as_str())).map(|s| format!("app={s}"))
+                    }
                     Selector::Label(k, v) => {
-                        let values: BTreeSet<&str> = platform.apps.iter().filter_map(|a| a.labels.get(k)).map(String::as_str).collect();
+                        let values: BTreeSet<&str> = platform
+                            .apps
+                            .iter()
+                            .filter_map(|a| a.labels.get(k))
+                            .map(String::as_str)
+                            .collect();
                         did_you_mean(v, values).map(|s| format!("{k}={s}"))
                     }
                 };
-                return Err(PlanError::NothingSelected { selector: sel.to_string(), suggestion });
+                return Err(PlanError::NothingSelected {
+                    selector: sel.to_string(),
+                    suggestion,
+                });
             }
             chosen.extend(matched);
         }
@@ -88,29 +103,38 @@ impl Plan {
                 }
             }
         }
-        Ok(Plan { apps: order(platform, &chosen) })
+        Ok(Plan {
+            apps: order(platform, &chosen),
+        })
     }
 }
 
 /// Kahn's algorithm over the chosen apps; validation guarantees there is no cycle.
 fn order(platform: &Platform, chosen: &BTreeSet<&str>) -> Vec<String> {
     let mut pending: BTreeMap<&str, usize> = BTreeMap::new();
-    for name in chosen {
-        let deps = platform
-            .app(name)
-            .map_or(0, |a| a.needs.iter().filter(|n| chosen.contains(n.as_str())).count());
-        pending.insert(name, deps);
+    let mut dependents: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for app in platform.apps.iter().filter(|a| chosen.contains(a.name.as_str())) {
+        let deps: BTreeSet<&str> = app
+            .needs
+            .iter()
+            .map(String::as_str)
+            .filter(|n| chosen.contains(n))
+            .collect();
+        for d in &deps {
+            dependents.entry(d).or_default().push(&app.name);
+        }
+        pending.insert(&app.name, deps.len());
     }
     let mut ready: BTreeSet<&str> = pending.iter().filter(|(_, n)| **n == 0).map(|(k, _)| *k).collect();
     let mut out = Vec::with_capacity(chosen.len());
     while let Some(next) = ready.pop_first() {
         out.push(next.to_string());
         pending.remove(next);
-        for (name, count) in &mut pending {
-            if platform.app(name).is_some_and(|a| a.needs.iter().any(|n| n == next)) {
+        for dependent in dependents.get(next).map(Vec::as_slice).unwrap_or_default() {
+            if let Some(count) = pending.get_mut(dependent) {
                 *count -= 1;
                 if *count == 0 {
-                    ready.insert(name);
+                    ready.insert(dependent);
                 }
             }
         }

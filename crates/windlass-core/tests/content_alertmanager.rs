@@ -20,12 +20,7 @@ fn alertmanager_config_passes_amtool_and_routes_by_severity_and_namespace() {
     run(&amtool, &["check-config", "alertmanager.yaml"], dir.path());
 
     let routes = |receiver: &str, labels: &[&str]| {
-        let mut args = vec![
-            "config",
-            "routes",
-            "test",
-            "--config.file=alertmanager.yaml",
-        ];
+        let mut args = vec!["config", "routes", "test", "--config.file=alertmanager.yaml"];
         let verify = format!("--verify.receivers={receiver}");
         args.push(&verify);
         args.extend_from_slice(labels);
@@ -34,46 +29,23 @@ fn alertmanager_config_passes_amtool_and_routes_by_severity_and_namespace() {
     // A critical alert from a production namespace pages; elsewhere it goes to chat.
     routes(
         "pager",
-        &[
-            "alertname=AppCrashLooping",
-            "severity=critical",
-            "namespace=data",
-        ],
+        &["alertname=AppCrashLooping", "severity=critical", "namespace=data"],
     );
     routes(
         "pager",
-        &[
-            "alertname=AppErrorBudgetBurn",
-            "severity=critical",
-            "namespace=shop",
-        ],
+        &["alertname=AppErrorBudgetBurn", "severity=critical", "namespace=shop"],
     );
     routes(
         "chat",
-        &[
-            "alertname=AppCrashLooping",
-            "severity=critical",
-            "namespace=shop-dev",
-        ],
+        &["alertname=AppCrashLooping", "severity=critical", "namespace=shop-dev"],
     );
     // Warnings go to chat, whatever the namespace.
     routes(
         "chat",
-        &[
-            "alertname=AppPodNotReady",
-            "severity=warning",
-            "namespace=shop",
-        ],
+        &["alertname=AppPodNotReady", "severity=warning", "namespace=shop"],
     );
     // Anything else reaches the default receiver; the Watchdog the heartbeat.
-    routes(
-        "mail",
-        &[
-            "alertname=AppPodNotReady",
-            "severity=info",
-            "namespace=shop",
-        ],
-    );
+    routes("mail", &["alertname=AppPodNotReady", "severity=info", "namespace=shop"]);
     routes("heartbeat", &["alertname=Watchdog", "severity=info"]);
     // The test can fail: a warning never pages.
     let mut args = vec![
@@ -83,11 +55,7 @@ fn alertmanager_config_passes_amtool_and_routes_by_severity_and_namespace() {
         "--config.file=alertmanager.yaml",
         "--verify.receivers=pager",
     ];
-    args.extend_from_slice(&[
-        "alertname=AppPodNotReady",
-        "severity=warning",
-        "namespace=shop",
-    ]);
+    args.extend_from_slice(&["alertname=AppPodNotReady", "severity=warning", "namespace=shop"]);
     run_failing(&amtool, &args, dir.path());
 
     assert_eq!(

@@ -18,10 +18,7 @@ fn packs() -> Vec<(String, content::Pack)> {
         .map(|(env, file)| {
             let platform = Platform::build(file, env);
             let apps: Vec<&App> = platform.apps.iter().collect();
-            (
-                env.clone(),
-                content::build(&platform, &file.observability, &apps),
-            )
+            (env.clone(), content::build(&platform, &file.observability, &apps))
         })
         .collect()
 }
@@ -38,12 +35,7 @@ fn example_rules_and_scenarios_pass_promtool() {
             let file = format!("{}.yaml", set.name);
             write(dir.path(), &file, &yaml(&set.file));
             run(&promtool, &["check", "rules", &file], dir.path());
-            let all: Vec<Rule> = set
-                .file
-                .groups
-                .iter()
-                .flat_map(|g| g.rules.clone())
-                .collect();
+            let all: Vec<Rule> = set.file.groups.iter().flat_map(|g| g.rules.clone()).collect();
             let suite = scenarios::test_file(std::slice::from_ref(&file), &all, &set.scenarios)
                 .unwrap_or_else(|e| panic!("{env}: {e}"));
             let test = format!("{}.test.yaml", set.name);
@@ -72,11 +64,7 @@ fn example_rules_and_scenarios_pass_promtool() {
             }],
         };
         write(dir.path(), "dashboards.yaml", &yaml(&file));
-        run(
-            &promtool,
-            &["check", "rules", "dashboards.yaml"],
-            dir.path(),
-        );
+        run(&promtool, &["check", "rules", "dashboards.yaml"], dir.path());
     }
 }
 

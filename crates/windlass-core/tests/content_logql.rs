@@ -22,11 +22,7 @@ fn every_logql_expression_parses_with_lokis_parser() {
                 .flat_map(|g| g.rules.iter().map(|r| r.expr.clone()))
         })
         .collect();
-    assert_eq!(
-        exprs.len(),
-        3,
-        "php-fatal, innodb-io and the platform's oom-messages"
-    );
+    assert_eq!(exprs.len(), 3, "php-fatal, innodb-io and the platform's oom-messages");
     for dash in &pack.dashboards {
         exprs.extend(
             dash.queries()
@@ -35,10 +31,7 @@ fn every_logql_expression_parses_with_lokis_parser() {
                 .map(|(_, e)| e.to_string()),
         );
     }
-    assert!(
-        exprs.len() >= 3 + 2 * 5,
-        "every app dashboard has log panels"
-    );
+    assert!(exprs.len() >= 3 + 2 * 5, "every app dashboard has log panels");
     let dir = tempfile::tempdir().expect("tempdir");
     let mut args: Vec<&str> = Vec::new();
     args.extend(exprs.iter().map(String::as_str));

@@ -33,12 +33,7 @@ fn every_alert_fires_on_its_incident_and_stays_quiet_on_healthy_series() {
     for set in &pack.rules {
         let rules_file = format!("{}.yaml", set.name);
         write(dir.path(), &rules_file, &yaml(&set.file));
-        let all: Vec<Rule> = set
-            .file
-            .groups
-            .iter()
-            .flat_map(|g| g.rules.clone())
-            .collect();
+        let all: Vec<Rule> = set.file.groups.iter().flat_map(|g| g.rules.clone()).collect();
         let suite = scenarios::test_file(std::slice::from_ref(&rules_file), &all, &set.scenarios)
             .expect("scenarios match rules");
         let test_name = format!("{}.test.yaml", set.name);
@@ -96,11 +91,7 @@ fn every_dashboard_promql_query_parses() {
             }
         }
     }
-    assert!(
-        rules.len() > 40,
-        "expected many dashboard queries, got {}",
-        rules.len()
-    );
+    assert!(rules.len() > 40, "expected many dashboard queries, got {}", rules.len());
     let file = RuleFile {
         groups: vec![RuleGroup {
             name: "dashboards".to_string(),
@@ -109,9 +100,5 @@ fn every_dashboard_promql_query_parses() {
         }],
     };
     write(dir.path(), "dashboards.yaml", &yaml(&file));
-    run(
-        &promtool,
-        &["check", "rules", "dashboards.yaml"],
-        dir.path(),
-    );
+    run(&promtool, &["check", "rules", "dashboards.yaml"], dir.path());
 }

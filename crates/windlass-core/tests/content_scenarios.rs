@@ -13,10 +13,7 @@ use windlass_core::spec::observability::Severity;
 
 fn rule_set(name: &str) -> RuleSet {
     let pack = Fixture::new(SPEC).pack();
-    pack.rules
-        .into_iter()
-        .find(|s| s.name == name)
-        .expect("rule set")
+    pack.rules.into_iter().find(|s| s.name == name).expect("rule set")
 }
 
 /// Runs `scenarios` with promtool against the rendered rule set.
@@ -27,20 +24,10 @@ fn prove(set: &RuleSet, scenarios: &[Scenario]) {
     let dir = tempfile::tempdir().expect("tempdir");
     let rules_file = format!("{}.yaml", set.name);
     write(dir.path(), &rules_file, &yaml(&set.file));
-    let all: Vec<Rule> = set
-        .file
-        .groups
-        .iter()
-        .flat_map(|g| g.rules.clone())
-        .collect();
-    let suite =
-        scenarios::test_file(&[rules_file], &all, scenarios).expect("scenarios match the rules");
+    let all: Vec<Rule> = set.file.groups.iter().flat_map(|g| g.rules.clone()).collect();
+    let suite = scenarios::test_file(&[rules_file], &all, scenarios).expect("scenarios match the rules");
     write(dir.path(), "incident.test.yaml", &yaml(&suite));
-    run(
-        &promtool,
-        &["test", "rules", "incident.test.yaml"],
-        dir.path(),
-    );
+    run(&promtool, &["test", "rules", "incident.test.yaml"], dir.path());
 }
 
 #[test]
@@ -52,19 +39,14 @@ fn postgres_crash_looping_for_days_fires_crash_loop_and_statefulset_mismatch() {
     let sts = r#"namespace="data", statefulset="postgres""#;
     let incident = Scenario::new("postgres crash-looping for 3 days with 45 restarts", "5m")
         .series(
-            format!(
-                r#"kube_pod_container_status_waiting_reason{{{pod}, reason="CrashLoopBackOff"}}"#
-            ),
+            format!(r#"kube_pod_container_status_waiting_reason{{{pod}, reason="CrashLoopBackOff"}}"#),
             format!("1x{samples}"),
         )
         .series(
             format!("kube_pod_container_status_restarts_total{{{pod}}}"),
             stepping(45, 19, samples - 45 * 19),
         )
-        .series(
-            format!("kube_statefulset_replicas{{{sts}}}"),
-            format!("1x{samples}"),
-        )
+        .series(format!("kube_statefulset_replicas{{{sts}}}"), format!("1x{samples}"))
         .series(
             format!("kube_statefulset_status_replicas_ready{{{sts}}}"),
             format!("0x{samples}"),
@@ -78,11 +60,7 @@ fn postgres_crash_looping_for_days_fires_crash_loop_and_statefulset_mismatch() {
             "AppCrashLooping",
             // The spec raises the database's crash loop to critical.
             Severity::Critical,
-            &[
-                ("namespace", "data"),
-                ("pod", "postgres-0"),
-                ("container", "postgres"),
-            ],
+            &[("namespace", "data"), ("pod", "postgres-0"), ("container", "postgres")],
         )
         .fires(
             "72h",
@@ -94,33 +72,23 @@ fn postgres_crash_looping_for_days_fires_crash_loop_and_statefulset_mismatch() {
             "30m",
             "AppCrashLooping",
             Severity::Critical,
-            &[
-                ("namespace", "data"),
-                ("pod", "postgres-0"),
-                ("container", "postgres"),
-            ],
+            &[("namespace", "data"), ("pod", "postgres-0"), ("container", "postgres")],
         );
     // The same metrics for a pod of another app in the namespace must not fire postgres's alerts.
     let neighbour = r#"namespace="data", pod="postgres-exporter-0", container="exporter""#;
-    let other = Scenario::new(
-        "another app's crash loop does not fire postgres's alert",
-        "5m",
-    )
-    .series(
-        format!(
-            r#"kube_pod_container_status_waiting_reason{{{neighbour}, reason="CrashLoopBackOff"}}"#
-        ),
-        "1x100",
-    )
-    .quiet("6h", "AppCrashLooping");
+    let other = Scenario::new("another app's crash loop does not fire postgres's alert", "5m")
+        .series(
+            format!(r#"kube_pod_container_status_waiting_reason{{{neighbour}, reason="CrashLoopBackOff"}}"#),
+            "1x100",
+        )
+        .quiet("6h", "AppCrashLooping");
     prove(&set, &[incident, other]);
 }
 
 #[test]
 fn certificate_13_days_from_expiry_fires_and_20_days_does_not() {
     let set = rule_set("windlass-platform-alerts");
-    let series =
-        r#"certmanager_certificate_expiration_timestamp_seconds{namespace="shop", name="www-tls"}"#;
+    let series = r#"certmanager_certificate_expiration_timestamp_seconds{namespace="shop", name="www-tls"}"#;
     let days = |d: u32| format!("{}x200", d * 86400);
     let labels = [("namespace", "shop"), ("name", "www-tls")];
     prove(
@@ -140,9 +108,7 @@ fn certificate_13_days_from_expiry_fires_and_20_days_does_not() {
 #[test]
 fn burn_rate_pages_for_2_percent_errors_against_99_9_and_not_for_0_05_percent() {
     let set = rule_set("web-alerts");
-    let requests = |code: &str| {
-        format!(r#"http_requests_total{{namespace="shop", job="web", code="{code}"}}"#)
-    };
+    let requests = |code: &str| format!(r#"http_requests_total{{namespace="shop", job="web", code="{code}"}}"#);
     // 1000 requests a minute.
     let burning = Scenario::new("2% errors", "1m")
         .series(requests("500"), "0+20x240")

@@ -39,9 +39,7 @@ fn disabled_alerts_are_not_rendered_and_tuning_applies() {
         .expect("worker rules");
     let rules: Vec<_> = worker.file.groups.iter().flat_map(|g| &g.rules).collect();
     assert!(
-        !rules
-            .iter()
-            .any(|r| r.alert.as_deref() == Some("AppOOMKilled")),
+        !rules.iter().any(|r| r.alert.as_deref() == Some("AppOOMKilled")),
         "oomKilled: {{enabled: false}}"
     );
     let not_ready = rules
@@ -49,15 +47,8 @@ fn disabled_alerts_are_not_rendered_and_tuning_applies() {
         .find(|r| r.alert.as_deref() == Some("AppPodNotReady"))
         .expect("not ready");
     assert_eq!(not_ready.for_.as_deref(), Some("30m"));
-    assert_eq!(
-        not_ready.labels.get("severity").map(String::as_str),
-        Some("info")
-    );
-    let web = pack
-        .rules
-        .iter()
-        .find(|s| s.name == "web-alerts")
-        .expect("web rules");
+    assert_eq!(not_ready.labels.get("severity").map(String::as_str), Some("info"));
+    let web = pack.rules.iter().find(|s| s.name == "web-alerts").expect("web rules");
     let errors = web
         .file
         .groups

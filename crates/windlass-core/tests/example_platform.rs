@@ -53,7 +53,10 @@ fn production_backend_autoscales_from_three_and_has_no_replicas() {
         .find(|o| o.kind() == "HorizontalPodAutoscaler" && o.name() == "backend")
         .expect("backend HPA");
     assert_eq!(hpa.0.pointer("/spec/minReplicas"), Some(&serde_json::json!(3)));
-    let deploy = r.objects().find(|o| o.kind() == "Deployment" && o.name() == "backend").expect("deployment");
+    let deploy = r
+        .objects()
+        .find(|o| o.kind() == "Deployment" && o.name() == "backend")
+        .expect("deployment");
     assert_eq!(deploy.0.pointer("/spec/replicas"), None);
 }
 
@@ -70,7 +73,11 @@ fn only_selects_transitive_needs_in_dependency_order() {
         .collect();
     assert_eq!(apps, ["postgres", "backend", "frontend"]);
     let (_, r) = rendered("production", &["tier=backend".parse().expect("selector")]);
-    let n = r.units.iter().filter(|u| matches!(u.kind, windlass_core::render::UnitKind::App { .. })).count();
+    let n = r
+        .units
+        .iter()
+        .filter(|u| matches!(u.kind, windlass_core::render::UnitKind::App { .. }))
+        .count();
     assert_eq!(n, 3, "backend, cleanup and postgres (needed by backend)");
 }
 
@@ -81,11 +88,20 @@ fn the_admin_path_is_only_reachable_from_the_allow_list() {
         .objects()
         .find(|o| o.kind() == "SecurityPolicy" && o.name() == "frontend-admin")
         .expect("security policy");
-    assert_eq!(policy.0.pointer("/spec/authorization/defaultAction"), Some(&serde_json::json!("Deny")));
+    assert_eq!(
+        policy.0.pointer("/spec/authorization/defaultAction"),
+        Some(&serde_json::json!("Deny"))
+    );
     assert_eq!(
         policy.0.pointer("/spec/authorization/rules/0/principal/clientCIDRs/0"),
         Some(&serde_json::json!("203.0.113.0/24"))
     );
-    let route = r.objects().find(|o| o.kind() == "HTTPRoute" && o.name() == "frontend-admin").expect("admin route");
-    assert_eq!(route.0.pointer("/spec/rules/0/matches/0/path/value"), Some(&serde_json::json!("/admin")));
+    let route = r
+        .objects()
+        .find(|o| o.kind() == "HTTPRoute" && o.name() == "frontend-admin")
+        .expect("admin route");
+    assert_eq!(
+        route.0.pointer("/spec/rules/0/matches/0/path/value"),
+        Some(&serde_json::json!("/admin"))
+    );
 }

@@ -39,7 +39,18 @@ fn app_gen() -> impl Strategy<Value = AppGen> {
         any::<bool>(),
     )
         .prop_map(
-            |(kind, port, metrics_port, scaling, disruption, (cpu_milli, memory_mi), (public, restricted_path), needs_mask, health, persistence)| AppGen {
+            |(
+                kind,
+                port,
+                metrics_port,
+                scaling,
+                disruption,
+                (cpu_milli, memory_mi),
+                (public, restricted_path),
+                needs_mask,
+                health,
+                persistence,
+            )| AppGen {
                 kind,
                 port,
                 metrics_port,
@@ -98,14 +109,20 @@ fn spec_from(apps: &[AppGen], ingress: bool, tls: &str) -> Value {
         if g.kind == "web" && g.public {
             a.insert("hosts".into(), json!([format!("h{i}")]));
             if g.restricted_path {
-                a.insert("routes".into(), json!([{"path": "/"}, {"path": "/admin", "allowFrom": ["10.0.0.0/8"]}]));
+                a.insert(
+                    "routes".into(),
+                    json!([{"path": "/"}, {"path": "/admin", "allowFrom": ["10.0.0.0/8"]}]),
+                );
             }
         }
         a.insert(
             "resources".into(),
             json!({"cpu": format!("{}m", g.cpu_milli), "memory": format!("{}Mi", g.memory_mi)}),
         );
-        let needs: Vec<String> = (0..i).filter(|j| g.needs_mask & (1 << (j % 8)) != 0).map(|j| format!("app{j}")).collect();
+        let needs: Vec<String> = (0..i)
+            .filter(|j| g.needs_mask & (1 << (j % 8)) != 0)
+            .map(|j| format!("app{j}"))
+            .collect();
         a.insert("needs".into(), json!(needs));
         out.insert(name, Value::Object(a));
     }

@@ -27,6 +27,9 @@ pub enum CliError {
     Usage(String),
     #[error("cannot write {}: {source}", path.display())]
     Write { path: PathBuf, source: std::io::Error },
+    /// A rendered object broke a production invariant: a windlass bug, never written.
+    #[error("rendered objects failed windlass's own checks (a bug; please report it):\n  {}", .0.join("\n  "))]
+    Invariant(Vec<String>),
 }
 
 impl CliError {
@@ -39,7 +42,7 @@ impl CliError {
             | CliError::SpecExists { .. }
             | CliError::ForeignOutput { .. }
             | CliError::Usage(_) => 2,
-            CliError::Write { .. } => 3,
+            CliError::Write { .. } | CliError::Invariant(_) => 3,
         }
     }
 }
@@ -63,7 +66,11 @@ fn fancy(spec: &SpecError) -> String {
     let mut out = String::new();
     for d in &spec.diagnostics {
         let report = SpecReport {
-            message: if d.path.is_root() { d.message.clone() } else { format!("{}: {}", d.path, d.message) },
+            message: if d.path.is_root() {
+                d.message.clone()
+            } else {
+                format!("{}: {}", d.path, d.message)
+            },
             help: d.help.clone(),
             src: NamedSource::new(&spec.file, spec.source_text.clone()),
             span: d.loc.map(|l| SourceSpan::from((l.offset, 0))),
@@ -94,7 +101,9 @@ impl Diagnostic for SpecReport {
         Some(&self.src)
     }
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        self.span
-            .map(|s| Box::new(std::iter::once(LabeledSpan::new_with_span(Some("here".to_string()), s))) as Box<dyn Iterator<Item = LabeledSpan>>)
+        self.span.map(|s| {
+            Box::new(std::iter::once(LabeledSpan::new_with_span(Some("here".to_string()), s)))
+                as Box<dyn Iterator<Item = LabeledSpan>>
+        })
     }
 }

@@ -1,14 +1,18 @@
 //! The only place the CLI writes to stdout. A closed pipe (`| head`) ends the
-//! program quietly with success, as ripgrep does.
+//! program quietly with success, as ripgrep does; any other write failure is an error.
 
 use std::io::{self, Write};
 
-/// Writes `text` to stdout; exits 0 at once if the reader went away.
-pub fn print(text: &str) {
+use crate::error::CliError;
+
+pub fn print(text: &str) -> Result<(), CliError> {
     let mut out = io::stdout().lock();
-    if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        if e.kind() == io::ErrorKind::BrokenPipe {
-            std::process::exit(0);
-        }
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => std::process::exit(0),
+        Err(source) => Err(CliError::Write {
+            path: "standard output".into(),
+            source,
+        }),
     }
 }

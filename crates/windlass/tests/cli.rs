@@ -21,7 +21,9 @@ struct Test {
 
 impl Test {
     fn new() -> Test {
-        Test { dir: tempfile::tempdir().expect("tempdir") }
+        Test {
+            dir: tempfile::tempdir().expect("tempdir"),
+        }
     }
 
     fn with_spec(text: &str) -> Test {
@@ -103,7 +105,13 @@ fn base_spec_is_valid() {
 #[test]
 fn unknown_field_names_line_column_and_suggests() {
     let spec = BASE.replace("    port: 8080\n", "    prot: 8080\n");
-    assert_spec_error(&spec, &["windlass.yaml:10:5: apps.web.prot: unknown field `prot`", "did you mean `port`?"]);
+    assert_spec_error(
+        &spec,
+        &[
+            "windlass.yaml:10:5: apps.web.prot: unknown field `prot`",
+            "did you mean `port`?",
+        ],
+    );
 }
 
 #[test]
@@ -117,62 +125,117 @@ fn wrong_type_is_located() {
 
 #[test]
 fn invalid_dns_name() {
-    let spec = BASE.replace("  api:\n", "  Api_Server:\n").replace("needs: [db]", "needs: []");
-    assert_spec_error(&spec, &["windlass.yaml:14:3: apps.Api_Server: app name `Api_Server` is not a valid name"]);
+    let spec = BASE
+        .replace("  api:\n", "  Api_Server:\n")
+        .replace("needs: [db]", "needs: []");
+    assert_spec_error(
+        &spec,
+        &["windlass.yaml:14:3: apps.Api_Server: app name `Api_Server` is not a valid name"],
+    );
 }
 
 #[test]
 fn duplicate_hosts() {
     let spec = BASE.replace("    port: 9000\n", "    port: 9000\n    hosts: [www.example.com]\n");
-    assert_spec_error(&spec, &["windlass.yaml:17:13: apps.api.hosts[0]: host `www.example.com` is already used by apps.web.hosts[0]"]);
+    assert_spec_error(
+        &spec,
+        &["windlass.yaml:17:13: apps.api.hosts[0]: host `www.example.com` is already used by apps.web.hosts[0]"],
+    );
 }
 
 #[test]
 fn dependency_cycle() {
     let spec = BASE.replace("    port: 5432\n", "    port: 5432\n    needs: [api]\n");
-    assert_spec_error(&spec, &["apps.db.needs[0]: dependency cycle: api -> db -> api", "windlass.yaml:23:13"]);
+    assert_spec_error(
+        &spec,
+        &[
+            "apps.db.needs[0]: dependency cycle: api -> db -> api",
+            "windlass.yaml:23:13",
+        ],
+    );
 }
 
 #[test]
 fn unknown_dependency_suggests() {
     let spec = BASE.replace("needs: [db]", "needs: [dbb]");
-    assert_spec_error(&spec, &["windlass.yaml:18:13: apps.api.needs[0]: unknown app `dbb` in `needs`", "did you mean `db`?"]);
+    assert_spec_error(
+        &spec,
+        &[
+            "windlass.yaml:18:13: apps.api.needs[0]: unknown app `dbb` in `needs`",
+            "did you mean `db`?",
+        ],
+    );
 }
 
 #[test]
 fn hpa_min_above_max() {
     let spec = BASE.replace("{min: 2, max: 4}", "{min: 5, max: 4}");
-    assert_spec_error(&spec, &["windlass.yaml:13:24: apps.web.autoscaling.min: autoscaling.min (5) is above autoscaling.max (4)"]);
+    assert_spec_error(
+        &spec,
+        &["windlass.yaml:13:24: apps.web.autoscaling.min: autoscaling.min (5) is above autoscaling.max (4)"],
+    );
 }
 
 #[test]
 fn pdb_that_blocks_drains() {
-    let spec = BASE.replace("    autoscaling: {min: 2, max: 4}\n", "    autoscaling: {min: 2, max: 4}\n    disruption: {minAvailable: 2}\n");
-    assert_spec_error(&spec, &["windlass.yaml:14:32: apps.web.disruption.minAvailable: minAvailable (2) >= replicas (2) blocks every node drain"]);
-    let spec = BASE.replace("    autoscaling: {min: 2, max: 4}\n", "    autoscaling: {min: 2, max: 4}\n    disruption: {maxUnavailable: 0}\n");
-    assert_spec_error(&spec, &["apps.web.disruption.maxUnavailable: maxUnavailable: 0 blocks every node drain"]);
+    let spec = BASE.replace(
+        "    autoscaling: {min: 2, max: 4}\n",
+        "    autoscaling: {min: 2, max: 4}\n    disruption: {minAvailable: 2}\n",
+    );
+    assert_spec_error(
+        &spec,
+        &[
+            "windlass.yaml:14:32: apps.web.disruption.minAvailable: minAvailable (2) >= replicas (2) blocks every node drain",
+        ],
+    );
+    let spec = BASE.replace(
+        "    autoscaling: {min: 2, max: 4}\n",
+        "    autoscaling: {min: 2, max: 4}\n    disruption: {maxUnavailable: 0}\n",
+    );
+    assert_spec_error(
+        &spec,
+        &["apps.web.disruption.maxUnavailable: maxUnavailable: 0 blocks every node drain"],
+    );
 }
 
 #[test]
 fn missing_image_tag_and_latest() {
     let spec = BASE.replace("ghcr.io/acme/web:1.0.0", "ghcr.io/acme/web");
-    assert_spec_error(&spec, &["windlass.yaml:9:12: apps.web.image: image `ghcr.io/acme/web` has no tag or digest"]);
+    assert_spec_error(
+        &spec,
+        &["windlass.yaml:9:12: apps.web.image: image `ghcr.io/acme/web` has no tag or digest"],
+    );
     let spec = BASE.replace("ghcr.io/acme/web:1.0.0", "ghcr.io/acme/web:latest");
     assert_spec_error(&spec, &["uses the mutable `latest` tag", "allowLatest: true"]);
-    let allowed = BASE.replace("ghcr.io/acme/web:1.0.0", "ghcr.io/acme/web:latest\n    allowLatest: true");
+    let allowed = BASE.replace(
+        "ghcr.io/acme/web:1.0.0",
+        "ghcr.io/acme/web:latest\n    allowLatest: true",
+    );
     assert_eq!(Test::with_spec(&allowed).run(&["render"]).code, 0);
 }
 
 #[test]
 fn replicas_fighting_an_hpa() {
-    let spec = BASE.replace("    autoscaling: {min: 2, max: 4}\n", "    autoscaling: {min: 2, max: 4}\n    replicas: 3\n");
+    let spec = BASE.replace(
+        "    autoscaling: {min: 2, max: 4}\n",
+        "    autoscaling: {min: 2, max: 4}\n    replicas: 3\n",
+    );
     assert_spec_error(&spec, &["apps.web.replicas: `replicas` and `autoscaling` both set"]);
 }
 
 #[test]
 fn probe_through_a_service_name() {
-    let spec = BASE.replace("    port: 5432\n", "    port: 5432\n    health: {command: [curl, -f, http://api:9000/healthz]}\n");
-    assert_spec_error(&spec, &["apps.db.health.command: the health command calls the Service `api`", "localhost"]);
+    let spec = BASE.replace(
+        "    port: 5432\n",
+        "    port: 5432\n    health: {command: [curl, -f, http://api:9000/healthz]}\n",
+    );
+    assert_spec_error(
+        &spec,
+        &[
+            "apps.db.health.command: the health command calls the Service `api`",
+            "localhost",
+        ],
+    );
 }
 
 #[test]
@@ -184,15 +247,23 @@ fn yaml_syntax_error_is_located() {
 
 #[test]
 fn several_errors_are_all_reported() {
-    let spec = BASE.replace("{min: 2, max: 4}", "{min: 5, max: 4}").replace("needs: [db]", "needs: [nope]");
+    let spec = BASE
+        .replace("{min: 2, max: 4}", "{min: 5, max: 4}")
+        .replace("needs: [db]", "needs: [nope]");
     let err = assert_spec_error(&spec, &["autoscaling.min (5)", "unknown app `nope`"]);
     assert_eq!(err.matches("help:").count(), 2, "{err}");
 }
 
 #[test]
 fn overlay_errors_point_into_the_overlay_and_name_the_environment() {
-    let spec = format!("{BASE}environments:\n  dev: {{}}\n  prod:\n    apps:\n      web:\n        autoscaling: {{min: 9}}\n");
-    assert_spec_error(&spec, &["windlass.yaml:28:28: apps.web.autoscaling.min: autoscaling.min (9) is above autoscaling.max (4) (environment prod)"]);
+    let spec =
+        format!("{BASE}environments:\n  dev: {{}}\n  prod:\n    apps:\n      web:\n        autoscaling: {{min: 9}}\n");
+    assert_spec_error(
+        &spec,
+        &[
+            "windlass.yaml:28:28: apps.web.autoscaling.min: autoscaling.min (9) is above autoscaling.max (4) (environment prod)",
+        ],
+    );
 }
 
 #[test]
@@ -247,7 +318,11 @@ fn render_writes_the_example_and_is_deterministic() {
     let t = Test::with_spec(EXAMPLE);
     let r = t.run(&["render", "--env", "production", "--out", "a"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(r.stdout.contains("for environment `production` into a/"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("for environment `production` into a/"),
+        "{}",
+        r.stdout
+    );
     let r2 = t.run(&["render", "--env", "production", "--out", "b"]);
     assert_eq!(r2.code, 0);
     let (a, b) = (tree(&t.path("a")), tree(&t.path("b")));
@@ -292,11 +367,27 @@ fn render_refuses_to_replace_a_foreign_directory() {
 #[test]
 fn render_only_writes_selected_apps_and_their_needs() {
     let t = Test::with_spec(EXAMPLE);
-    let r = t.run(&["render", "--env", "production", "--only", "app=frontend", "--output", "json"]);
+    let r = t.run(&[
+        "render",
+        "--env",
+        "production",
+        "--only",
+        "app=frontend",
+        "--output",
+        "json",
+    ]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let v: serde_json::Value = serde_json::from_str(&r.stdout).expect("json summary");
-    let dirs: Vec<&str> = v["units"].as_array().expect("units").iter().filter_map(|u| u["dir"].as_str()).collect();
-    assert_eq!(dirs, ["_platform", "shop", "shop/postgres", "shop/backend", "shop/frontend"]);
+    let dirs: Vec<&str> = v["units"]
+        .as_array()
+        .expect("units")
+        .iter()
+        .filter_map(|u| u["dir"].as_str())
+        .collect();
+    assert_eq!(
+        dirs,
+        ["_platform", "shop", "shop/postgres", "shop/backend", "shop/frontend"]
+    );
 }
 
 #[test]

@@ -37,6 +37,9 @@ pub fn round_trips(o: &Object) -> Result<bool, String> {
     if back == *v {
         Ok(true)
     } else {
-        Err(format!("{} changed in a round trip through its k8s-openapi type", o.id()))
+        Err(format!(
+            "{} changed in a round trip through its k8s-openapi type",
+            o.id()
+        ))
     }
 }

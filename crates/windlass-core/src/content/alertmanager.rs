@@ -119,18 +119,12 @@ pub fn secret_path(r: &SecretKeyRef) -> String {
 }
 
 fn matcher(label: &str, value: &str) -> String {
-    format!(
-        "{label}=\"{}\"",
-        value.replace('\\', "\\\\").replace('"', "\\\"")
-    )
+    format!("{label}=\"{}\"", value.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
 pub fn config(spec: &AlertingSpec) -> AlertmanagerConfig {
     let mut routes = vec![Route {
-        receiver: spec
-            .heartbeat
-            .clone()
-            .unwrap_or_else(|| NULL_RECEIVER.to_string()),
+        receiver: spec.heartbeat.clone().unwrap_or_else(|| NULL_RECEIVER.to_string()),
         matchers: vec![matcher("alertname", d::WATCHDOG)],
         group_wait: Some("0s".to_string()),
         group_interval: Some(d::HEARTBEAT_REPEAT_INTERVAL.to_string()),
@@ -143,18 +137,13 @@ pub fn config(spec: &AlertingSpec) -> AlertmanagerConfig {
             matchers.push(matcher("severity", s.as_str()));
         }
         if !r.namespaces.is_empty() {
-            let alternatives: Vec<String> = r
-                .namespaces
-                .iter()
-                .map(|n| super::alerts::regex_escape(n))
-                .collect();
+            let alternatives: Vec<String> = r.namespaces.iter().map(|n| super::alerts::regex_escape(n)).collect();
             matchers.push(format!("namespace=~\"{}\"", alternatives.join("|")));
         }
         routes.push(Route {
             receiver: r.receiver.clone(),
             matchers,
-            repeat_interval: (r.severity == Some(Severity::Critical))
-                .then(|| d::REPEAT_INTERVAL_CRITICAL.to_string()),
+            repeat_interval: (r.severity == Some(Severity::Critical)).then(|| d::REPEAT_INTERVAL_CRITICAL.to_string()),
             ..Route::default()
         });
     }
@@ -168,10 +157,7 @@ pub fn config(spec: &AlertingSpec) -> AlertmanagerConfig {
             resolve_timeout: d::RESOLVE_TIMEOUT.to_string(),
         },
         route: Route {
-            receiver: spec
-                .default
-                .clone()
-                .unwrap_or_else(|| NULL_RECEIVER.to_string()),
+            receiver: spec.default.clone().unwrap_or_else(|| NULL_RECEIVER.to_string()),
             group_by: d::GROUP_BY.iter().map(|s| s.to_string()).collect(),
             group_wait: Some(d::GROUP_WAIT.to_string()),
             group_interval: Some(d::GROUP_INTERVAL.to_string()),
@@ -250,14 +236,8 @@ pub fn mounted_secrets(spec: &AlertingSpec) -> Vec<String> {
             [
                 r.slack.as_ref().map(|s| &s.webhook_url.0),
                 r.pagerduty.as_ref().map(|p| &p.routing_key.0),
-                r.email
-                    .as_ref()
-                    .and_then(|e| e.password.as_ref())
-                    .map(|p| &p.0),
-                r.webhook
-                    .as_ref()
-                    .and_then(|w| w.token.as_ref())
-                    .map(|t| &t.0),
+                r.email.as_ref().and_then(|e| e.password.as_ref()).map(|p| &p.0),
+                r.webhook.as_ref().and_then(|w| w.token.as_ref()).map(|t| &t.0),
             ]
         })
         .flatten()
@@ -280,10 +260,7 @@ impl AlertmanagerConfig {
                 &platform.monitoring.namespace,
                 content_labels(platform, None),
             ),
-            string_data: Some(BTreeMap::from([(
-                d::ALERTMANAGER_CONFIG_KEY.to_string(),
-                self.yaml(),
-            )])),
+            string_data: Some(BTreeMap::from([(d::ALERTMANAGER_CONFIG_KEY.to_string(), self.yaml())])),
             type_: Some("Opaque".to_string()),
             ..Secret::default()
         })

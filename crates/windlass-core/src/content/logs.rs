@@ -100,12 +100,7 @@ pub fn expr(spec: &LogAlertSpec, default_selector: &str) -> String {
     )
 }
 
-fn rule(
-    name: &str,
-    spec: &LogAlertSpec,
-    default_selector: &str,
-    app: Option<(&str, &str)>,
-) -> Rule {
+fn rule(name: &str, spec: &LogAlertSpec, default_selector: &str, app: Option<(&str, &str)>) -> Rule {
     let severity = spec.severity.unwrap_or(d::LOG_ALERT.severity);
     let mut labels = BTreeMap::from([
         ("severity".to_string(), severity.as_str().to_string()),
@@ -124,11 +119,7 @@ fn rule(
         alert: Some(LOG_ALERT.to_string()),
         record: None,
         expr: expr(spec, default_selector),
-        for_: Some(
-            spec.for_
-                .clone()
-                .unwrap_or_else(|| d::LOG_ALERT.for_.to_string()),
-        ),
+        for_: Some(spec.for_.clone().unwrap_or_else(|| d::LOG_ALERT.for_.to_string())),
         labels,
         annotations: BTreeMap::from([
             ("summary".to_string(), summary),
@@ -161,16 +152,10 @@ fn logql_escape(s: &str) -> String {
 impl LogRules {
     pub fn object(&self, platform: &Platform) -> Object {
         let mut labels = content_labels(platform, self.app.as_deref());
-        labels.insert(
-            d::LOKI_RULE_LABEL.to_string(),
-            d::LOKI_RULE_LABEL_VALUE.to_string(),
-        );
+        labels.insert(d::LOKI_RULE_LABEL.to_string(), d::LOKI_RULE_LABEL_VALUE.to_string());
         Object::from_typed(&ConfigMap {
             metadata: meta(&self.name, &self.namespace, labels),
-            data: Some(BTreeMap::from([(
-                format!("{}.yaml", self.name),
-                yaml(&self.file),
-            )])),
+            data: Some(BTreeMap::from([(format!("{}.yaml", self.name), yaml(&self.file))])),
             ..ConfigMap::default()
         })
     }

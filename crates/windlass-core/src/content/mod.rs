@@ -56,9 +56,9 @@ pub struct Pack {
 }
 
 /// Renders the content pack for `apps` (the selected apps, in deploy order) of `platform`
-/// with windlass's default observability settings.
+/// with the spec's `observability` settings.
 pub fn render(platform: &Platform, apps: &[&App]) -> ContentObjects {
-    render_with(platform, &ObservabilitySpec::default(), apps)
+    render_with(platform, &platform.observability, apps)
 }
 
 /// Renders the content pack with the spec's `observability` settings.
@@ -83,12 +83,7 @@ pub fn build(platform: &Platform, obs: &ObservabilitySpec, apps: &[&App]) -> Pac
             ("traffic", alerts::traffic::rules(&t)),
             ("slo", alerts::slo::rules(&t, &slo_window)),
         ] {
-            push_group(
-                &mut groups,
-                &mut scenarios,
-                format!("{}.{concern}", app.name),
-                checked,
-            );
+            push_group(&mut groups, &mut scenarios, format!("{}.{concern}", app.name), checked);
         }
         rules.push(RuleSet {
             app: Some(app.name.clone()),
@@ -131,12 +126,7 @@ pub fn build(platform: &Platform, obs: &ObservabilitySpec, apps: &[&App]) -> Pac
     }
 }
 
-fn push_group(
-    groups: &mut Vec<RuleGroup>,
-    scenarios: &mut Vec<Scenario>,
-    name: String,
-    checked: Checked,
-) {
+fn push_group(groups: &mut Vec<RuleGroup>, scenarios: &mut Vec<Scenario>, name: String, checked: Checked) {
     if checked.rules.is_empty() {
         return;
     }
@@ -185,10 +175,7 @@ impl Pack {
             )]));
             let obj = Object::from_typed(&ConfigMap {
                 metadata: m,
-                data: Some(BTreeMap::from([(
-                    format!("{}.json", dash.dashboard.uid),
-                    dash.json(),
-                )])),
+                data: Some(BTreeMap::from([(format!("{}.json", dash.dashboard.uid), dash.json())])),
                 ..ConfigMap::default()
             });
             push(&mut out, dash.app.as_deref(), obj);
@@ -208,14 +195,8 @@ fn push(out: &mut ContentObjects, app: Option<&str>, obj: Object) {
 pub fn content_labels(platform: &Platform, app: Option<&str>) -> BTreeMap<String, String> {
     let mut labels = BTreeMap::from([
         (core::LABEL_PART_OF.to_string(), platform.name.clone()),
-        (
-            core::LABEL_MANAGED_BY.to_string(),
-            core::MANAGER.to_string(),
-        ),
-        (
-            core::LABEL_ENVIRONMENT.to_string(),
-            platform.environment.clone(),
-        ),
+        (core::LABEL_MANAGED_BY.to_string(), core::MANAGER.to_string()),
+        (core::LABEL_ENVIRONMENT.to_string(), platform.environment.clone()),
     ]);
     if let Some(a) = app {
         labels.insert(core::LABEL_NAME.to_string(), a.to_string());

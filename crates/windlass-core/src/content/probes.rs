@@ -33,10 +33,7 @@ pub fn probes(platform: &Platform, obs: &ObservabilitySpec, apps: &[&App]) -> Ve
         .unwrap_or_else(|| d::UPTIME_INTERVAL.to_string());
     let mut out = Vec::new();
     if obs.uptime.enabled {
-        for app in apps
-            .iter()
-            .filter(|a| !a.hosts.is_empty() && a.port.is_some())
-        {
+        for app in apps.iter().filter(|a| !a.hosts.is_empty() && a.port.is_some()) {
             out.push(UptimeProbe {
                 app: Some(app.name.clone()),
                 name: format!("{}-uptime", app.name),
@@ -164,10 +161,7 @@ impl BlackboxConfig {
                 &platform.monitoring.namespace,
                 content_labels(platform, None),
             ),
-            string_data: Some(BTreeMap::from([(
-                d::BLACKBOX_CONFIG_KEY.to_string(),
-                yaml(self),
-            )])),
+            string_data: Some(BTreeMap::from([(d::BLACKBOX_CONFIG_KEY.to_string(), yaml(self))])),
             type_: Some("Opaque".to_string()),
             ..Secret::default()
         })

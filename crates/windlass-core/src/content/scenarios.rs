@@ -51,25 +51,12 @@ impl Scenario {
         self
     }
     #[must_use]
-    pub fn fires(
-        mut self,
-        at: &str,
-        alert: &str,
-        severity: Severity,
-        labels: &[(&str, &str)],
-    ) -> Self {
+    pub fn fires(mut self, at: &str, alert: &str, severity: Severity, labels: &[(&str, &str)]) -> Self {
         let firing = Firing {
             severity,
-            labels: labels
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
+            labels: labels.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
         };
-        match self
-            .expect
-            .iter_mut()
-            .find(|e| e.at == at && e.alert == alert)
-        {
+        match self.expect.iter_mut().find(|e| e.at == at && e.alert == alert) {
             Some(e) => e.firing.push(firing),
             None => self.expect.push(Expect {
                 at: at.to_string(),
@@ -127,11 +114,7 @@ pub struct ExpAlert {
 
 /// Builds the promtool test file for `scenarios` against `rules` (read from `rule_files`).
 /// Fails when a scenario names an alert (or severity) no rule defines.
-pub fn test_file(
-    rule_files: &[String],
-    rules: &[Rule],
-    scenarios: &[Scenario],
-) -> Result<TestFile, String> {
+pub fn test_file(rule_files: &[String], rules: &[Rule], scenarios: &[Scenario]) -> Result<TestFile, String> {
     let mut tests = Vec::new();
     for s in scenarios {
         let mut alert_rule_test = Vec::new();
@@ -141,18 +124,13 @@ pub fn test_file(
                 .filter(|r| r.alert.as_deref() == Some(e.alert.as_str()))
                 .collect();
             if variants.is_empty() {
-                return Err(format!(
-                    "scenario `{}`: no alert `{}` among the rules",
-                    s.name, e.alert
-                ));
+                return Err(format!("scenario `{}`: no alert `{}` among the rules", s.name, e.alert));
             }
             let mut exp_alerts = Vec::new();
             for f in &e.firing {
                 let rule = variants
                     .iter()
-                    .find(|r| {
-                        r.labels.get("severity").map(String::as_str) == Some(f.severity.as_str())
-                    })
+                    .find(|r| r.labels.get("severity").map(String::as_str) == Some(f.severity.as_str()))
                     .ok_or_else(|| {
                         format!(
                             "scenario `{}`: no {} variant of `{}`",
@@ -224,9 +202,7 @@ pub fn expand(template: &str, labels: &BTreeMap<String, String>) -> String {
 /// Promtool values for a counter stepping up by one every `every` samples, `steps` times,
 /// then holding for `hold` samples: `0x3 1x3 2x3 ...`.
 pub fn stepping(steps: u32, every: u32, hold: u32) -> String {
-    let mut parts: Vec<String> = (0..steps)
-        .map(|i| format!("{i}x{}", every.saturating_sub(1)))
-        .collect();
+    let mut parts: Vec<String> = (0..steps).map(|i| format!("{i}x{}", every.saturating_sub(1))).collect();
     parts.push(format!("{steps}x{hold}"));
     parts.join(" ")
 }

@@ -5,10 +5,9 @@
 use std::collections::BTreeMap;
 
 use crate::defaults as d;
+use crate::spec::observability::ObservabilitySpec;
 use crate::spec::quantity::parse_milli;
-use crate::spec::{
-    AccessMode, AppKind, AppSpec, PlatformFile, TlsIssuer, TrafficMode,
-};
+use crate::spec::{AccessMode, AppKind, AppSpec, PlatformFile, TlsIssuer, TrafficMode};
 
 #[derive(Debug, Clone)]
 pub struct Platform {
@@ -21,6 +20,10 @@ pub struct Platform {
     pub monitoring: Monitoring,
     /// Apps in spec order.
     pub apps: Vec<App>,
+    /// Alert routing, log alerts, uptime checks and dashboards settings, as written.
+    pub observability: ObservabilitySpec,
+    /// App name -> position in `apps`.
+    index: BTreeMap<String, usize>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -116,7 +119,11 @@ pub struct Metrics {
 pub enum Scaling {
     Fixed(u32),
     /// An HPA owns the replica count; the workload never sets `replicas`.
-    Auto { min: u32, max: u32, cpu_percent: u32 },
+    Auto {
+        min: u32,
+        max: u32,
+        cpu_percent: u32,
+    },
 }
 
 impl Scaling {
@@ -192,15 +199,24 @@ impl Platform {
             gateway_name: p.name.clone(),
         };
         let monitoring = Monitoring {
-            namespace: p.monitoring.namespace.clone().unwrap_or_else(|| d::MONITORING_NAMESPACE.to_string()),
-            release: p.monitoring.release.clone().unwrap_or_else(|| d::MONITORING_RELEASE.to_string()),
+            namespace: p
+                .monitoring
+                .namespace
+                .clone()
+                .unwrap_or_else(|| d::MONITORING_NAMESPACE.to_string()),
+            release: p
+                .monitoring
+                .release
+                .clone()
+                .unwrap_or_else(|| d::MONITORING_RELEASE.to_string()),
         };
         let default_ns = p.namespace.clone().unwrap_or_else(|| p.name.clone());
-        let apps = spec
+        let apps: Vec<App> = spec
             .apps
             .iter()
             .map(|(name, a)| build_app(name, a, &default_ns, &p.domain))
             .collect();
+        let index = apps.iter().enumerate().map(|(i, a)| (a.name.clone(), i)).collect();
         Platform {
             name: p.name.clone(),
             environment: environment.to_string(),
@@ -210,11 +226,18 @@ impl Platform {
             traffic,
             monitoring,
             apps,
+            observability: spec.observability.clone(),
+            index,
         }
     }
 
     pub fn app(&self, name: &str) -> Option<&App> {
-        self.apps.iter().find(|a| a.name == name)
+        self.index.get(name).and_then(|i| self.apps.get(*i))
+    }
+
+    /// Apps that `need` the named app.
+    pub fn dependents<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a App> + 'a {
+        self.apps.iter().filter(move |a| a.needs.iter().any(|n| n == name))
     }
 
     /// Every namespace apps run in, sorted.
@@ -234,18 +257,28 @@ fn build_app(name: &str, a: &AppSpec, default_ns: &str, domain: &str) -> App {
         .map(str::to_string);
     let hosts: Vec<String> = a.hosts.iter().map(|h| crate::spec::qualify_host(h, domain)).collect();
     let routes = if a.routes.is_empty() && !hosts.is_empty() {
-        vec![Route { path: "/".to_string(), allow_from: Vec::new() }]
+        vec![Route {
+            path: "/".to_string(),
+            allow_from: Vec::new(),
+        }]
     } else {
         a.routes
             .iter()
-            .map(|r| Route { path: r.path.clone(), allow_from: r.allow_from.clone() })
+            .map(|r| Route {
+                path: r.path.clone(),
+                allow_from: r.allow_from.clone(),
+            })
             .collect()
     };
     let probes = probe_policy(a);
     let metrics = a.metrics.as_ref().and_then(|m| {
         let port = m.0.port.or(a.port)?;
         let port_name = if Some(port) == a.port { "http" } else { "metrics" };
-        Some(Metrics { path: m.0.path.clone(), port, port_name: port_name.to_string() })
+        Some(Metrics {
+            path: m.0.path.clone(),
+            port,
+            port_name: port_name.to_string(),
+        })
     });
     let scaling = match &a.autoscaling {
         Some(s) => Scaling::Auto {
@@ -264,7 +297,11 @@ fn build_app(name: &str, a: &AppSpec, default_ns: &str, domain: &str) -> App {
         None => Disruption::MaxUnavailable(d::PDB_MAX_UNAVAILABLE),
     };
     let limits = a.resources.limits.clone().unwrap_or_default();
-    let memory_request = a.resources.memory.clone().unwrap_or_else(|| d::MEMORY_REQUEST.to_string());
+    let memory_request = a
+        .resources
+        .memory
+        .clone()
+        .unwrap_or_else(|| d::MEMORY_REQUEST.to_string());
     let memory_limit = limits.memory.clone().unwrap_or_else(|| {
         parse_milli(&memory_request)
             .map(|m| format_bytes(m / 1000 * d::MEMORY_LIMIT_FACTOR))
@@ -293,19 +330,39 @@ fn build_app(name: &str, a: &AppSpec, default_ns: &str, domain: &str) -> App {
         metrics,
         scaling,
         disruption,
-        resources: Resources { cpu_request, memory_request, cpu_limit, memory_limit },
+        resources: Resources {
+            cpu_request,
+            memory_request,
+            cpu_limit,
+            memory_limit,
+        },
         env: a.env.iter().map(|(k, v)| (k.clone(), v.0.clone())).collect(),
         secret_env: a
             .secret_env
             .iter()
-            .map(|(k, v)| (k.clone(), SecretRef { secret: v.0.secret.clone(), key: v.0.key.clone() }))
+            .map(|(k, v)| {
+                (
+                    k.clone(),
+                    SecretRef {
+                        secret: v.0.secret.clone(),
+                        key: v.0.key.clone(),
+                    },
+                )
+            })
             .collect(),
         config: a.config.as_ref().map(|c| ConfigFiles {
             mount_path: c.mount_path.clone().unwrap_or_else(|| format!("/etc/{name}")),
             files: c.files.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
         }),
         needs: a.needs.clone(),
-        egress: a.egress.iter().map(|e| Egress { cidr: e.cidr.clone(), ports: e.ports.clone() }).collect(),
+        egress: a
+            .egress
+            .iter()
+            .map(|e| Egress {
+                cidr: e.cidr.clone(),
+                ports: e.ports.clone(),
+            })
+            .collect(),
         persistence: a.persistence.as_ref().map(|p| Persistence {
             size: p.size.clone(),
             mount_path: p.mount_path.clone().unwrap_or_else(|| d::DATA_MOUNT_PATH.to_string()),
@@ -332,7 +389,10 @@ fn probe_policy(a: &AppSpec) -> Option<ProbePolicy> {
             } else {
                 let port = h.port.or(a.port)?;
                 match &h.path {
-                    Some(path) => ProbeCheck::Http { path: path.clone(), port },
+                    Some(path) => ProbeCheck::Http {
+                        path: path.clone(),
+                        port,
+                    },
                     None => ProbeCheck::Tcp { port },
                 }
             }
@@ -352,7 +412,7 @@ fn probe_policy(a: &AppSpec) -> Option<ProbePolicy> {
 /// Bytes as the largest binary unit that divides them exactly (`268435456` -> `256Mi`).
 fn format_bytes(bytes: u128) -> String {
     for (unit, shift) in [("Gi", 30), ("Mi", 20), ("Ki", 10)] {
-        if bytes >= 1 << shift && bytes % (1 << shift) == 0 {
+        if bytes >= 1 << shift && bytes.is_multiple_of(1 << shift) {
             return format!("{}{unit}", bytes >> shift);
         }
     }

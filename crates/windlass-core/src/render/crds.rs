@@ -34,7 +34,12 @@ macro_rules! resource {
 
 // --- prometheus-operator -------------------------------------------------
 
-resource!(ServiceMonitor, "monitoring.coreos.com/v1", "ServiceMonitor", ServiceMonitorSpec);
+resource!(
+    ServiceMonitor,
+    "monitoring.coreos.com/v1",
+    "ServiceMonitor",
+    ServiceMonitorSpec
+);
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -171,7 +176,12 @@ pub struct BackendRef {
 
 // --- Envoy Gateway: source-IP allow lists on a route ----------------------
 
-resource!(SecurityPolicy, "gateway.envoyproxy.io/v1alpha1", "SecurityPolicy", SecurityPolicySpec);
+resource!(
+    SecurityPolicy,
+    "gateway.envoyproxy.io/v1alpha1",
+    "SecurityPolicy",
+    SecurityPolicySpec
+);
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]

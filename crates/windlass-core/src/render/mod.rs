@@ -29,7 +29,10 @@ pub enum UnitKind {
     /// Cluster-wide and shared objects: issuers, the Gateway, platform content.
     Platform,
     Namespace(String),
-    App { namespace: String, name: String },
+    App {
+        namespace: String,
+        name: String,
+    },
 }
 
 #[derive(Debug, Clone)]

@@ -16,8 +16,14 @@ pub fn namespace_objects(platform: &Platform, ns: &str) -> Vec<Object> {
     let mut meta = platform_meta(platform, ns, None);
     if let Some(labels) = meta.labels.as_mut() {
         for mode in ["enforce", "audit", "warn"] {
-            labels.insert(format!("pod-security.kubernetes.io/{mode}"), d::POD_SECURITY_LEVEL.to_string());
-            labels.insert(format!("pod-security.kubernetes.io/{mode}-version"), "latest".to_string());
+            labels.insert(
+                format!("pod-security.kubernetes.io/{mode}"),
+                d::POD_SECURITY_LEVEL.to_string(),
+            );
+            labels.insert(
+                format!("pod-security.kubernetes.io/{mode}-version"),
+                "latest".to_string(),
+            );
         }
     }
     let q = |s: &str| Quantity(s.to_string());

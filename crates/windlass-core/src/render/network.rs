@@ -103,9 +103,7 @@ pub fn app_policy(platform: &Platform, app: &App) -> Object {
             });
         }
         let dependents: Vec<NetworkPolicyPeer> = platform
-            .apps
-            .iter()
-            .filter(|other| other.needs.iter().any(|n| *n == app.name))
+            .dependents(&app.name)
             .map(|other| app_peer(platform, other))
             .collect();
         if !dependents.is_empty() {

@@ -17,25 +17,30 @@ impl Object {
         }
     }
 
-    fn str_at(&self, pointer: &str) -> &str {
-        self.0.pointer(pointer).and_then(Value::as_str).unwrap_or("")
+    /// The value at a path of object keys (no allocation, unlike `Value::pointer`).
+    pub fn at(&self, path: &[&str]) -> Option<&Value> {
+        path.iter().try_fold(&self.0, |v, k| v.get(k))
+    }
+
+    fn str_at(&self, path: &[&str]) -> &str {
+        self.at(path).and_then(Value::as_str).unwrap_or("")
     }
 
     pub fn api_version(&self) -> &str {
-        self.str_at("/apiVersion")
+        self.str_at(&["apiVersion"])
     }
     pub fn kind(&self) -> &str {
-        self.str_at("/kind")
+        self.str_at(&["kind"])
     }
     pub fn name(&self) -> &str {
-        self.str_at("/metadata/name")
+        self.str_at(&["metadata", "name"])
     }
     /// Empty for cluster-scoped objects.
     pub fn namespace(&self) -> &str {
-        self.str_at("/metadata/namespace")
+        self.str_at(&["metadata", "namespace"])
     }
     pub fn labels(&self) -> Option<&serde_json::Map<String, Value>> {
-        self.0.pointer("/metadata/labels").and_then(Value::as_object)
+        self.at(&["metadata", "labels"]).and_then(Value::as_object)
     }
 
     /// `Kind/namespace/name`, for messages.

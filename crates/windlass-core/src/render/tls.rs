@@ -82,7 +82,11 @@ pub fn cluster_issuers(platform: &Platform) -> Vec<Object> {
                     ClusterIssuerSpec::SelfSigned(BTreeMap::new()),
                 )),
                 Object::from_typed(&Certificate::new(
-                    platform_meta(platform, format!("{}-root", d::SELF_SIGNED_CA_ISSUER), Some(d::CERT_MANAGER_NAMESPACE)),
+                    platform_meta(
+                        platform,
+                        format!("{}-root", d::SELF_SIGNED_CA_ISSUER),
+                        Some(d::CERT_MANAGER_NAMESPACE),
+                    ),
                     CertificateSpec {
                         secret_name: ca_secret.clone(),
                         common_name: Some(format!("{} root CA", platform.name)),
@@ -108,7 +112,11 @@ pub fn certificate(platform: &Platform, app: &App) -> Option<Object> {
     if platform.traffic.mode != TrafficMode::Gateway || app.hosts.is_empty() {
         return None;
     }
-    let mut meta = platform_meta(platform, tls_secret_name(platform, app), Some(&platform.traffic.namespace));
+    let mut meta = platform_meta(
+        platform,
+        tls_secret_name(platform, app),
+        Some(&platform.traffic.namespace),
+    );
     if let Some(labels) = meta.labels.as_mut() {
         labels.insert(d::LABEL_NAME.to_string(), app.name.clone());
     }

@@ -68,7 +68,11 @@ pub fn gateway(platform: &Platform, apps: &[&App]) -> Option<Object> {
         });
     }
     // Certificates are rendered explicitly (tls.rs) rather than through cert-manager's gateway-shim.
-    let meta = platform_meta(platform, &platform.traffic.gateway_name, Some(&platform.traffic.namespace));
+    let meta = platform_meta(
+        platform,
+        &platform.traffic.gateway_name,
+        Some(&platform.traffic.namespace),
+    );
     Some(Object::from_typed(&Gateway::new(
         meta,
         GatewaySpec {
@@ -167,7 +171,13 @@ fn path_slug(path: &str) -> String {
     let slug: String = path
         .trim_matches('/')
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
         .collect();
     let slug = slug.trim_matches('-').to_string();
     if slug.is_empty() { "root".to_string() } else { slug }

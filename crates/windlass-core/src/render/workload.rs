@@ -13,8 +13,8 @@ use k8s_openapi::api::core::v1::{
     Capabilities, ConfigMapVolumeSource, Container, ContainerPort, EmptyDirVolumeSource, EnvVar, EnvVarSource,
     ExecAction, HTTPGetAction, Lifecycle, LifecycleHandler, PersistentVolumeClaim, PersistentVolumeClaimSpec,
     PersistentVolumeClaimVolumeSource, PodSecurityContext, PodSpec, PodTemplateSpec, Probe, ResourceRequirements,
-    SeccompProfile, SecretKeySelector, SecurityContext, SleepAction, TCPSocketAction, TopologySpreadConstraint,
-    Volume, VolumeMount, VolumeResourceRequirements,
+    SeccompProfile, SecretKeySelector, SecurityContext, SleepAction, TCPSocketAction, TopologySpreadConstraint, Volume,
+    VolumeMount, VolumeResourceRequirements,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
@@ -186,8 +186,9 @@ fn pod_template(platform: &Platform, app: &App) -> PodTemplateSpec {
                 seccomp_profile: Some(runtime_default()),
                 ..PodSecurityContext::default()
             }),
-            topology_spread_constraints: (!is_job && app.scaling.floor() > 1 || matches!(app.scaling, Scaling::Auto { .. }))
-                .then(|| spread(platform, app)),
+            topology_spread_constraints: (!is_job && app.scaling.floor() > 1
+                || matches!(app.scaling, Scaling::Auto { .. }))
+            .then(|| spread(platform, app)),
             containers: vec![container(app, mounts)],
             volumes: Some(volumes),
             ..PodSpec::default()
@@ -316,7 +317,14 @@ fn container(app: &App, mounts: Vec<VolumeMount>) -> Container {
     Container {
         name: app.name.clone(),
         image: Some(app.image.clone()),
-        image_pull_policy: Some(if app.image.ends_with(":latest") { "Always" } else { "IfNotPresent" }.to_string()),
+        image_pull_policy: Some(
+            if app.image.ends_with(":latest") {
+                "Always"
+            } else {
+                "IfNotPresent"
+            }
+            .to_string(),
+        ),
         command: app.command.clone(),
         args: app.args.clone(),
         ports: (!ports.is_empty()).then_some(ports),

@@ -87,16 +87,24 @@ impl de::Error for DeError {
     fn invalid_type(unexp: de::Unexpected<'_>, exp: &dyn de::Expected) -> Self {
         let expected = expected_words(&exp.to_string());
         DeError(
-            Diagnostic::new(FieldPath::root(), format!("expected {expected}, found {}", unexpected_word(&unexp)))
-                .help(format!("write {expected} here (quote text that looks like a number or boolean)")),
+            Diagnostic::new(
+                FieldPath::root(),
+                format!("expected {expected}, found {}", unexpected_word(&unexp)),
+            )
+            .help(format!(
+                "write {expected} here (quote text that looks like a number or boolean)"
+            )),
         )
     }
 
     fn invalid_value(unexp: de::Unexpected<'_>, exp: &dyn de::Expected) -> Self {
         let expected = expected_words(&exp.to_string());
         DeError(
-            Diagnostic::new(FieldPath::root(), format!("expected {expected}, found {}", unexpected_word(&unexp)))
-                .help(format!("write {expected} here")),
+            Diagnostic::new(
+                FieldPath::root(),
+                format!("expected {expected}, found {}", unexpected_word(&unexp)),
+            )
+            .help(format!("write {expected} here")),
         )
     }
 }
@@ -190,11 +198,7 @@ impl<'de> de::Deserializer<'de> for NodeDe<'de, '_> {
         self.wrap(r)
     }
 
-    fn deserialize_newtype_struct<V: Visitor<'de>>(
-        self,
-        _name: &'static str,
-        visitor: V,
-    ) -> Result<V::Value, DeError> {
+    fn deserialize_newtype_struct<V: Visitor<'de>>(self, _name: &'static str, visitor: V) -> Result<V::Value, DeError> {
         let r = visitor.visit_newtype_struct(self);
         self.wrap(r)
     }
@@ -305,7 +309,13 @@ impl<'de, 'p> de::EnumAccess<'de> for EnumDe<'de, 'p> {
         let v = seed
             .deserialize(de::value::BorrowedStrDeserializer::<DeError>::new(name))
             .map_err(|e| e.locate_key(self.key, self.path))?;
-        Ok((v, NodeDe { node: self.value, path: self.path }))
+        Ok((
+            v,
+            NodeDe {
+                node: self.value,
+                path: self.path,
+            },
+        ))
     }
 }
 
@@ -313,8 +323,7 @@ impl<'de> de::VariantAccess<'de> for NodeDe<'de, '_> {
     type Error = DeError;
 
     fn unit_variant(self) -> Result<(), DeError> {
-        Err(DeError(Diagnostic::new(FieldPath::root(), "this value takes no settings"))
-            .locate(self.node, self.path))
+        Err(DeError(Diagnostic::new(FieldPath::root(), "this value takes no settings")).locate(self.node, self.path))
     }
     fn newtype_variant_seed<T: DeserializeSeed<'de>>(self, seed: T) -> Result<T::Value, DeError> {
         seed.deserialize(self)
@@ -374,7 +383,11 @@ mod tests {
         let d = err("apps:\n  web:\n    image: x:1\n    port: eighty\n");
         assert_eq!(d.path.to_string(), "apps.web.port");
         assert_eq!(d.loc.map(|l| (l.line, l.column)), Some((4, 11)));
-        assert!(d.message.contains("expected an integer from 0 to 65535"), "{}", d.message);
+        assert!(
+            d.message.contains("expected an integer from 0 to 65535"),
+            "{}",
+            d.message
+        );
     }
 
     #[test]

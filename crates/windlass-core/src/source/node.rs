@@ -136,7 +136,11 @@ pub fn parse_yaml(text: &str) -> Result<Node, (String, Option<Loc>)> {
     if text.trim().is_empty() {
         return Ok(Node {
             value: Value::Null,
-            loc: Loc { line: 1, column: 1, offset: 0 },
+            loc: Loc {
+                line: 1,
+                column: 1,
+                offset: 0,
+            },
         });
     }
     // YAML 1.2 core schema: `yes`, `no`, `on`, `y` stay strings, and `0755` is not an octal number.
@@ -305,8 +309,14 @@ mod tests {
         );
         assert!(base.get("z").is_none());
         assert!(matches!(base.get("l").map(|l| &l.value), Some(Value::Seq(v)) if v.len() == 1));
-        assert!(matches!(base.get("a").and_then(|a| a.get("y")).map(|y| &y.value), Some(Value::Int(5))));
-        assert!(matches!(base.get("a").and_then(|a| a.get("x")).map(|y| &y.value), Some(Value::Int(1))));
+        assert!(matches!(
+            base.get("a").and_then(|a| a.get("y")).map(|y| &y.value),
+            Some(Value::Int(5))
+        ));
+        assert!(matches!(
+            base.get("a").and_then(|a| a.get("x")).map(|y| &y.value),
+            Some(Value::Int(1))
+        ));
     }
 
     #[test]

@@ -80,7 +80,11 @@ mod tests {
 
     #[test]
     fn display_round_trips_through_parse() {
-        for s in ["apps.web.hosts[0]", "platform.domain", "apps.api.routes[2].allowFrom[1]"] {
+        for s in [
+            "apps.web.hosts[0]",
+            "platform.domain",
+            "apps.api.routes[2].allowFrom[1]",
+        ] {
             assert_eq!(FieldPath::parse(s).to_string(), s);
         }
         assert_eq!(FieldPath::root().to_string(), "(document)");

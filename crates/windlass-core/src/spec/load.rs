@@ -65,7 +65,10 @@ pub fn load(file: &str, text: &str) -> Result<Spec, SpecError> {
         return Err(fail(vec![
             Diagnostic::new(
                 FieldPath::root(),
-                format!("expected a mapping with `apiVersion`, `kind`, `platform` and `apps`, found {}", root.value.kind()),
+                format!(
+                    "expected a mapping with `apiVersion`, `kind`, `platform` and `apps`, found {}",
+                    root.value.kind()
+                ),
             )
             .at(root.loc)
             .help("start from `windlass init`, which writes a commented example"),

@@ -465,11 +465,7 @@ impl AppAlertsSpec {
             ("crashLoop", &self.crash_loop, ThresholdKind::Count),
             ("oomKilled", &self.oom_killed, ThresholdKind::None),
             ("notReady", &self.not_ready, ThresholdKind::None),
-            (
-                "replicasMismatch",
-                &self.replicas_mismatch,
-                ThresholdKind::None,
-            ),
+            ("replicasMismatch", &self.replicas_mismatch, ThresholdKind::None),
             ("rolloutStuck", &self.rollout_stuck, ThresholdKind::None),
             ("hpaMaxedOut", &self.hpa_maxed_out, ThresholdKind::None),
             ("pdbUnhealthy", &self.pdb_unhealthy, ThresholdKind::None),
@@ -483,11 +479,7 @@ impl AppAlertsSpec {
 impl PlatformAlertsSpec {
     pub fn tunings(&self) -> [(&'static str, &AlertTuning, ThresholdKind); 5] {
         [
-            (
-                "certificateExpiry",
-                &self.certificate_expiry,
-                ThresholdKind::TimeLeft,
-            ),
+            ("certificateExpiry", &self.certificate_expiry, ThresholdKind::TimeLeft),
             ("volumeSpace", &self.volume_space, ThresholdKind::Ratio),
             ("targetDown", &self.target_down, ThresholdKind::Ratio),
             ("nodeNotReady", &self.node_not_ready, ThresholdKind::None),
@@ -511,9 +503,7 @@ pub fn validate(spec: &PlatformFile) -> Vec<Finding> {
     }
     let up = root.key("uptime");
     for (i, url) in obs.uptime.urls.iter().enumerate() {
-        if !(url.starts_with("https://") || url.starts_with("http://"))
-            || url.contains(char::is_whitespace)
-        {
+        if !(url.starts_with("https://") || url.starts_with("http://")) || url.contains(char::is_whitespace) {
             out.push((
                 up.key("urls").index(i),
                 format!("`{url}` is not an http(s) URL"),
@@ -560,11 +550,7 @@ pub fn validate(spec: &PlatformFile) -> Vec<Finding> {
         }
     }
     for (name, app) in &spec.apps {
-        app_alerts(
-            app,
-            &FieldPath::root().key("apps").key(name).key("alerts"),
-            &mut out,
-        );
+        app_alerts(app, &FieldPath::root().key("apps").key(name).key("alerts"), &mut out);
     }
     out
 }
@@ -619,12 +605,7 @@ fn alerting(a: &AlertingSpec, path: &FieldPath, out: &mut Vec<Finding>) {
         }
     }
     let known = |r: &str| r == NULL_RECEIVER || a.receivers.contains_key(r);
-    let names = || {
-        a.receivers
-            .keys()
-            .map(String::as_str)
-            .chain([NULL_RECEIVER])
-    };
+    let names = || a.receivers.keys().map(String::as_str).chain([NULL_RECEIVER]);
     let unknown = |r: &str, p: FieldPath, out: &mut Vec<Finding>| {
         let help = match crate::diagnostics::did_you_mean(r, names()) {
             Some(s) => format!("did you mean `{s}`?"),
@@ -634,11 +615,7 @@ fn alerting(a: &AlertingSpec, path: &FieldPath, out: &mut Vec<Finding>) {
     };
     for (i, route) in a.routes.iter().enumerate() {
         if !known(&route.receiver) {
-            unknown(
-                &route.receiver,
-                path.key("routes").index(i).key("receiver"),
-                out,
-            );
+            unknown(&route.receiver, path.key("routes").index(i).key("receiver"), out);
         }
     }
     for (key, r) in [("default", &a.default), ("heartbeat", &a.heartbeat)] {
@@ -650,13 +627,7 @@ fn alerting(a: &AlertingSpec, path: &FieldPath, out: &mut Vec<Finding>) {
     }
 }
 
-fn log_alert(
-    name: &str,
-    la: &LogAlertSpec,
-    needs_selector: bool,
-    path: &FieldPath,
-    out: &mut Vec<Finding>,
-) {
+fn log_alert(name: &str, la: &LogAlertSpec, needs_selector: bool, path: &FieldPath, out: &mut Vec<Finding>) {
     if !crate::spec::names::is_dns1123_label(name) {
         out.push((
             path.clone(),
@@ -792,8 +763,7 @@ fn app_alerts(app: &AppSpec, path: &FieldPath, out: &mut Vec<Finding>) {
             if app.metrics.is_none() {
                 out.push((
                     sp.key("latency"),
-                    "a latency objective needs the app's `http_request_duration_seconds` histogram"
-                        .to_string(),
+                    "a latency objective needs the app's `http_request_duration_seconds` histogram".to_string(),
                     "add `metrics: /metrics` to the app, or drop the latency objective".to_string(),
                 ));
             }

@@ -40,7 +40,10 @@ pub fn parse_milli(q: &str) -> Option<u128> {
         _ => return None,
     };
     let scale = 10u128.checked_pow(u32::try_from(frac_part.len()).ok()?)?;
-    let whole: u128 = format!("{int_part}{frac_part}").trim_start_matches('0').parse().unwrap_or(0);
+    let whole: u128 = format!("{int_part}{frac_part}")
+        .trim_start_matches('0')
+        .parse()
+        .unwrap_or(0);
     Some(whole.checked_mul(mul)? / scale / div)
 }
 

@@ -79,12 +79,10 @@ impl FromShorthand for SecretKeyRef {
     const SHORT_FORM: &'static str = "`secret-name/key`";
     fn from_shorthand(s: &str) -> Result<Self, String> {
         match s.split_once('/') {
-            Some((secret, key)) if !secret.is_empty() && !key.is_empty() && !key.contains('/') => {
-                Ok(SecretKeyRef {
-                    secret: secret.to_string(),
-                    key: key.to_string(),
-                })
-            }
+            Some((secret, key)) if !secret.is_empty() && !key.is_empty() && !key.contains('/') => Ok(SecretKeyRef {
+                secret: secret.to_string(),
+                key: key.to_string(),
+            }),
             _ => Err(format!(
                 "`{s}` is not `secret-name/key`; write e.g. `db-credentials/password` or {{secret: db-credentials, key: password}}"
             )),

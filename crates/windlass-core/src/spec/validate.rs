@@ -54,11 +54,18 @@ fn parent_node<'a>(root: &'a Node, path: &FieldPath) -> Option<&'a Node> {
 
 /// The fully qualified host for a spec host (`www` means `www.<domain>`).
 pub fn qualify_host(host: &str, domain: &str) -> String {
-    if host.contains('.') { host.to_string() } else { format!("{host}.{domain}") }
+    if host.contains('.') {
+        host.to_string()
+    } else {
+        format!("{host}.{domain}")
+    }
 }
 
 pub fn validate(spec: &PlatformFile, node: &Node, environments: &[(String, Option<&Node>)]) -> Vec<Diagnostic> {
-    let mut f = Findings { node, diags: Vec::new() };
+    let mut f = Findings {
+        node,
+        diags: Vec::new(),
+    };
     let root = FieldPath::root();
 
     if spec.api_version != API_VERSION {
@@ -69,7 +76,11 @@ pub fn validate(spec: &PlatformFile, node: &Node, environments: &[(String, Optio
         );
     }
     if spec.kind != "Platform" {
-        f.err(root.key("kind"), format!("unsupported kind `{}`", spec.kind), "use `kind: Platform`");
+        f.err(
+            root.key("kind"),
+            format!("unsupported kind `{}`", spec.kind),
+            "use `kind: Platform`",
+        );
     }
     if let Some(default) = &spec.default_environment {
         let names: Vec<&str> = environments.iter().map(|(n, _)| n.as_str()).collect();
@@ -78,7 +89,11 @@ pub fn validate(spec: &PlatformFile, node: &Node, environments: &[(String, Optio
                 Some(s) => format!("did you mean `{s}`?"),
                 None => format!("name one of the environments: {}", names.join(", ")),
             };
-            f.err(root.key("defaultEnvironment"), format!("no environment named `{default}`"), help);
+            f.err(
+                root.key("defaultEnvironment"),
+                format!("no environment named `{default}`"),
+                help,
+            );
         }
     }
     platform(&mut f, &spec.platform);
@@ -122,7 +137,10 @@ pub fn validate(spec: &PlatformFile, node: &Node, environments: &[(String, Optio
     if spec.platform.traffic.mode == TrafficMode::Gateway && hosts_seen.len() > MAX_GATEWAY_HOSTS {
         f.err(
             root.key("platform").key("traffic").key("mode"),
-            format!("{} public hosts do not fit on one Gateway (at most {MAX_GATEWAY_HOSTS})", hosts_seen.len()),
+            format!(
+                "{} public hosts do not fit on one Gateway (at most {MAX_GATEWAY_HOSTS})",
+                hosts_seen.len()
+            ),
             "use `traffic: {mode: ingress}` for this many hosts, or split the platform",
         );
     }
@@ -214,12 +232,18 @@ fn app_checks(
     // Image: a tag or digest, never a moving `latest` unless the user says so.
     let (repo, tag, digest) = split_image(&app.image);
     if app.image.trim().is_empty() || app.image.contains(char::is_whitespace) || repo.is_empty() {
-        f.err(path.key("image"), format!("`{}` is not an image reference", app.image), "write e.g. `ghcr.io/acme/web:1.4.2`");
+        f.err(
+            path.key("image"),
+            format!("`{}` is not an image reference", app.image),
+            "write e.g. `ghcr.io/acme/web:1.4.2`",
+        );
     } else if tag.is_none() && digest.is_none() {
         f.err(
             path.key("image"),
             format!("image `{}` has no tag or digest", app.image),
-            format!("pin a version, e.g. `{repo}:1.0.0` or `{repo}@sha256:...`, so rollouts and rollbacks are reproducible"),
+            format!(
+                "pin a version, e.g. `{repo}:1.0.0` or `{repo}@sha256:...`, so rollouts and rollbacks are reproducible"
+            ),
         );
     } else if tag == Some("latest") && digest.is_none() && !app.allow_latest {
         f.err(
@@ -244,7 +268,11 @@ fn app_checks(
         _ => {}
     }
     if app.kind != AppKind::Cron && app.schedule.is_some() {
-        f.err(path.key("schedule"), "`schedule` only applies to `kind: cron`", "remove it, or set `kind: cron`");
+        f.err(
+            path.key("schedule"),
+            "`schedule` only applies to `kind: cron`",
+            "remove it, or set `kind: cron`",
+        );
     }
     if let Some(s) = &app.schedule
         && !valid_cron(s)
@@ -256,23 +284,43 @@ fn app_checks(
         );
     }
     if app.port == Some(0) {
-        f.err(path.key("port"), "port 0 is not a valid port", "use a port between 1 and 65535");
+        f.err(
+            path.key("port"),
+            "port 0 is not a valid port",
+            "use a port between 1 and 65535",
+        );
     }
 
     // Public traffic.
     if !app.hosts.is_empty() && (app.kind != AppKind::Web) {
-        f.err(path.key("hosts"), "only `web` apps can have public hosts", "remove `hosts`, or set `kind: web`");
+        f.err(
+            path.key("hosts"),
+            "only `web` apps can have public hosts",
+            "remove `hosts`, or set `kind: web`",
+        );
     }
     if !app.routes.is_empty() && app.hosts.is_empty() {
-        f.err(path.key("routes"), "`routes` need at least one host", "add `hosts: [www]`, or remove `routes`");
+        f.err(
+            path.key("routes"),
+            "`routes` need at least one host",
+            "add `hosts: [www]`, or remove `routes`",
+        );
     }
     let mut paths_seen = BTreeSet::new();
     for (i, r) in app.routes.iter().enumerate() {
         let rpath = path.key("routes").index(i);
         if !r.path.starts_with('/') || r.path.contains(char::is_whitespace) {
-            f.err(rpath.key("path"), format!("route path `{}` must start with `/`", r.path), "write e.g. `/admin`");
+            f.err(
+                rpath.key("path"),
+                format!("route path `{}` must start with `/`", r.path),
+                "write e.g. `/admin`",
+            );
         } else if !paths_seen.insert(r.path.trim_end_matches('/').to_string()) {
-            f.err(rpath.key("path"), format!("route path `{}` is listed twice", r.path), "list each path once");
+            f.err(
+                rpath.key("path"),
+                format!("route path `{}` is listed twice", r.path),
+                "list each path once",
+            );
         }
         for (j, cidr) in r.allow_from.iter().enumerate() {
             if !is_cidr(cidr) {
@@ -315,15 +363,27 @@ fn app_checks(
                     "give only the path (e.g. `/healthz`): probes always call the pod itself, never a Service",
                 );
             } else if !p.starts_with('/') {
-                f.err(hpath.clone(), format!("health path `{p}` must start with `/`"), "write e.g. `/healthz`");
+                f.err(
+                    hpath.clone(),
+                    format!("health path `{p}` must start with `/`"),
+                    "write e.g. `/healthz`",
+                );
             }
         }
         if (h.path.is_some() || h.tcp) && h.port.or(app.port).is_none() {
-            f.err(hpath.clone(), "an HTTP or TCP health check needs a port", "set `port` on the app or `health.port`");
+            f.err(
+                hpath.clone(),
+                "an HTTP or TCP health check needs a port",
+                "set `port` on the app or `health.port`",
+            );
         }
         if let Some(cmd) = &h.command {
             if cmd.is_empty() {
-                f.err(hpath.key("command"), "the health command is empty", "write e.g. `[pg_isready, -h, localhost]`");
+                f.err(
+                    hpath.key("command"),
+                    "the health command is empty",
+                    "write e.g. `[pg_isready, -h, localhost]`",
+                );
             }
             // A probe that goes through a Service deadlocks: the Service has no endpoints until the pod is Ready.
             for word in cmd {
@@ -349,10 +409,18 @@ fn app_checks(
     }
     if let Some(m) = &app.metrics {
         if !m.0.path.starts_with('/') {
-            f.err(path.key("metrics"), format!("metrics path `{}` must start with `/`", m.0.path), "write e.g. `/metrics`");
+            f.err(
+                path.key("metrics"),
+                format!("metrics path `{}` must start with `/`", m.0.path),
+                "write e.g. `/metrics`",
+            );
         }
         if m.0.port.or(app.port).is_none() {
-            f.err(path.key("metrics"), "metrics need a port", "set `port` on the app or `metrics.port`");
+            f.err(
+                path.key("metrics"),
+                "metrics need a port",
+                "set `port` on the app or `metrics.port`",
+            );
         }
     }
 
@@ -364,7 +432,11 @@ fn app_checks(
             ("disruption", app.disruption.is_some()),
         ] {
             if set {
-                f.err(path.key(field), format!("`{field}` does not apply to `kind: cron`"), "remove it");
+                f.err(
+                    path.key(field),
+                    format!("`{field}` does not apply to `kind: cron`"),
+                    "remove it",
+                );
             }
         }
     }
@@ -376,12 +448,20 @@ fn app_checks(
         );
     }
     if app.replicas == Some(0) {
-        f.err(path.key("replicas"), "replicas: 0 runs nothing", "use at least 1, or remove the app from this environment with `apps: {NAME: null}`");
+        f.err(
+            path.key("replicas"),
+            "replicas: 0 runs nothing",
+            "use at least 1, or remove the app from this environment with `apps: {NAME: null}`",
+        );
     }
     if let Some(a) = &app.autoscaling {
         let ap = path.key("autoscaling");
         if a.min == 0 {
-            f.err(ap.key("min"), "autoscaling.min must be at least 1", "use `min: 2` or more to stay available during drains");
+            f.err(
+                ap.key("min"),
+                "autoscaling.min must be at least 1",
+                "use `min: 2` or more to stay available during drains",
+            );
         }
         if a.min > a.max {
             f.err(
@@ -393,14 +473,22 @@ fn app_checks(
         if let Some(cpu) = a.cpu
             && !(1..=1000).contains(&cpu)
         {
-            f.err(ap.key("cpu"), format!("CPU target {cpu}% is out of range"), "use a percentage of the CPU request between 1 and 1000, typically 60-80");
+            f.err(
+                ap.key("cpu"),
+                format!("CPU target {cpu}% is out of range"),
+                "use a percentage of the CPU request between 1 and 1000, typically 60-80",
+            );
         }
     }
     let min_replicas = app.autoscaling.as_ref().map(|a| a.min).or(app.replicas);
     if let Some(d) = &app.disruption {
         let dp = path.key("disruption");
         match (d.max_unavailable, d.min_available) {
-            (Some(_), Some(_)) => f.err(dp.clone(), "set `maxUnavailable` or `minAvailable`, not both", "keep one (maxUnavailable: 1 is the safe default)"),
+            (Some(_), Some(_)) => f.err(
+                dp.clone(),
+                "set `maxUnavailable` or `minAvailable`, not both",
+                "keep one (maxUnavailable: 1 is the safe default)",
+            ),
             (Some(0), None) => f.err(
                 dp.key("maxUnavailable"),
                 "maxUnavailable: 0 blocks every node drain",
@@ -412,7 +500,10 @@ fn app_checks(
                     f.err(
                         dp.key("minAvailable"),
                         format!("minAvailable ({m}) >= replicas ({replicas}) blocks every node drain"),
-                        format!("use `minAvailable: {}` or less, or `maxUnavailable: 1`", replicas.saturating_sub(1)),
+                        format!(
+                            "use `minAvailable: {}` or less, or `maxUnavailable: 1`",
+                            replicas.saturating_sub(1)
+                        ),
                     );
                 }
             }
@@ -425,28 +516,52 @@ fn app_checks(
     // Environment.
     for (k, _) in &app.env {
         if !is_env_var_name(k) {
-            f.err(path.key("env").key(k), format!("`{k}` is not a valid environment variable name"), "use letters, digits and `_`, not starting with a digit");
+            f.err(
+                path.key("env").key(k),
+                format!("`{k}` is not a valid environment variable name"),
+                "use letters, digits and `_`, not starting with a digit",
+            );
         }
     }
     for (k, r) in &app.secret_env {
         let sp = path.key("secretEnv").key(k);
         if !is_env_var_name(k) {
-            f.err(sp.clone(), format!("`{k}` is not a valid environment variable name"), "use letters, digits and `_`, not starting with a digit");
+            f.err(
+                sp.clone(),
+                format!("`{k}` is not a valid environment variable name"),
+                "use letters, digits and `_`, not starting with a digit",
+            );
         }
         if app.env.contains_key(k) {
-            f.err(sp.clone(), format!("`{k}` is set in both `env` and `secretEnv`"), "keep one");
+            f.err(
+                sp.clone(),
+                format!("`{k}` is set in both `env` and `secretEnv`"),
+                "keep one",
+            );
         }
         if !is_dns1123_subdomain(&r.0.secret) {
-            f.err(sp.clone(), format!("`{}` is not a valid Secret name", r.0.secret), "use lowercase letters, digits, `-` and `.`");
+            f.err(
+                sp.clone(),
+                format!("`{}` is not a valid Secret name", r.0.secret),
+                "use lowercase letters, digits, `-` and `.`",
+            );
         }
         if !is_config_key(&r.0.key) {
-            f.err(sp, format!("`{}` is not a valid Secret key", r.0.key), "use letters, digits, `-`, `_` and `.`");
+            f.err(
+                sp,
+                format!("`{}` is not a valid Secret key", r.0.key),
+                "use letters, digits, `-`, `_` and `.`",
+            );
         }
     }
     if let Some(c) = &app.config {
         for (k, _) in &c.files {
             if !is_config_key(k) {
-                f.err(path.key("config").key("files").key(k), format!("`{k}` is not a valid file name for a ConfigMap"), "use letters, digits, `-`, `_` and `.` (no directories)");
+                f.err(
+                    path.key("config").key("files").key(k),
+                    format!("`{k}` is not a valid file name for a ConfigMap"),
+                    "use letters, digits, `-`, `_` and `.` (no directories)",
+                );
             }
         }
         if let Some(m) = &c.mount_path {
@@ -472,10 +587,18 @@ fn app_checks(
     }
     for (i, e) in app.egress.iter().enumerate() {
         if !is_cidr(&e.cidr) {
-            f.err(path.key("egress").index(i).key("cidr"), format!("`{}` is not a CIDR", e.cidr), "write e.g. `0.0.0.0/0` or `10.20.0.0/16`");
+            f.err(
+                path.key("egress").index(i).key("cidr"),
+                format!("`{}` is not a CIDR", e.cidr),
+                "write e.g. `0.0.0.0/0` or `10.20.0.0/16`",
+            );
         }
         if e.ports.contains(&0) {
-            f.err(path.key("egress").index(i).key("ports"), "port 0 is not a valid port", "use ports between 1 and 65535");
+            f.err(
+                path.key("egress").index(i).key("ports"),
+                "port 0 is not a valid port",
+                "use ports between 1 and 65535",
+            );
         }
     }
 
@@ -483,7 +606,11 @@ fn app_checks(
     if let Some(p) = &app.persistence {
         let pp = path.key("persistence");
         if parse_milli(&p.size).is_none_or(|v| v == 0) {
-            f.err(pp.key("size"), format!("`{}` is not a volume size", p.size), "write e.g. `10Gi`");
+            f.err(
+                pp.key("size"),
+                format!("`{}` is not a volume size", p.size),
+                "write e.g. `10Gi`",
+            );
         }
         if let Some(m) = &p.mount_path {
             absolute(f, m, &pp.key("mountPath"));
@@ -491,9 +618,18 @@ fn app_checks(
         if let Some(sc) = &p.storage_class
             && !is_dns1123_subdomain(sc)
         {
-            f.err(pp.key("storageClass"), format!("`{sc}` is not a valid StorageClass name"), "use the name of a StorageClass of the cluster");
+            f.err(
+                pp.key("storageClass"),
+                format!("`{sc}` is not a valid StorageClass name"),
+                "use the name of a StorageClass of the cluster",
+            );
         }
-        let max = app.autoscaling.as_ref().map(|a| a.max).or(app.replicas).unwrap_or_else(|| default_replicas(app.kind));
+        let max = app
+            .autoscaling
+            .as_ref()
+            .map(|a| a.max)
+            .or(app.replicas)
+            .unwrap_or_else(|| default_replicas(app.kind));
         let mode = p.access_mode.unwrap_or(AccessMode::ReadWriteOnce);
         match app.kind {
             AppKind::Cron => f.err(pp, "`cron` apps cannot have persistence", "remove `persistence`"),
@@ -511,21 +647,41 @@ fn app_checks(
     if let Some(uid) = app.run_as_user
         && uid <= 0
     {
-        f.err(path.key("runAsUser"), format!("runAsUser {uid} is root or invalid"), "use a non-root UID such as 10001 (Pod Security `restricted`)");
+        f.err(
+            path.key("runAsUser"),
+            format!("runAsUser {uid} is root or invalid"),
+            "use a non-root UID such as 10001 (Pod Security `restricted`)",
+        );
     }
     if let Some(ns) = &app.namespace
         && !is_dns1123_label(ns)
     {
-        f.err(path.key("namespace"), format!("namespace `{ns}` is not a DNS-1123 label"), "use lowercase letters, digits and `-` (at most 63)");
+        f.err(
+            path.key("namespace"),
+            format!("namespace `{ns}` is not a DNS-1123 label"),
+            "use lowercase letters, digits and `-` (at most 63)",
+        );
     }
     for (k, v) in &app.labels {
         let lp = path.key("labels").key(k);
         if !is_label_key(k) {
-            f.err(lp, format!("`{k}` is not a valid label key"), "use e.g. `tier` or `example.com/team`");
+            f.err(
+                lp,
+                format!("`{k}` is not a valid label key"),
+                "use e.g. `tier` or `example.com/team`",
+            );
         } else if k.starts_with("app.kubernetes.io/") {
-            f.err(lp, format!("`{k}` is set by windlass"), "choose another key, e.g. `tier`");
+            f.err(
+                lp,
+                format!("`{k}` is set by windlass"),
+                "choose another key, e.g. `tier`",
+            );
         } else if !is_label_value(v) {
-            f.err(lp, format!("`{v}` is not a valid label value"), "use up to 63 letters, digits, `-`, `_` and `.`");
+            f.err(
+                lp,
+                format!("`{v}` is not a valid label value"),
+                "use up to 63 letters, digits, `-`, `_` and `.`",
+            );
         }
     }
 }
@@ -551,7 +707,11 @@ fn mentions_service(word: &str, app: &str, platform: &PlatformSpec) -> bool {
 
 fn absolute(f: &mut Findings<'_>, p: &str, path: &FieldPath) {
     if !p.starts_with('/') || p.contains("..") {
-        f.err(path.clone(), format!("`{p}` is not an absolute path"), "write e.g. `/var/cache/app`");
+        f.err(
+            path.clone(),
+            format!("`{p}` is not an absolute path"),
+            "write e.g. `/var/cache/app`",
+        );
     }
 }
 
@@ -561,10 +721,18 @@ fn resources(f: &mut Findings<'_>, r: &ResourcesSpec, path: &FieldPath) {
         let parsed_req = req.as_deref().map(|q| (q, parse_milli(q)));
         let parsed_lim = lim.as_deref().map(|q| (q, parse_milli(q)));
         if let Some((q, None)) = parsed_req {
-            f.err(path.key(field), format!("`{q}` is not a {field} quantity"), quantity_help(field));
+            f.err(
+                path.key(field),
+                format!("`{q}` is not a {field} quantity"),
+                quantity_help(field),
+            );
         }
         if let Some((q, None)) = parsed_lim {
-            f.err(path.key("limits").key(field), format!("`{q}` is not a {field} quantity"), quantity_help(field));
+            f.err(
+                path.key("limits").key(field),
+                format!("`{q}` is not a {field} quantity"),
+                quantity_help(field),
+            );
         }
         if let (Some((rq, Some(rv))), Some((lq, Some(lv)))) = (parsed_req, parsed_lim)
             && rv > lv
@@ -579,19 +747,27 @@ fn resources(f: &mut Findings<'_>, r: &ResourcesSpec, path: &FieldPath) {
 }
 
 fn quantity_help(field: &str) -> &'static str {
-    if field == "cpu" { "write CPU as cores or millicores, e.g. `0.5` or `250m`" } else { "write memory with a unit, e.g. `256Mi` or `1Gi`" }
+    if field == "cpu" {
+        "write CPU as cores or millicores, e.g. `0.5` or `250m`"
+    } else {
+        "write memory with a unit, e.g. `256Mi` or `1Gi`"
+    }
 }
 
 fn valid_cron(s: &str) -> bool {
     let s = s.trim();
     if s.starts_with('@') {
-        return matches!(s, "@yearly" | "@annually" | "@monthly" | "@weekly" | "@daily" | "@midnight" | "@hourly");
+        return matches!(
+            s,
+            "@yearly" | "@annually" | "@monthly" | "@weekly" | "@daily" | "@midnight" | "@hourly"
+        );
     }
     let fields: Vec<&str> = s.split_whitespace().collect();
     fields.len() == 5
-        && fields
-            .iter()
-            .all(|f| f.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'*' | b'/' | b',' | b'-' | b'?')))
+        && fields.iter().all(|f| {
+            f.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'*' | b'/' | b',' | b'-' | b'?'))
+        })
 }
 
 fn dependency_cycles(f: &mut Findings<'_>, apps: &indexmap::IndexMap<String, AppSpec>) {

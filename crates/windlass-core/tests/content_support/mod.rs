@@ -125,13 +125,9 @@ pub fn tool(name: &str) -> Option<PathBuf> {
         return Some(found);
     }
     if std::env::var("WINDLASS_REQUIRE_TESTBED").as_deref() == Ok("1") {
-        panic!(
-            "`{name}` is required (WINDLASS_REQUIRE_TESTBED=1) but not on PATH or in WINDLASS_TESTBED_BIN"
-        );
+        panic!("`{name}` is required (WINDLASS_REQUIRE_TESTBED=1) but not on PATH or in WINDLASS_TESTBED_BIN");
     }
-    eprintln!(
-        "note: `{name}` not found; skipping (run `cargo xtask testbed env` and export its output)"
-    );
+    eprintln!("note: `{name}` not found; skipping (run `cargo xtask testbed env` and export its output)");
     None
 }
 

@@ -20,19 +20,32 @@ pub fn run(args: &InitArgs) -> Result<ExitCode, CliError> {
         ))
     })?;
     // create_new: never overwrite, even if the file appears between a check and the write.
-    let mut file = match std::fs::OpenOptions::new().write(true).create_new(true).open(&args.file) {
+    let mut file = match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&args.file)
+    {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            return Err(CliError::SpecExists { path: args.file.clone() });
+            return Err(CliError::SpecExists {
+                path: args.file.clone(),
+            });
         }
-        Err(source) => return Err(CliError::Write { path: args.file.clone(), source }),
+        Err(source) => {
+            return Err(CliError::Write {
+                path: args.file.clone(),
+                source,
+            });
+        }
     };
-    file.write_all(text.as_bytes())
-        .map_err(|source| CliError::Write { path: args.file.clone(), source })?;
+    file.write_all(text.as_bytes()).map_err(|source| CliError::Write {
+        path: args.file.clone(),
+        source,
+    })?;
     print(&format!(
         "wrote {}\n  next: edit the apps, then `windlass render --env development` to see what it makes\n",
         args.file.display()
-    ));
+    ))?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -26,9 +26,16 @@ pub fn load_spec(path: &Path) -> Result<Spec, CliError> {
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(CliError::NoSpec { path: path.to_path_buf() });
+            return Err(CliError::NoSpec {
+                path: path.to_path_buf(),
+            });
         }
-        Err(source) => return Err(CliError::ReadSpec { path: path.to_path_buf(), source }),
+        Err(source) => {
+            return Err(CliError::ReadSpec {
+                path: path.to_path_buf(),
+                source,
+            });
+        }
     };
     Ok(windlass_core::spec::load(&path.display().to_string(), &text)?)
 }

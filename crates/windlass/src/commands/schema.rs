@@ -8,6 +8,6 @@ use crate::output::print;
 pub fn run() -> Result<ExitCode, CliError> {
     let schema = windlass_core::spec::json_schema();
     let text = serde_json::to_string_pretty(&schema).map_err(|e| CliError::Usage(e.to_string()))?;
-    print(&format!("{text}\n"));
+    print(&format!("{text}\n"))?;
     Ok(ExitCode::SUCCESS)
 }

@@ -25,7 +25,9 @@ pub fn write_tree(out: &Path, files: &[RenderedFile]) -> Result<(), CliError> {
         let ours = out.join(MARKER).is_file();
         let empty = fs::read_dir(out).map_err(werr(out))?.next().is_none();
         if !out.is_dir() || !(ours || empty) {
-            return Err(CliError::ForeignOutput { path: out.to_path_buf() });
+            return Err(CliError::ForeignOutput {
+                path: out.to_path_buf(),
+            });
         }
     }
     let parent = match out.parent() {
@@ -33,13 +35,18 @@ pub fn write_tree(out: &Path, files: &[RenderedFile]) -> Result<(), CliError> {
         _ => PathBuf::from("."),
     };
     fs::create_dir_all(&parent).map_err(werr(&parent))?;
-    let name = out.file_name().map_or_else(|| "rendered".into(), |n| n.to_string_lossy().into_owned());
+    let name = out
+        .file_name()
+        .map_or_else(|| "rendered".into(), |n| n.to_string_lossy().into_owned());
     let staging = parent.join(format!(".{name}.tmp-{}", std::process::id()));
     let _ = fs::remove_dir_all(&staging);
     let result = (|| {
         fs::create_dir_all(&staging).map_err(werr(&staging))?;
-        fs::write(staging.join(MARKER), "written by `windlass render`; replaced as a whole on every run\n")
-            .map_err(werr(&staging))?;
+        fs::write(
+            staging.join(MARKER),
+            "written by `windlass render`; replaced as a whole on every run\n",
+        )
+        .map_err(werr(&staging))?;
         for f in files {
             let path = staging.join(&f.path);
             if let Some(dir) = path.parent() {

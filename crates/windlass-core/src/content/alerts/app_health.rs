@@ -26,11 +26,7 @@ pub fn rules(t: &Target<'_>) -> Checked {
     }
     match kind {
         AppKind::Web | AppKind::Worker => {
-            if let Some(c) = tune(
-                d::REPLICAS_MISMATCH,
-                &a.replicas_mismatch,
-                ThresholdKind::None,
-            ) {
+            if let Some(c) = tune(d::REPLICAS_MISMATCH, &a.replicas_mismatch, ThresholdKind::None) {
                 out.extend(replicas_mismatch(t, &c, Controller::Deployment));
             }
             if let Some(c) = tune(d::ROLLOUT_STUCK, &a.rollout_stuck, ThresholdKind::None) {
@@ -38,11 +34,7 @@ pub fn rules(t: &Target<'_>) -> Checked {
             }
         }
         AppKind::Statefulset => {
-            if let Some(c) = tune(
-                d::REPLICAS_MISMATCH,
-                &a.replicas_mismatch,
-                ThresholdKind::None,
-            ) {
+            if let Some(c) = tune(d::REPLICAS_MISMATCH, &a.replicas_mismatch, ThresholdKind::None) {
                 out.extend(replicas_mismatch(t, &c, Controller::StatefulSet));
             }
         }
@@ -79,14 +71,7 @@ fn selector(extra: &[(&str, &str, &str)], base: &[(&'static str, &'static str, S
     sel(&m)
 }
 
-fn alert(
-    t: &Target<'_>,
-    c: &Tuned,
-    name: &'static str,
-    expr: String,
-    summary: String,
-    description: &str,
-) -> Alert {
+fn alert(t: &Target<'_>, c: &Tuned, name: &'static str, expr: String, summary: String, description: &str) -> Alert {
     Alert {
         name,
         expr,
@@ -123,11 +108,7 @@ fn crash_loop(t: &Target<'_>, c: &Tuned) -> Checked {
     let (at, n) = timing(&c.for_);
     let pod = t.sample_pod();
     let ns = t.namespace();
-    let labels = [
-        ("namespace", ns),
-        ("pod", pod.as_str()),
-        ("container", t.name()),
-    ];
+    let labels = [("namespace", ns), ("pod", pod.as_str()), ("container", t.name())];
     let waiting_series = format!(
         "kube_pod_container_status_waiting_reason{{namespace=\"{ns}\", pod=\"{pod}\", container=\"{}\", reason=\"CrashLoopBackOff\"}}",
         t.name()
@@ -138,10 +119,7 @@ fn crash_loop(t: &Target<'_>, c: &Tuned) -> Checked {
     );
     out.scenarios.push(
         Scenario::new(
-            format!(
-                "{}: CrashLoopBackOff for {n} minutes fires {CRASH_LOOPING}",
-                t.name()
-            ),
+            format!("{}: CrashLoopBackOff for {n} minutes fires {CRASH_LOOPING}", t.name()),
             "1m",
         )
         .series(waiting_series.clone(), format!("1x{n}"))
@@ -149,14 +127,11 @@ fn crash_loop(t: &Target<'_>, c: &Tuned) -> Checked {
         .fires(&at, CRASH_LOOPING, c.severity, &labels),
     );
     out.scenarios.push(
-        Scenario::new(
-            format!("{}: one restart in a healthy hour stays quiet", t.name()),
-            "1m",
-        )
-        .series(waiting_series, "0x90")
-        .series(restart_series, stepping(1, 30, 60))
-        .quiet("45m", CRASH_LOOPING)
-        .quiet("90m", CRASH_LOOPING),
+        Scenario::new(format!("{}: one restart in a healthy hour stays quiet", t.name()), "1m")
+            .series(waiting_series, "0x90")
+            .series(restart_series, stepping(1, 30, 60))
+            .quiet("45m", CRASH_LOOPING)
+            .quiet("90m", CRASH_LOOPING),
     );
     out
 }
@@ -184,16 +159,10 @@ fn oom_killed(t: &Target<'_>, c: &Tuned) -> Checked {
     ));
     let pod = t.sample_pod();
     let ns = t.namespace();
-    let base = format!(
-        "namespace=\"{ns}\", pod=\"{pod}\", container=\"{}\"",
-        t.name()
-    );
+    let base = format!("namespace=\"{ns}\", pod=\"{pod}\", container=\"{}\"", t.name());
     out.scenarios.push(
         Scenario::new(
-            format!(
-                "{}: a restart after an OOM kill fires {OOM_KILLED}",
-                t.name()
-            ),
+            format!("{}: a restart after an OOM kill fires {OOM_KILLED}", t.name()),
             "1m",
         )
         .series(
@@ -201,9 +170,7 @@ fn oom_killed(t: &Target<'_>, c: &Tuned) -> Checked {
             "0x5 1x20",
         )
         .series(
-            format!(
-                "kube_pod_container_status_last_terminated_reason{{{base}, reason=\"OOMKilled\"}}"
-            ),
+            format!("kube_pod_container_status_last_terminated_reason{{{base}, reason=\"OOMKilled\"}}"),
             "0x5 1x20",
         )
         .fires(
@@ -216,10 +183,7 @@ fn oom_killed(t: &Target<'_>, c: &Tuned) -> Checked {
     );
     out.scenarios.push(
         Scenario::new(
-            format!(
-                "{}: a restart after an error exit is not an OOM kill",
-                t.name()
-            ),
+            format!("{}: a restart after an error exit is not an OOM kill", t.name()),
             "1m",
         )
         .series(
@@ -259,43 +223,26 @@ fn not_ready(t: &Target<'_>, c: &Tuned) -> Checked {
     let other = format!("{}-admin-6c8d9f7b5-m2n4p", t.name());
     out.scenarios.push(
         Scenario::new(
-            format!(
-                "{}: a pod not ready for {n} minutes fires {NOT_READY}",
-                t.name()
-            ),
+            format!("{}: a pod not ready for {n} minutes fires {NOT_READY}", t.name()),
             "1m",
         )
         .series(
-            format!(
-                "kube_pod_status_ready{{namespace=\"{ns}\", pod=\"{pod}\", condition=\"false\"}}"
-            ),
+            format!("kube_pod_status_ready{{namespace=\"{ns}\", pod=\"{pod}\", condition=\"false\"}}"),
             format!("1x{n}"),
         )
-        .fires(
-            &at,
-            NOT_READY,
-            c.severity,
-            &[("namespace", ns), ("pod", &pod)],
-        ),
+        .fires(&at, NOT_READY, c.severity, &[("namespace", ns), ("pod", &pod)]),
     );
     out.scenarios.push(
         Scenario::new(
-            format!(
-                "{}: ready pods (and another app's unready pod) stay quiet",
-                t.name()
-            ),
+            format!("{}: ready pods (and another app's unready pod) stay quiet", t.name()),
             "1m",
         )
         .series(
-            format!(
-                "kube_pod_status_ready{{namespace=\"{ns}\", pod=\"{pod}\", condition=\"false\"}}"
-            ),
+            format!("kube_pod_status_ready{{namespace=\"{ns}\", pod=\"{pod}\", condition=\"false\"}}"),
             format!("0x{n}"),
         )
         .series(
-            format!(
-                "kube_pod_status_ready{{namespace=\"{ns}\", pod=\"{other}\", condition=\"false\"}}"
-            ),
+            format!("kube_pod_status_ready{{namespace=\"{ns}\", pod=\"{other}\", condition=\"false\"}}"),
             format!("1x{n}"),
         )
         .quiet(&at, NOT_READY),
@@ -354,47 +301,36 @@ fn replicas_mismatch(t: &Target<'_>, c: &Tuned, ctl: Controller) -> Checked {
     let ns = t.namespace();
     let name_label = format!("{label}=\"{}\"", t.name());
     out.scenarios.push(
-        Scenario::new(
-            format!("{}: 0 of 2 replicas available fires {name}", t.name()),
-            "1m",
-        )
-        .series(
-            format!("{desired}{{namespace=\"{ns}\", {name_label}}}"),
-            format!("2x{n}"),
-        )
-        .series(
-            format!("{available}{{namespace=\"{ns}\", {name_label}}}"),
-            format!("0x{n}"),
-        )
-        .series(
-            format!("{updated}{{namespace=\"{ns}\", {name_label}}}"),
-            format!("2x{n}"),
-        )
-        .fires(
-            &at,
-            name,
-            c.severity,
-            &[("namespace", ns), (label, t.name())],
-        ),
+        Scenario::new(format!("{}: 0 of 2 replicas available fires {name}", t.name()), "1m")
+            .series(
+                format!("{desired}{{namespace=\"{ns}\", {name_label}}}"),
+                format!("2x{n}"),
+            )
+            .series(
+                format!("{available}{{namespace=\"{ns}\", {name_label}}}"),
+                format!("0x{n}"),
+            )
+            .series(
+                format!("{updated}{{namespace=\"{ns}\", {name_label}}}"),
+                format!("2x{n}"),
+            )
+            .fires(&at, name, c.severity, &[("namespace", ns), (label, t.name())]),
     );
     out.scenarios.push(
-        Scenario::new(
-            format!("{}: all replicas available stays quiet", t.name()),
-            "1m",
-        )
-        .series(
-            format!("{desired}{{namespace=\"{ns}\", {name_label}}}"),
-            format!("2x{n}"),
-        )
-        .series(
-            format!("{available}{{namespace=\"{ns}\", {name_label}}}"),
-            format!("2x{n}"),
-        )
-        .series(
-            format!("{updated}{{namespace=\"{ns}\", {name_label}}}"),
-            format!("2x{n}"),
-        )
-        .quiet(&at, name),
+        Scenario::new(format!("{}: all replicas available stays quiet", t.name()), "1m")
+            .series(
+                format!("{desired}{{namespace=\"{ns}\", {name_label}}}"),
+                format!("2x{n}"),
+            )
+            .series(
+                format!("{available}{{namespace=\"{ns}\", {name_label}}}"),
+                format!("2x{n}"),
+            )
+            .series(
+                format!("{updated}{{namespace=\"{ns}\", {name_label}}}"),
+                format!("2x{n}"),
+            )
+            .quiet(&at, name),
     );
     out
 }
@@ -428,27 +364,21 @@ fn rollout_stuck(t: &Target<'_>, c: &Tuned) -> Checked {
         )
     };
     out.scenarios.push(
-        Scenario::new(
-            format!("{}: Progressing=False fires {ROLLOUT_STUCK}", t.name()),
-            "1m",
-        )
-        .series(series("false"), format!("1x{n}"))
-        .series(series("true"), format!("0x{n}"))
-        .fires(
-            &at,
-            ROLLOUT_STUCK,
-            c.severity,
-            &[("namespace", ns), ("deployment", t.name())],
-        ),
+        Scenario::new(format!("{}: Progressing=False fires {ROLLOUT_STUCK}", t.name()), "1m")
+            .series(series("false"), format!("1x{n}"))
+            .series(series("true"), format!("0x{n}"))
+            .fires(
+                &at,
+                ROLLOUT_STUCK,
+                c.severity,
+                &[("namespace", ns), ("deployment", t.name())],
+            ),
     );
     out.scenarios.push(
-        Scenario::new(
-            format!("{}: a progressing rollout stays quiet", t.name()),
-            "1m",
-        )
-        .series(series("false"), format!("0x{n}"))
-        .series(series("true"), format!("1x{n}"))
-        .quiet(&at, ROLLOUT_STUCK),
+        Scenario::new(format!("{}: a progressing rollout stays quiet", t.name()), "1m")
+            .series(series("false"), format!("0x{n}"))
+            .series(series("true"), format!("1x{n}"))
+            .quiet(&at, ROLLOUT_STUCK),
     );
     out
 }
@@ -476,10 +406,7 @@ fn hpa_maxed_out(t: &Target<'_>, c: &Tuned) -> Checked {
          replicas for a while: more load will not be absorbed. Raise `autoscaling.max` or find the hot path.",
     ));
     let ns = t.namespace();
-    let lbl = format!(
-        "namespace=\"{ns}\", horizontalpodautoscaler=\"{}\"",
-        t.name()
-    );
+    let lbl = format!("namespace=\"{ns}\", horizontalpodautoscaler=\"{}\"", t.name());
     out.scenarios.push(
         Scenario::new(
             format!("{}: 10 of max 10 replicas fires {HPA_MAXED_OUT}", t.name()),
@@ -501,19 +428,16 @@ fn hpa_maxed_out(t: &Target<'_>, c: &Tuned) -> Checked {
         ),
     );
     out.scenarios.push(
-        Scenario::new(
-            format!("{}: 4 of max 10 replicas stays quiet", t.name()),
-            "1m",
-        )
-        .series(
-            format!("kube_horizontalpodautoscaler_status_current_replicas{{{lbl}}}"),
-            format!("4x{n}"),
-        )
-        .series(
-            format!("kube_horizontalpodautoscaler_spec_max_replicas{{{lbl}}}"),
-            format!("10x{n}"),
-        )
-        .quiet(&at, HPA_MAXED_OUT),
+        Scenario::new(format!("{}: 4 of max 10 replicas stays quiet", t.name()), "1m")
+            .series(
+                format!("kube_horizontalpodautoscaler_status_current_replicas{{{lbl}}}"),
+                format!("4x{n}"),
+            )
+            .series(
+                format!("kube_horizontalpodautoscaler_spec_max_replicas{{{lbl}}}"),
+                format!("10x{n}"),
+            )
+            .quiet(&at, HPA_MAXED_OUT),
     );
     out
 }
@@ -544,10 +468,7 @@ fn pdb_unhealthy(t: &Target<'_>, c: &Tuned) -> Checked {
     let lbl = format!("namespace=\"{ns}\", poddisruptionbudget=\"{}\"", t.name());
     out.scenarios.push(
         Scenario::new(
-            format!(
-                "{}: 1 healthy of 2 required fires {PDB_UNHEALTHY}",
-                t.name()
-            ),
+            format!("{}: 1 healthy of 2 required fires {PDB_UNHEALTHY}", t.name()),
             "1m",
         )
         .series(
@@ -585,11 +506,7 @@ pub const JOB_FAILED: &str = "AppJobFailed";
 fn job_failed(t: &Target<'_>, c: &Tuned) -> Checked {
     let s = sel(&[
         ("namespace", "=", t.namespace()),
-        (
-            "job_name",
-            "=~",
-            &format!("{}-[0-9]+", super::regex_escape(t.name())),
-        ),
+        ("job_name", "=~", &format!("{}-[0-9]+", super::regex_escape(t.name()))),
         ("condition", "=", "true"),
     ]);
     let expr = format!("max by (namespace, job_name) (kube_job_failed{s}) == 1");
@@ -606,22 +523,13 @@ fn job_failed(t: &Target<'_>, c: &Tuned) -> Checked {
     ));
     let ns = t.namespace();
     let job = format!("{}-29130000", t.name());
-    let series = |cond: &str| {
-        format!("kube_job_failed{{namespace=\"{ns}\", job_name=\"{job}\", condition=\"{cond}\"}}")
-    };
+    let series =
+        |cond: &str| format!("kube_job_failed{{namespace=\"{ns}\", job_name=\"{job}\", condition=\"{cond}\"}}");
     out.scenarios.push(
-        Scenario::new(
-            format!("{}: a failed run fires {JOB_FAILED}", t.name()),
-            "1m",
-        )
-        .series(series("true"), format!("1x{n}"))
-        .series(series("false"), format!("0x{n}"))
-        .fires(
-            &at,
-            JOB_FAILED,
-            c.severity,
-            &[("namespace", ns), ("job_name", &job)],
-        ),
+        Scenario::new(format!("{}: a failed run fires {JOB_FAILED}", t.name()), "1m")
+            .series(series("true"), format!("1x{n}"))
+            .series(series("false"), format!("0x{n}"))
+            .fires(&at, JOB_FAILED, c.severity, &[("namespace", ns), ("job_name", &job)]),
     );
     out.scenarios.push(
         Scenario::new(format!("{}: a successful run stays quiet", t.name()), "1m")

@@ -72,10 +72,7 @@ pub fn tune(default: AlertDefault, tuning: &AlertTuning, kind: ThresholdKind) ->
             .as_ref()
             .and_then(|t| kind.parse(&t.0))
             .unwrap_or(default.threshold),
-        for_: tuning
-            .for_
-            .clone()
-            .unwrap_or_else(|| default.for_.to_string()),
+        for_: tuning.for_.clone().unwrap_or_else(|| default.for_.to_string()),
         severity: tuning.severity.unwrap_or(default.severity),
     })
 }
@@ -112,12 +109,7 @@ pub fn num(v: f64) -> String {
 pub fn sel(matchers: &[(&str, &str, &str)]) -> String {
     let inner: Vec<String> = matchers
         .iter()
-        .map(|(k, op, v)| {
-            format!(
-                "{k}{op}\"{}\"",
-                v.replace('\\', "\\\\").replace('"', "\\\"")
-            )
-        })
+        .map(|(k, op, v)| format!("{k}{op}\"{}\"", v.replace('\\', "\\\\").replace('"', "\\\"")))
         .collect();
     format!("{{{}}}", inner.join(", "))
 }

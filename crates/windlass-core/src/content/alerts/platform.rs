@@ -17,11 +17,7 @@ pub const TARGET_DOWN: &str = "TargetDown";
 
 pub fn rules(spec: &PlatformAlertsSpec) -> Checked {
     let mut out = Checked::default();
-    if let Some(c) = tune(
-        d::CERTIFICATE_EXPIRY,
-        &spec.certificate_expiry,
-        ThresholdKind::TimeLeft,
-    ) {
+    if let Some(c) = tune(d::CERTIFICATE_EXPIRY, &spec.certificate_expiry, ThresholdKind::TimeLeft) {
         out.extend(certificate_expiry(&c));
         out.extend(certificate_not_ready());
     }
@@ -38,14 +34,7 @@ pub fn rules(spec: &PlatformAlertsSpec) -> Checked {
     out
 }
 
-fn alert(
-    name: &'static str,
-    expr: String,
-    for_: &str,
-    severity: Severity,
-    summary: &str,
-    description: &str,
-) -> Alert {
+fn alert(name: &'static str, expr: String, for_: &str, severity: Severity, summary: &str, description: &str) -> Alert {
     Alert {
         name,
         expr,
@@ -62,7 +51,8 @@ fn days(seconds: f64) -> String {
 }
 
 fn certificate_expiry(c: &Tuned) -> Checked {
-    let left = "min by (namespace, exported_namespace, name) (certmanager_certificate_expiration_timestamp_seconds - time())";
+    let left =
+        "min by (namespace, exported_namespace, name) (certmanager_certificate_expiration_timestamp_seconds - time())";
     let mut out = Checked::default();
     let desc = "Certificate {{ $labels.name }} expires soon and cert-manager has not renewed it. \
                 Check `kubectl describe certificate` and the ACME challenge.";
@@ -71,10 +61,7 @@ fn certificate_expiry(c: &Tuned) -> Checked {
         format!("{left} < {}", num(c.threshold)),
         &c.for_,
         c.severity,
-        &format!(
-            "A certificate expires in less than {} days",
-            days(c.threshold)
-        ),
+        &format!("A certificate expires in less than {} days", days(c.threshold)),
         desc,
     ));
     let critical = d::CERTIFICATE_EXPIRY_CRITICAL_SECONDS.min(c.threshold);
@@ -107,13 +94,10 @@ fn certificate_expiry(c: &Tuned) -> Checked {
         .fires(at, CERT_EXPIRING, c.severity, &labels),
     );
     out.scenarios.push(
-        Scenario::new(
-            "a certificate 2 days from expiry fires warning and critical",
-            "1m",
-        )
-        .series(series, cert(2.0))
-        .fires(at, CERT_EXPIRING, c.severity, &labels)
-        .fires(at, CERT_EXPIRING, Severity::Critical, &labels),
+        Scenario::new("a certificate 2 days from expiry fires warning and critical", "1m")
+            .series(series, cert(2.0))
+            .fires(at, CERT_EXPIRING, c.severity, &labels)
+            .fires(at, CERT_EXPIRING, Severity::Critical, &labels),
     );
     out.scenarios.push(
         Scenario::new(
@@ -143,9 +127,7 @@ fn certificate_not_ready() -> Checked {
          Check the Certificate's events and the issuer.",
     ));
     let series = |cond: &str| {
-        format!(
-            "certmanager_certificate_ready_status{{namespace=\"shop\", name=\"web-tls\", condition=\"{cond}\"}}"
-        )
+        format!("certmanager_certificate_ready_status{{namespace=\"shop\", name=\"web-tls\", condition=\"{cond}\"}}")
     };
     out.scenarios.push(
         Scenario::new("a certificate with Ready=False fires", "1m")
@@ -181,10 +163,7 @@ fn volume(c: &Tuned) -> Checked {
         free.clone(),
         &c.for_,
         c.severity,
-        &format!(
-            "A volume has less than {}% free space",
-            num(c.threshold * 100.0)
-        ),
+        &format!("A volume has less than {}% free space", num(c.threshold * 100.0)),
         desc,
     ));
     out.alert(alert(
@@ -200,70 +179,46 @@ fn volume(c: &Tuned) -> Checked {
         desc,
     ));
     let lbl = "namespace=\"shop\", persistentvolumeclaim=\"data-postgres-0\"";
-    let labels = [
-        ("namespace", "shop"),
-        ("persistentvolumeclaim", "data-postgres-0"),
-    ];
+    let labels = [("namespace", "shop"), ("persistentvolumeclaim", "data-postgres-0")];
     let capacity = 100_000.0;
     let low = num(capacity * c.threshold * 0.6);
     // Free space falls from 40% by 0.2% a minute; it crosses the threshold at `cross` minutes.
-    let cross = ((40_000.0 - capacity * c.threshold) / 200.0)
-        .max(0.0)
-        .ceil();
-    let mut filling = Scenario::new(
-        "a volume filling at a steady rate fires warning then critical",
-        "1m",
-    )
-    .series(
-        format!("kubelet_volume_stats_capacity_bytes{{{lbl}}}"),
-        "100000x600",
-    )
-    .series(
-        format!("kubelet_volume_stats_available_bytes{{{lbl}}}"),
-        "40000-200x200 0x400",
-    );
+    let cross = ((40_000.0 - capacity * c.threshold) / 200.0).max(0.0).ceil();
+    let mut filling = Scenario::new("a volume filling at a steady rate fires warning then critical", "1m")
+        .series(format!("kubelet_volume_stats_capacity_bytes{{{lbl}}}"), "100000x600")
+        .series(
+            format!("kubelet_volume_stats_available_bytes{{{lbl}}}"),
+            "40000-200x200 0x400",
+        );
     if cross >= 10.0 {
         filling = filling.quiet(&format!("{}m", num(cross - 5.0)), VOLUME_FILLING);
     }
-    let late = format!(
-        "{}m",
-        num(cross + 40.0 + f64::from(minutes(&c.for_)).max(60.0))
-    );
-    out.scenarios.push(
-        filling
-            .fires(&late, VOLUME_FILLING, c.severity, &labels)
-            .fires(&late, VOLUME_FILLING, Severity::Critical, &labels),
-    );
-    out.scenarios.push(
-        Scenario::new(
-            "a volume low on space but not filling fires the warning only",
-            "1m",
-        )
-        .series(
-            format!("kubelet_volume_stats_capacity_bytes{{{lbl}}}"),
-            "100000x600",
-        )
-        .series(
-            format!("kubelet_volume_stats_available_bytes{{{lbl}}}"),
-            format!("{low}x600"),
-        )
-        .fires(
-            &format!("{}m", minutes(&c.for_) + 60),
+    let late = format!("{}m", num(cross + 40.0 + f64::from(minutes(&c.for_)).max(60.0)));
+    out.scenarios
+        .push(filling.fires(&late, VOLUME_FILLING, c.severity, &labels).fires(
+            &late,
             VOLUME_FILLING,
-            c.severity,
+            Severity::Critical,
             &labels,
-        ),
+        ));
+    out.scenarios.push(
+        Scenario::new("a volume low on space but not filling fires the warning only", "1m")
+            .series(format!("kubelet_volume_stats_capacity_bytes{{{lbl}}}"), "100000x600")
+            .series(
+                format!("kubelet_volume_stats_available_bytes{{{lbl}}}"),
+                format!("{low}x600"),
+            )
+            .fires(
+                &format!("{}m", minutes(&c.for_) + 60),
+                VOLUME_FILLING,
+                c.severity,
+                &labels,
+            ),
     );
     out.scenarios.push(
         Scenario::new("a half-empty volume stays quiet", "1m")
-            .series(
-                format!("kubelet_volume_stats_capacity_bytes{{{lbl}}}"),
-                "100000x600",
-            )
-            .series(
-                format!("kubelet_volume_stats_available_bytes{{{lbl}}}"),
-                "50000x600",
-            )
+            .series(format!("kubelet_volume_stats_capacity_bytes{{{lbl}}}"), "100000x600")
+            .series(format!("kubelet_volume_stats_available_bytes{{{lbl}}}"), "50000x600")
             .quiet("200m", VOLUME_FILLING),
     );
     out
@@ -300,18 +255,11 @@ fn nodes(c: &Tuned) -> Checked {
             },
         )
     };
-    out.scenarios.push(ready("false").fires(
-        &at,
-        NODE_NOT_READY,
-        c.severity,
-        &[("node", "node-1")],
-    ));
+    out.scenarios
+        .push(ready("false").fires(&at, NODE_NOT_READY, c.severity, &[("node", "node-1")]));
     out.scenarios.push(ready("true").quiet(&at, NODE_NOT_READY));
-    let pressure = |v: &str| {
-        format!(
-            "kube_node_status_condition{{node=\"node-1\", condition=\"DiskPressure\", status=\"{v}\"}}"
-        )
-    };
+    let pressure =
+        |v: &str| format!("kube_node_status_condition{{node=\"node-1\", condition=\"DiskPressure\", status=\"{v}\"}}");
     out.scenarios.push(
         Scenario::new("a node with DiskPressure fires", "1m")
             .series(pressure("true"), "1x30")
@@ -352,12 +300,7 @@ fn target_down(c: &Tuned) -> Checked {
         Scenario::new("one of two targets down fires TargetDown", "1m")
             .series(up("web-a"), format!("1x{n}"))
             .series(up("web-b"), format!("0x{n}"))
-            .fires(
-                &at,
-                TARGET_DOWN,
-                c.severity,
-                &[("namespace", "shop"), ("job", "web")],
-            ),
+            .fires(&at, TARGET_DOWN, c.severity, &[("namespace", "shop"), ("job", "web")]),
     );
     out.scenarios.push(
         Scenario::new("all targets up stays quiet", "1m")
@@ -379,11 +322,6 @@ fn watchdog() -> Checked {
         "This alert always fires. If the heartbeat receiver stops getting it, Prometheus or the Alertmanager is down.",
     ));
     out.scenarios
-        .push(Scenario::new("the Watchdog always fires", "1m").fires(
-            "5m",
-            d::WATCHDOG,
-            Severity::Info,
-            &[],
-        ));
+        .push(Scenario::new("the Watchdog always fires", "1m").fires("5m", d::WATCHDOG, Severity::Info, &[]));
     out
 }

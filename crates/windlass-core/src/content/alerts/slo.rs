@@ -17,10 +17,7 @@ const RECORD_PREFIX: &str = "windlass:slo_errors:ratio_rate";
 
 /// Every window a burn-rate alert reads, short and long.
 fn windows() -> Vec<&'static str> {
-    let mut w: Vec<&str> = d::BURN_RATE_WINDOWS
-        .iter()
-        .flat_map(|(l, s, _, _)| [*s, *l])
-        .collect();
+    let mut w: Vec<&str> = d::BURN_RATE_WINDOWS.iter().flat_map(|(l, s, _, _)| [*s, *l]).collect();
     w.sort_by(|a, b| {
         duration_seconds(a)
             .partial_cmp(&duration_seconds(b))
@@ -51,14 +48,9 @@ pub fn rules(t: &Target<'_>, slo_window: &str) -> Checked {
         return out;
     };
     let budget = 1.0 - slo.availability / 100.0;
-    out.extend(objective(
-        t,
-        Kind::Availability,
-        &src,
-        budget,
-        slo_seconds,
-        |w| src.error_ratio(w),
-    ));
+    out.extend(objective(t, Kind::Availability, &src, budget, slo_seconds, |w| {
+        src.error_ratio(w)
+    }));
     if let Some(lat) = &slo.latency
         && t.app.metrics.is_some()
         && let Some(th) = latency_seconds(&lat.threshold.0)
@@ -139,10 +131,7 @@ fn objective(
         kind.label()
     );
     let rates = burn_rates(slo_seconds);
-    for (i, sev) in [Severity::Critical, Severity::Warning]
-        .into_iter()
-        .enumerate()
-    {
+    for (i, sev) in [Severity::Critical, Severity::Warning].into_iter().enumerate() {
         let pairs: Vec<String> = rates
             .iter()
             .filter(|r| r.3 == sev)
@@ -162,11 +151,7 @@ fn objective(
             Kind::Availability => {
                 format!("{}% of requests without a 5xx", num((1.0 - budget) * 100.0))
             }
-            Kind::Latency(th) => format!(
-                "{}% of requests faster than {}s",
-                num((1.0 - budget) * 100.0),
-                num(th)
-            ),
+            Kind::Latency(th) => format!("{}% of requests faster than {}s", num((1.0 - budget) * 100.0), num(th)),
         };
         let mut alert_labels = labels.clone();
         alert_labels.remove("slo");
@@ -176,11 +161,7 @@ fn objective(
             expr: pairs.join("\nor\n"),
             for_: d::BURN_RATE_FOR[i.min(1)].to_string(),
             severity: sev,
-            summary: format!(
-                "{} burns its {} error budget {pace} ({what})",
-                t.name(),
-                kind.label()
-            ),
+            summary: format!("{} burns its {} error budget {pace} ({what})", t.name(), kind.label()),
             description: format!(
                 "{}/{} is spending the error budget of its objective ({objective} over {}) {pace}: \
                  at this rate it is gone before the window ends.",

@@ -116,11 +116,7 @@ fn path_slug(path: &str) -> String {
         })
         .collect();
     let slug = slug.trim_matches('-').to_string();
-    if slug.is_empty() {
-        "root".to_string()
-    } else {
-        slug
-    }
+    if slug.is_empty() { "root".to_string() } else { slug }
 }
 
 fn route_source(t: &Target<'_>) -> Option<Source> {
@@ -129,18 +125,11 @@ fn route_source(t: &Target<'_>) -> Option<Source> {
     }
     let names = route_names(t);
     let first = names.first()?.clone();
-    let alternatives = names
-        .iter()
-        .map(|n| regex_escape(n))
-        .collect::<Vec<_>>()
-        .join("|");
+    let alternatives = names.iter().map(|n| regex_escape(n)).collect::<Vec<_>>().join("|");
     Some(match t.platform.traffic.mode {
         TrafficMode::Gateway => {
             // Envoy Gateway names the upstream cluster of an HTTPRoute rule `httproute/NS/NAME/rule/N`.
-            let cluster = format!(
-                "httproute/{}/({alternatives})/rule/[0-9]+",
-                regex_escape(t.namespace())
-            );
+            let cluster = format!("httproute/{}/({alternatives})/rule/[0-9]+", regex_escape(t.namespace()));
             let s = sel(&[("envoy_cluster_name", "=~", &cluster)]);
             Source {
                 alert_errors: ROUTE_ERRORS,
@@ -191,10 +180,7 @@ impl Source {
     fn with(&self, extra: &(String, String), op: &str) -> String {
         let inner = self.requests.trim_start_matches('{').trim_end_matches('}');
         let m = sel(&[(extra.0.as_str(), op, extra.1.as_str())]);
-        format!(
-            "{{{inner}, {}}}",
-            m.trim_start_matches('{').trim_end_matches('}')
-        )
+        format!("{{{inner}, {}}}", m.trim_start_matches('{').trim_end_matches('}'))
     }
     /// PromQL of the 5xx ratio over `window`.
     pub fn error_ratio(&self, window: &str) -> String {
@@ -220,22 +206,14 @@ impl Source {
         }
     }
     pub fn series(&self, metric: &str, extra: &[(&str, &str)]) -> String {
-        let mut labels: Vec<String> = self
-            .sample
-            .iter()
-            .map(|(k, v)| format!("{k}=\"{v}\""))
-            .collect();
+        let mut labels: Vec<String> = self.sample.iter().map(|(k, v)| format!("{k}=\"{v}\"")).collect();
         labels.extend(extra.iter().map(|(k, v)| format!("{k}=\"{v}\"")));
         format!("{metric}{{{}}}", labels.join(", "))
     }
 }
 
 fn error_rate(t: &Target<'_>, c: &Tuned, src: &Source) -> Checked {
-    let expr = format!(
-        "(\n{}\n) > {}",
-        src.error_ratio(d::TRAFFIC_WINDOW),
-        num(c.threshold)
-    );
+    let expr = format!("(\n{}\n) > {}", src.error_ratio(d::TRAFFIC_WINDOW), num(c.threshold));
     let (at, n) = timing(&c.for_);
     let mut out = Checked::default();
     out.alert(Alert {
@@ -329,14 +307,8 @@ fn p99(t: &Target<'_>, c: &Tuned, src: &Source) -> Checked {
                 src.series(src.bucket_metric, &[("le", &low)]),
                 format!("0+{fast_per_min}x{n}"),
             )
-            .series(
-                src.series(src.bucket_metric, &[("le", &high)]),
-                format!("0+100x{n}"),
-            )
-            .series(
-                src.series(src.bucket_metric, &[("le", "+Inf")]),
-                format!("0+100x{n}"),
-            )
+            .series(src.series(src.bucket_metric, &[("le", &high)]), format!("0+100x{n}"))
+            .series(src.series(src.bucket_metric, &[("le", "+Inf")]), format!("0+100x{n}"))
     };
     let labels: Vec<(&str, &str)> = Vec::new();
     out.scenarios.push(

@@ -22,11 +22,7 @@ pub fn rules(obs: &ObservabilitySpec) -> Checked {
         d::UPTIME_JOB
     );
     let labels = [("instance", url), ("namespace", "shop"), ("app", "web")];
-    if let Some(c) = tune(
-        d::UPTIME_FAILING,
-        &obs.alerts.uptime_failing,
-        ThresholdKind::None,
-    ) {
+    if let Some(c) = tune(d::UPTIME_FAILING, &obs.alerts.uptime_failing, ThresholdKind::None) {
         out.alert(alert(
             FAILING,
             format!("max {by} (probe_success{job}) == 0"),
@@ -34,10 +30,8 @@ pub fn rules(obs: &ObservabilitySpec) -> Checked {
             "A public URL is down",
             "{{ $labels.instance }} has not answered with a 2xx status over TLS for a while, seen from the blackbox exporter.",
         ));
-        let probe = |v: &str| {
-            Scenario::new(format!("probe_success {v}"), "1m")
-                .series(format!("probe_success{{{base}}}"), v)
-        };
+        let probe =
+            |v: &str| Scenario::new(format!("probe_success {v}"), "1m").series(format!("probe_success{{{base}}}"), v);
         out.scenarios
             .push(probe("0x20").fires("10m", FAILING, c.severity, &labels));
         out.scenarios.push(probe("1x20").quiet("10m", FAILING));
@@ -63,15 +57,12 @@ pub fn rules(obs: &ObservabilitySpec) -> Checked {
         "{{ $labels.instance }} takes longer than the uptime `slow` limit to answer.",
     ));
     let duration = |v: f64| {
-        Scenario::new(format!("probe_duration_seconds {}", num(v)), "1m").series(
-            format!("probe_duration_seconds{{{base}}}"),
-            format!("{}x30", num(v)),
-        )
+        Scenario::new(format!("probe_duration_seconds {}", num(v)), "1m")
+            .series(format!("probe_duration_seconds{{{base}}}"), format!("{}x30", num(v)))
     };
     out.scenarios
         .push(duration(slow.threshold * 2.0).fires("20m", SLOW, slow.severity, &labels));
-    out.scenarios
-        .push(duration(slow.threshold / 4.0).quiet("20m", SLOW));
+    out.scenarios.push(duration(slow.threshold / 4.0).quiet("20m", SLOW));
     if let Some(c) = tune(
         d::CERTIFICATE_EXPIRY,
         &obs.alerts.certificate_expiry,
@@ -79,29 +70,23 @@ pub fn rules(obs: &ObservabilitySpec) -> Checked {
     ) {
         out.alert(alert(
             CERT_EXPIRING,
-            format!("min {by} (probe_ssl_earliest_cert_expiry{job} - time()) < {}", num(c.threshold)),
+            format!(
+                "min {by} (probe_ssl_earliest_cert_expiry{job} - time()) < {}",
+                num(c.threshold)
+            ),
             &c,
             "The certificate a public URL serves expires soon",
             "The certificate served at {{ $labels.instance }} expires soon, whatever cert-manager believes: \
              check which certificate the gateway serves.",
         ));
         let expiry = |days: f64| {
-            Scenario::new(
-                format!("served certificate {} days from expiry", num(days)),
-                "1m",
-            )
-            .series(
+            Scenario::new(format!("served certificate {} days from expiry", num(days)), "1m").series(
                 format!("probe_ssl_earliest_cert_expiry{{{base}}}"),
                 format!("{}x100", num(days * 86400.0)),
             )
         };
         out.scenarios
-            .push(expiry(c.threshold / 86400.0 - 1.0).fires(
-                "70m",
-                CERT_EXPIRING,
-                c.severity,
-                &labels,
-            ));
+            .push(expiry(c.threshold / 86400.0 - 1.0).fires("70m", CERT_EXPIRING, c.severity, &labels));
         out.scenarios
             .push(expiry(c.threshold / 86400.0 + 6.0).quiet("70m", CERT_EXPIRING));
     }

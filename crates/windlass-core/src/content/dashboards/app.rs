@@ -36,34 +36,74 @@ pub fn dashboard(platform: &Platform, app: &App) -> Dashboard {
             &format!("Latency ({})", src.what),
             "s",
             Size::Third,
-            &[
-                (src.quantile(0.5, r), "p50"),
-                (src.quantile(0.99, r), "p99"),
-            ],
+            &[(src.quantile(0.5, r), "p50"), (src.quantile(0.99, r), "p99")],
         );
     }
-    b.stat("Pods ready", "none", Size::Third, &[(
-        format!("sum(kube_pod_status_ready{{{pods}, condition=\"true\"}}) or vector(0)"),
-        "",
-    )])
-    .timeseries("Restarts (1h)", "none", Size::Third, &[(
-        format!("sum by (pod) (increase(kube_pod_container_status_restarts_total{{{pods}}}[1h]))"),
-        "{{pod}}",
-    )])
-    .timeseries("Last termination reason", "none", Size::Third, &[(
-        format!("max by (pod, reason) (kube_pod_container_status_last_terminated_reason{{{pods}}}) == 1"),
-        "{{pod}} {{reason}}",
-    )])
-    .timeseries("CPU (cores) vs request and limit", "none", Size::Half, &[
-        (format!("sum by (pod) (rate(container_cpu_usage_seconds_total{{{pods}, container!=\"\"}}[{r}]))"), "{{pod}}"),
-        (format!("max(kube_pod_container_resource_requests{{{pods}, resource=\"cpu\"}})"), "request"),
-        (format!("max(kube_pod_container_resource_limits{{{pods}, resource=\"cpu\"}})"), "limit"),
-    ])
-    .timeseries("Memory vs request and limit", "bytes", Size::Half, &[
-        (format!("sum by (pod) (container_memory_working_set_bytes{{{pods}, container!=\"\"}})"), "{{pod}}"),
-        (format!("max(kube_pod_container_resource_requests{{{pods}, resource=\"memory\"}})"), "request"),
-        (format!("max(kube_pod_container_resource_limits{{{pods}, resource=\"memory\"}})"), "limit"),
-    ]);
+    b.stat(
+        "Pods ready",
+        "none",
+        Size::Third,
+        &[(
+            format!("sum(kube_pod_status_ready{{{pods}, condition=\"true\"}}) or vector(0)"),
+            "",
+        )],
+    )
+    .timeseries(
+        "Restarts (1h)",
+        "none",
+        Size::Third,
+        &[(
+            format!("sum by (pod) (increase(kube_pod_container_status_restarts_total{{{pods}}}[1h]))"),
+            "{{pod}}",
+        )],
+    )
+    .timeseries(
+        "Last termination reason",
+        "none",
+        Size::Third,
+        &[(
+            format!("max by (pod, reason) (kube_pod_container_status_last_terminated_reason{{{pods}}}) == 1"),
+            "{{pod}} {{reason}}",
+        )],
+    )
+    .timeseries(
+        "CPU (cores) vs request and limit",
+        "none",
+        Size::Half,
+        &[
+            (
+                format!("sum by (pod) (rate(container_cpu_usage_seconds_total{{{pods}, container!=\"\"}}[{r}]))"),
+                "{{pod}}",
+            ),
+            (
+                format!("max(kube_pod_container_resource_requests{{{pods}, resource=\"cpu\"}})"),
+                "request",
+            ),
+            (
+                format!("max(kube_pod_container_resource_limits{{{pods}, resource=\"cpu\"}})"),
+                "limit",
+            ),
+        ],
+    )
+    .timeseries(
+        "Memory vs request and limit",
+        "bytes",
+        Size::Half,
+        &[
+            (
+                format!("sum by (pod) (container_memory_working_set_bytes{{{pods}, container!=\"\"}})"),
+                "{{pod}}",
+            ),
+            (
+                format!("max(kube_pod_container_resource_requests{{{pods}, resource=\"memory\"}})"),
+                "request",
+            ),
+            (
+                format!("max(kube_pod_container_resource_limits{{{pods}, resource=\"memory\"}})"),
+                "limit",
+            ),
+        ],
+    );
     if app.metrics.is_some() {
         let job = format!("namespace=\"{ns}\", job=\"{}\"", app.name);
         b.timeseries(
@@ -109,9 +149,7 @@ pub fn dashboard(platform: &Platform, app: &App) -> Dashboard {
     b.log_rate(
         "Error lines per minute",
         Size::Full,
-        format!(
-            "sum by (pod) (count_over_time({logs} |~ `(?i)(error|fatal|panic|exception)` [1m]))"
-        ),
+        format!("sum by (pod) (count_over_time({logs} |~ `(?i)(error|fatal|panic|exception)` [1m]))"),
         "{{pod}}",
     )
     .logs("Logs", logs)

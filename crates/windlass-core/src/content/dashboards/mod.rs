@@ -197,23 +197,11 @@ impl Builder {
         self
     }
 
-    pub fn timeseries(
-        &mut self,
-        title: &str,
-        unit: &'static str,
-        size: Size,
-        queries: &[(String, &str)],
-    ) -> &mut Self {
+    pub fn timeseries(&mut self, title: &str, unit: &'static str, size: Size, queries: &[(String, &str)]) -> &mut Self {
         self.metrics("timeseries", title, unit, size, queries)
     }
 
-    pub fn stat(
-        &mut self,
-        title: &str,
-        unit: &'static str,
-        size: Size,
-        queries: &[(String, &str)],
-    ) -> &mut Self {
+    pub fn stat(&mut self, title: &str, unit: &'static str, size: Size, queries: &[(String, &str)]) -> &mut Self {
         self.metrics("stat", title, unit, size, queries)
     }
 
@@ -295,11 +283,7 @@ impl DashboardConfig {
         self.dashboard
             .panels
             .iter()
-            .flat_map(|p| {
-                p.targets
-                    .iter()
-                    .map(|t| (t.datasource.kind, t.expr.as_str()))
-            })
+            .flat_map(|p| p.targets.iter().map(|t| (t.datasource.kind, t.expr.as_str())))
             .collect()
     }
 }
@@ -314,11 +298,7 @@ pub fn uid(parts: &[&str]) -> String {
     }
 }
 
-pub fn dashboards(
-    platform: &Platform,
-    obs: &ObservabilitySpec,
-    apps: &[&App],
-) -> Vec<DashboardConfig> {
+pub fn dashboards(platform: &Platform, obs: &ObservabilitySpec, apps: &[&App]) -> Vec<DashboardConfig> {
     let mut out = vec![
         DashboardConfig {
             app: None,
