@@ -79,10 +79,7 @@ pub fn build() -> Result<Built> {
 
 /// Where the Go module cache extracted `module@version` (GOMODCACHE layout).
 fn module_dir(module: &str, version: &str) -> Option<PathBuf> {
-    let output = Command::new("go")
-        .args(["env", "GOMODCACHE"])
-        .output()
-        .ok()?;
+    let output = Command::new("go").args(["env", "GOMODCACHE"]).output().ok()?;
     let cache = PathBuf::from(String::from_utf8_lossy(&output.stdout).trim());
     // Upper-case letters are escaped as !lower in module cache paths.
     let escaped: String = module
@@ -117,18 +114,11 @@ pub fn up() -> Result<PathBuf> {
             Err(err) => format!("{err:#}"),
             Ok(()) => "the pinned versions changed".to_string(),
         };
-        eprintln!(
-            "testbed: restarting the test bed in {} ({why})",
-            run_dir.display()
-        );
+        eprintln!("testbed: restarting the test bed in {} ({why})", run_dir.display());
         stop_all(&run_dir)?;
     } else if run_dir.exists() {
-        eprintln!(
-            "testbed: removing the leftover run directory {}",
-            run_dir.display()
-        );
-        std::fs::remove_dir_all(&run_dir)
-            .with_context(|| format!("removing {}", run_dir.display()))?;
+        eprintln!("testbed: removing the leftover run directory {}", run_dir.display());
+        std::fs::remove_dir_all(&run_dir).with_context(|| format!("removing {}", run_dir.display()))?;
     }
     match start(&built, &run_dir) {
         Ok(()) => {
@@ -297,12 +287,7 @@ fn start(built: &Built, run_dir: &Path) -> Result<()> {
     let nodes = run_dir.join("nodes.yaml");
     std::fs::write(&nodes, nodes_yaml()).with_context(|| format!("writing {}", nodes.display()))?;
     kubectl.run(
-        &[
-            "apply",
-            "--server-side",
-            "--field-manager=windlass-testbed",
-            "-f",
-        ],
+        &["apply", "--server-side", "--field-manager=windlass-testbed", "-f"],
         Some(&nodes),
     )?;
     eprintln!("testbed: installing CRDs from {}", built.crd_dir.display());
@@ -317,44 +302,23 @@ fn start(built: &Built, run_dir: &Path) -> Result<()> {
         Some(&built.crd_dir),
     )?;
     kubectl.run(
-        &[
-            "wait",
-            "--for=condition=Established",
-            "crd",
-            "--all",
-            "--timeout=120s",
-        ],
+        &["wait", "--for=condition=Established", "crd", "--all", "--timeout=120s"],
         None,
     )?;
     kubectl.run(
-        &[
-            "wait",
-            "--for=condition=Ready",
-            "node",
-            "--all",
-            "--timeout=120s",
-        ],
+        &["wait", "--for=condition=Ready", "node", "--all", "--timeout=120s"],
         None,
     )?;
     // The service-account controller runs once the default account exists;
     // pods cannot be created in a namespace before that.
-    wait_until(
-        "the default service account",
-        Duration::from_secs(60),
-        || {
-            kubectl
-                .output(&["get", "serviceaccount", "default", "--namespace=default"])
-                .is_ok()
-        },
-    )?;
+    wait_until("the default service account", Duration::from_secs(60), || {
+        kubectl
+            .output(&["get", "serviceaccount", "default", "--namespace=default"])
+            .is_ok()
+    })?;
     let smoke = built.pinned.testbed_dir.join("smoke.yaml");
     kubectl.run(
-        &[
-            "apply",
-            "--server-side",
-            "--field-manager=windlass-testbed",
-            "-f",
-        ],
+        &["apply", "--server-side", "--field-manager=windlass-testbed", "-f"],
         Some(&smoke),
     )?;
     kubectl.run(
@@ -403,10 +367,7 @@ fn stop_processes(run_dir: &Path) -> Result<()> {
     // Stop in reverse start order: clients first, etcd last.
     for started in state.processes.iter().rev() {
         if process::stop(started, Duration::from_secs(10))? {
-            eprintln!(
-                "testbed: {} (pid {}) had to be killed",
-                started.name, started.pid
-            );
+            eprintln!("testbed: {} (pid {}) had to be killed", started.name, started.pid);
         }
     }
     Ok(())
@@ -415,17 +376,10 @@ fn stop_processes(run_dir: &Path) -> Result<()> {
 pub fn status() -> Result<ExitCode> {
     let run_dir = paths::run_dir();
     let Some(state) = read_state(&run_dir) else {
-        println!(
-            "test bed: not running (start it with `{}`)",
-            paths::UP_COMMAND
-        );
+        println!("test bed: not running (start it with `{}`)", paths::UP_COMMAND);
         return Ok(ExitCode::from(1));
     };
-    println!(
-        "test bed: {} (run directory {})",
-        state.server,
-        run_dir.display()
-    );
+    println!("test bed: {} (run directory {})", state.server, run_dir.display());
     for started in &state.processes {
         let running = if process::is_running(started) {
             "running"
@@ -445,12 +399,8 @@ pub fn status() -> Result<ExitCode> {
                 binary: state.bin_dir.join("kubectl"),
                 kubeconfig: paths::kubeconfig(),
             };
-            let nodes = kubectl
-                .output(&["get", "nodes", "--no-headers"])
-                .unwrap_or_default();
-            let crds = kubectl
-                .output(&["get", "crds", "--no-headers"])
-                .unwrap_or_default();
+            let nodes = kubectl.output(&["get", "nodes", "--no-headers"]).unwrap_or_default();
+            let crds = kubectl.output(&["get", "crds", "--no-headers"]).unwrap_or_default();
             println!(
                 "  apiserver ready; {} nodes, {} CRDs; kubeconfig {}",
                 nodes.lines().count(),
@@ -487,13 +437,9 @@ pub fn test_env() -> Result<Vec<(String, String)>> {
     let pinned = pinned()?;
     let bin_dir = bin_dir_of(&pinned);
     let path = std::env::var_os("PATH").unwrap_or_default();
-    let path =
-        std::env::join_paths(std::iter::once(bin_dir.clone()).chain(std::env::split_paths(&path)))?;
+    let path = std::env::join_paths(std::iter::once(bin_dir.clone()).chain(std::env::split_paths(&path)))?;
     Ok(vec![
-        (
-            "KUBECONFIG".into(),
-            paths::kubeconfig().display().to_string(),
-        ),
+        ("KUBECONFIG".into(), paths::kubeconfig().display().to_string()),
         (paths::BIN_ENV.into(), bin_dir.display().to_string()),
         ("PATH".into(), path.to_string_lossy().into_owned()),
         (paths::REQUIRE_ENV.into(), "1".into()),
@@ -524,8 +470,7 @@ fn read_state(run_dir: &Path) -> Option<State> {
 
 fn write_state(run_dir: &Path, state: &State) -> Result<()> {
     let path = run_dir.join("state.json");
-    std::fs::write(&path, serde_json::to_string_pretty(state)?)
-        .with_context(|| format!("writing {}", path.display()))
+    std::fs::write(&path, serde_json::to_string_pretty(state)?).with_context(|| format!("writing {}", path.display()))
 }
 
 struct Kubectl {
@@ -595,10 +540,7 @@ fn wait_for_port(started: &Started, port: u16, timeout: Duration) -> Result<()> 
     wait_until(
         &format!("{} to listen on 127.0.0.1:{port}", started.name),
         timeout,
-        || {
-            assert_alive(started).is_err()
-                || std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
-        },
+        || assert_alive(started).is_err() || std::net::TcpStream::connect(("127.0.0.1", port)).is_ok(),
     )?;
     assert_alive(started)
 }
@@ -716,17 +658,14 @@ fn kwok_config_yaml(built: &Built) -> Result<String> {
     );
     for (file, exclude) in [
         ("node/fast/node-initialize.yaml", false),
-        (
-            "node/heartbeat-with-lease/node-heartbeat-with-lease.yaml",
-            false,
-        ),
+        ("node/heartbeat-with-lease/node-heartbeat-with-lease.yaml", false),
         ("pod/fast/pod-ready.yaml", true),
         ("pod/fast/pod-complete.yaml", true),
         ("pod/fast/pod-delete.yaml", false),
     ] {
         let path = stage_dir.join(file);
-        let mut stage = std::fs::read_to_string(&path)
-            .with_context(|| format!("reading kwok stage {}", path.display()))?;
+        let mut stage =
+            std::fs::read_to_string(&path).with_context(|| format!("reading kwok stage {}", path.display()))?;
         if exclude {
             let anchor = "    matchExpressions:\n";
             if stage.matches(anchor).count() != 1 {
@@ -740,13 +679,8 @@ fn kwok_config_yaml(built: &Built) -> Result<String> {
         out.push_str("---\n");
         out.push_str(&stage);
     }
-    let ours = built
-        .pinned
-        .testbed_dir
-        .join("kwok/misbehaviour-stages.yaml");
+    let ours = built.pinned.testbed_dir.join("kwok/misbehaviour-stages.yaml");
     out.push_str("---\n");
-    out.push_str(
-        &std::fs::read_to_string(&ours).with_context(|| format!("reading {}", ours.display()))?,
-    );
+    out.push_str(&std::fs::read_to_string(&ours).with_context(|| format!("reading {}", ours.display()))?);
     Ok(out)
 }

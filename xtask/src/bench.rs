@@ -39,10 +39,7 @@ pub fn render(opts: &Options) -> Result<()> {
         .args(["render", "-f", &spec_arg, "--env", "production", "--stdout"])
         .output()?;
     if !stream.status.success() {
-        bail!(
-            "windlass render failed:\n{}",
-            String::from_utf8_lossy(&stream.stderr)
-        );
+        bail!("windlass render failed:\n{}", String::from_utf8_lossy(&stream.stderr));
     }
     let objects = String::from_utf8_lossy(&stream.stdout)
         .lines()
@@ -51,15 +48,7 @@ pub fn render(opts: &Options) -> Result<()> {
 
     let out_dir = work.join("rendered").display().to_string();
     let stdout_args = ["render", "-f", &spec_arg, "--env", "production", "--stdout"];
-    let files_args = [
-        "render",
-        "-f",
-        &spec_arg,
-        "--env",
-        "production",
-        "--out",
-        &out_dir,
-    ];
+    let files_args = ["render", "-f", &spec_arg, "--env", "production", "--out", &out_dir];
     let to_stdout = measure(&windlass, &stdout_args, opts.runs)?;
     let to_files = measure(&windlass, &files_args, opts.runs)?;
 
@@ -94,9 +83,7 @@ pub fn render(opts: &Options) -> Result<()> {
             );
             println!("  windlass is {ratio:.1}x faster than helm template (target: at least 20x)");
         }
-        None => println!(
-            "  helm not found (run `cargo xtask testbed build`, or put helm on PATH) — no peer figure"
-        ),
+        None => println!("  helm not found (run `cargo xtask testbed build`, or put helm on PATH) — no peer figure"),
     }
     let _ = std::fs::remove_dir_all(&work);
     Ok(())
@@ -160,9 +147,7 @@ fn find_helm() -> Option<PathBuf> {
             dirs.extend(entries.flatten().map(|e| e.path().join("bin")));
         }
     }
-    dirs.into_iter()
-        .map(|d| d.join("helm"))
-        .find(|p| p.is_file())
+    dirs.into_iter().map(|d| d.join("helm")).find(|p| p.is_file())
 }
 
 /// A platform of `n` web apps: autoscaled, public (ingress mode, so any number
@@ -193,10 +178,7 @@ pub fn generate_spec(n: usize) -> String {
 /// HPA, PDB, NetworkPolicy, ServiceMonitor, Ingress), from a values list.
 fn write_chart(dir: &Path, n: usize) -> Result<()> {
     std::fs::create_dir_all(dir.join("templates"))?;
-    std::fs::write(
-        dir.join("Chart.yaml"),
-        "apiVersion: v2\nname: bench\nversion: 0.1.0\n",
-    )?;
+    std::fs::write(dir.join("Chart.yaml"), "apiVersion: v2\nname: bench\nversion: 0.1.0\n")?;
     let mut values = String::from("domain: bench.example.com\napps:\n");
     for i in 0..n {
         let _ = write!(

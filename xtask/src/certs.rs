@@ -5,8 +5,8 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 use rcgen::{
-    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
-    Issuer, KeyPair, KeyUsagePurpose,
+    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
+    KeyUsagePurpose,
 };
 
 pub struct Files;
@@ -70,11 +70,7 @@ pub fn generate(dir: &Path) -> Result<()> {
     write(dir, Files::ADMIN_KEY, &admin_key.serialize_pem())?;
 
     let service_account_key = KeyPair::generate()?;
-    write(
-        dir,
-        Files::SERVICE_ACCOUNT_KEY,
-        &service_account_key.serialize_pem(),
-    )?;
+    write(dir, Files::SERVICE_ACCOUNT_KEY, &service_account_key.serialize_pem())?;
     // The apiserver reads public keys from PEM `PUBLIC KEY` blocks, not from PKCS#8.
     write(
         dir,

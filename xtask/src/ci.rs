@@ -45,14 +45,7 @@ pub fn run() -> Result<ExitCode> {
     step("format", &["fmt", "--all", "--check"], &[])?;
     step(
         "lint",
-        &[
-            "clippy",
-            "--workspace",
-            "--all-targets",
-            "--",
-            "-D",
-            "warnings",
-        ],
+        &["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"],
         &[],
     )?;
 

@@ -27,10 +27,7 @@ pub fn ensure_crds(pinned: &Pinned, build_dir: &Path) -> Result<PathBuf> {
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     for (index, source) in pinned.versions.crds.iter().enumerate() {
         let count = extract(source, &dir, index)?;
-        eprintln!(
-            "testbed: {} CRD files from {}@{}",
-            count, source.module, source.version
-        );
+        eprintln!("testbed: {} CRD files from {}@{}", count, source.module, source.version);
     }
     std::fs::write(&done, "")?;
     Ok(dir)
@@ -42,10 +39,8 @@ fn extract(source: &CrdSource, out: &Path, index: usize) -> Result<usize> {
         .zip
         .filter(|p| p.exists())
         .with_context(|| format!("no module zip for {}@{}", source.module, source.version))?;
-    let file = std::fs::File::open(&zip_path)
-        .with_context(|| format!("opening {}", zip_path.display()))?;
-    let mut archive =
-        zip::ZipArchive::new(file).with_context(|| format!("reading {}", zip_path.display()))?;
+    let file = std::fs::File::open(&zip_path).with_context(|| format!("opening {}", zip_path.display()))?;
+    let mut archive = zip::ZipArchive::new(file).with_context(|| format!("reading {}", zip_path.display()))?;
     let root = format!("{}@{}/", source.module, source.version);
     let mut count = 0;
     for i in 0..archive.len() {

@@ -45,9 +45,8 @@ pub fn go_mod_download(module: &str, version: &str) -> Result<ModuleDownload> {
 
 /// A `go` command with the settings every test bed build shares.
 fn go_command() -> Result<Command> {
-    let go = which("go").context(
-        "`go` is not on PATH: the test bed builds its binaries from Go modules; install Go 1.26 or newer",
-    )?;
+    let go = which("go")
+        .context("`go` is not on PATH: the test bed builds its binaries from Go modules; install Go 1.26 or newer")?;
     let mut cmd = Command::new(go);
     // Never fetch another toolchain; a module needing a newer Go should fail loudly.
     cmd.env("GOTOOLCHAIN", "local")
@@ -81,12 +80,7 @@ pub fn build_go_binaries(pinned: &Pinned, build_dir: &Path, bin_dir: &Path) -> R
             };
             let partial = bin_dir.join(format!("{}.partial", binary.name));
             let ldflags = std::iter::once("-s -w".to_string())
-                .chain(
-                    build
-                        .ldflags
-                        .iter()
-                        .map(|f| f.replace("{version}", &build.version)),
-                )
+                .chain(build.ldflags.iter().map(|f| f.replace("{version}", &build.version)))
                 .collect::<Vec<_>>()
                 .join(" ");
             let note = if binary.name == "kube-apiserver" {
@@ -131,11 +125,10 @@ fn prepare_module(pinned: &Pinned, build: &GoBuild, src: &Path) -> Result<()> {
     std::fs::create_dir_all(src).with_context(|| format!("creating {}", src.display()))?;
     let download = go_mod_download(&build.module, &build.version)?;
     let go_mod_path = download.go_mod.context("no go.mod")?;
-    let upstream = std::fs::read_to_string(&go_mod_path)
-        .with_context(|| format!("reading {}", go_mod_path.display()))?;
+    let upstream =
+        std::fs::read_to_string(&go_mod_path).with_context(|| format!("reading {}", go_mod_path.display()))?;
     let go_mod = generate_go_mod(&upstream, build)?;
-    std::fs::write(src.join("go.mod"), go_mod)
-        .with_context(|| format!("writing go.mod in {}", src.display()))?;
+    std::fs::write(src.join("go.mod"), go_mod).with_context(|| format!("writing go.mod in {}", src.display()))?;
     for binary in &build.binaries {
         let Some(source) = &binary.source else {
             continue;
@@ -143,13 +136,10 @@ fn prepare_module(pinned: &Pinned, build: &GoBuild, src: &Path) -> Result<()> {
         let from = pinned.testbed_dir.join(source);
         let to = src.join(&binary.name);
         std::fs::create_dir_all(&to)?;
-        for entry in
-            std::fs::read_dir(&from).with_context(|| format!("listing {}", from.display()))?
-        {
+        for entry in std::fs::read_dir(&from).with_context(|| format!("listing {}", from.display()))? {
             let path = entry?.path();
             if let Some(name) = path.file_name() {
-                std::fs::copy(&path, to.join(name))
-                    .with_context(|| format!("copying {}", path.display()))?;
+                std::fs::copy(&path, to.join(name)).with_context(|| format!("copying {}", path.display()))?;
             }
         }
     }
@@ -185,11 +175,7 @@ fn generate_go_mod(upstream: &str, build: &GoBuild) -> Result<String> {
         writeln!(out, "{line}")?;
     }
     if !renamed {
-        bail!(
-            "the go.mod of {}@{} has no module line",
-            build.module,
-            build.version
-        );
+        bail!("the go.mod of {}@{} has no module line", build.module, build.version);
     }
     writeln!(out, "\nrequire {} {}", build.module, build.version)?;
     Ok(out)
@@ -255,8 +241,7 @@ pub fn link_debian_tools(pinned: &Pinned, bin_dir: &Path) -> Result<()> {
         if link.exists() {
             continue;
         }
-        let target = which(command)
-            .with_context(|| format!("{command} is still missing after installing it"))?;
+        let target = which(command).with_context(|| format!("{command} is still missing after installing it"))?;
         let _ = std::fs::remove_file(&link); // a dangling link from an older install
         std::os::unix::fs::symlink(&target, &link)
             .with_context(|| format!("linking {} to {}", link.display(), target.display()))?;
@@ -297,27 +282,15 @@ mod tests {
     #[test]
     fn staging_replaces_point_at_the_staging_version() {
         let out = generate_go_mod(UPSTREAM, &build(Some("v0.37.1"))).expect("valid go.mod");
-        assert!(
-            out.starts_with("module windlass.dev/testbed/kubernetes\n"),
-            "{out}"
-        );
-        assert!(
-            out.contains("\tk8s.io/api => k8s.io/api v0.37.1\n"),
-            "{out}"
-        );
+        assert!(out.starts_with("module windlass.dev/testbed/kubernetes\n"), "{out}");
+        assert!(out.contains("\tk8s.io/api => k8s.io/api v0.37.1\n"), "{out}");
         assert!(
             out.contains("replace go.etcd.io/etcd/api/v3 => go.etcd.io/etcd/api/v3 v0.37.1\n"),
             "{out}"
         );
-        assert!(
-            out.contains("github.com/x/y => github.com/x/y v1.0.0"),
-            "{out}"
-        );
+        assert!(out.contains("github.com/x/y => github.com/x/y v1.0.0"), "{out}");
         assert!(!out.contains("toolchain"), "{out}");
-        assert!(
-            out.ends_with("require k8s.io/kubernetes v1.37.1\n"),
-            "{out}"
-        );
+        assert!(out.ends_with("require k8s.io/kubernetes v1.37.1\n"), "{out}");
     }
 
     #[test]

@@ -70,8 +70,7 @@ impl Pinned {
         let path = testbed_dir.join("versions.toml");
         let text = std::fs::read_to_string(&path)
             .with_context(|| format!("reading the pinned versions file {}", path.display()))?;
-        let versions: Versions =
-            toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+        let versions: Versions = toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
         let mut hasher = Sha256::new();
         hasher.update(RECIPE_REVISION.as_bytes());
         hasher.update(text.as_bytes());
@@ -83,9 +82,7 @@ impl Pinned {
                     .to_string_lossy()
                     .as_bytes(),
             );
-            hasher.update(
-                std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?,
-            );
+            hasher.update(std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?);
         }
         let digest = hasher.finalize();
         let hash: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
@@ -104,9 +101,7 @@ fn hashed_files(testbed_dir: &Path) -> Result<Vec<PathBuf>> {
         if !dir.exists() {
             continue;
         }
-        for entry in
-            std::fs::read_dir(&dir).with_context(|| format!("listing {}", dir.display()))?
-        {
+        for entry in std::fs::read_dir(&dir).with_context(|| format!("listing {}", dir.display()))? {
             let path = entry?.path();
             if path.is_dir() {
                 stack.push(path);

@@ -11,11 +11,10 @@ use crate::Error;
 
 /// Parses a multi-document YAML stream into objects, skipping empty documents.
 pub fn parse_yaml_stream(yaml: &str) -> Result<Vec<DynamicObject>, Error> {
-    let documents: Vec<serde_json::Value> =
-        serde_saphyr::from_multiple(yaml).map_err(|e| Error::Yaml {
-            index: 0,
-            message: e.to_string(),
-        })?;
+    let documents: Vec<serde_json::Value> = serde_saphyr::from_multiple(yaml).map_err(|e| Error::Yaml {
+        index: 0,
+        message: e.to_string(),
+    })?;
     documents
         .into_iter()
         .filter(|doc| !doc.is_null())
@@ -50,11 +49,7 @@ impl ObjectApplier {
     /// ownership of conflicting fields; `dry_run` asks the apiserver to admit
     /// and default the objects without persisting them. Returns what the
     /// apiserver answered, in the order applied.
-    pub async fn apply_all(
-        &mut self,
-        objects: &[DynamicObject],
-        dry_run: bool,
-    ) -> Result<Vec<DynamicObject>, Error> {
+    pub async fn apply_all(&mut self, objects: &[DynamicObject], dry_run: bool) -> Result<Vec<DynamicObject>, Error> {
         let mut ordered: Vec<&DynamicObject> = objects.iter().collect();
         ordered.sort_by_key(|obj| apply_rank(obj));
         let mut applied = Vec::with_capacity(ordered.len());
@@ -65,11 +60,7 @@ impl ObjectApplier {
     }
 
     /// Applies one object.
-    pub async fn apply(
-        &mut self,
-        obj: &DynamicObject,
-        dry_run: bool,
-    ) -> Result<DynamicObject, Error> {
+    pub async fn apply(&mut self, obj: &DynamicObject, dry_run: bool) -> Result<DynamicObject, Error> {
         let (api, kind) = self.api_for(obj).await?;
         let mut params = PatchParams::apply(&self.field_manager).force();
         params.dry_run = dry_run;
@@ -85,16 +76,12 @@ impl ObjectApplier {
     }
 
     /// The API for an object's kind, scoped to its namespace when namespaced.
-    pub async fn api_for(
-        &mut self,
-        obj: &DynamicObject,
-    ) -> Result<(Api<DynamicObject>, String), Error> {
-        let types = obj.types.as_ref().ok_or_else(|| Error::MissingType {
-            object: obj.name_any(),
-        })?;
-        let gvk = GroupVersionKind::try_from(types).map_err(|_| Error::MissingType {
-            object: obj.name_any(),
-        })?;
+    pub async fn api_for(&mut self, obj: &DynamicObject) -> Result<(Api<DynamicObject>, String), Error> {
+        let types = obj
+            .types
+            .as_ref()
+            .ok_or_else(|| Error::MissingType { object: obj.name_any() })?;
+        let gvk = GroupVersionKind::try_from(types).map_err(|_| Error::MissingType { object: obj.name_any() })?;
         if !self.resources.contains_key(&gvk) {
             let found = pinned_kind(&self.client, &gvk).await?;
             self.resources.insert(gvk.clone(), found);
@@ -104,9 +91,7 @@ impl ObjectApplier {
         };
         let api = match (&caps.scope, obj.namespace()) {
             (Scope::Cluster, _) => Api::all_with(self.client.clone(), resource),
-            (Scope::Namespaced, Some(ns)) => {
-                Api::namespaced_with(self.client.clone(), &ns, resource)
-            }
+            (Scope::Namespaced, Some(ns)) => Api::namespaced_with(self.client.clone(), &ns, resource),
             (Scope::Namespaced, None) => {
                 return Err(Error::MissingNamespace {
                     kind: gvk.kind.clone(),
@@ -136,10 +121,7 @@ mod tests {
         let yaml = "---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: a\n---\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: b\n  namespace: a\n";
         let objects = parse_yaml_stream(yaml).expect("valid stream");
         assert_eq!(objects.len(), 2);
-        assert_eq!(
-            objects[1].types.as_ref().map(|t| t.kind.as_str()),
-            Some("Deployment")
-        );
+        assert_eq!(objects[1].types.as_ref().map(|t| t.kind.as_str()), Some("Deployment"));
         assert_eq!(objects[1].namespace().as_deref(), Some("a"));
     }
 

@@ -108,10 +108,7 @@ pub fn restricted_labels() -> BTreeMap<String, String> {
         .iter()
         .flat_map(|mode| {
             [
-                (
-                    format!("pod-security.kubernetes.io/{mode}"),
-                    "restricted".to_string(),
-                ),
+                (format!("pod-security.kubernetes.io/{mode}"), "restricted".to_string()),
                 (
                     format!("pod-security.kubernetes.io/{mode}-version"),
                     "latest".to_string(),
@@ -221,10 +218,7 @@ where
                 Some(err) => format!("{what} (last error: {err})"),
                 None => what.to_string(),
             };
-            return Err(Error::Timeout {
-                after: timeout,
-                what,
-            });
+            return Err(Error::Timeout { after: timeout, what });
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
     }

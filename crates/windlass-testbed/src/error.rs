@@ -11,10 +11,7 @@ pub enum Error {
         source: kube::config::KubeconfigError,
     },
     #[error("cannot build a client from {path}: {source}")]
-    ClientConfig {
-        path: PathBuf,
-        source: Box<kube::Error>,
-    },
+    ClientConfig { path: PathBuf, source: Box<kube::Error> },
     #[error("the test bed apiserver is not ready: {0}")]
     NotReady(String),
     #[error(transparent)]

@@ -29,24 +29,14 @@ fn windlass_binary() -> PathBuf {
         return PathBuf::from(bin);
     }
     let status = Command::new(env!("CARGO"))
-        .args([
-            "build",
-            "--quiet",
-            "--package",
-            "windlass",
-            "--bin",
-            "windlass",
-        ])
+        .args(["build", "--quiet", "--package", "windlass", "--bin", "windlass"])
         .current_dir(repo_root())
         .status()
         .expect("running cargo build");
     assert!(status.success(), "cargo build -p windlass failed");
     // This test runs from <target>/debug/deps; the binary sits in <target>/debug.
     let exe = std::env::current_exe().expect("test executable path");
-    let profile_dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("target profile directory");
+    let profile_dir = exe.parent().and_then(Path::parent).expect("target profile directory");
     let bin = profile_dir.join("windlass");
     assert!(bin.exists(), "no windlass binary at {}", bin.display());
     bin
@@ -55,11 +45,7 @@ fn windlass_binary() -> PathBuf {
 fn render() -> Vec<DynamicObject> {
     let root = repo_root();
     let spec = root.join(EXAMPLE);
-    assert!(
-        spec.exists(),
-        "the example platform {} is missing",
-        spec.display()
-    );
+    assert!(spec.exists(), "the example platform {} is missing", spec.display());
     let output = Command::new(windlass_binary())
         .arg("render")
         .arg("-f")
@@ -130,10 +116,7 @@ async fn the_rendered_example_platform_is_admitted_and_rolls_out() {
             "the rendered example has no {wanted}"
         );
     }
-    let namespaces: Vec<&DynamicObject> = objects
-        .iter()
-        .filter(|o| common::kind(o) == "Namespace")
-        .collect();
+    let namespaces: Vec<&DynamicObject> = objects.iter().filter(|o| common::kind(o) == "Namespace").collect();
     for ns in &namespaces {
         assert_eq!(
             ns.labels()
@@ -197,9 +180,7 @@ async fn the_rendered_example_platform_is_admitted_and_rolls_out() {
         .iter()
         .find(|o| common::kind(o) == "Deployment")
         .expect("a Deployment");
-    let namespace = deployment
-        .namespace()
-        .expect("the Deployment has a namespace");
+    let namespace = deployment.namespace().expect("the Deployment has a namespace");
     let mut template = deployment.data["spec"]["template"].clone();
     template["spec"]["containers"][0]["securityContext"] = serde_json::json!({"privileged": true});
     let pod: Pod = serde_json::from_value(serde_json::json!({
@@ -215,11 +196,7 @@ async fn the_rendered_example_platform_is_admitted_and_rolls_out() {
     {
         Err(kube::Error::Api(status)) => {
             assert_eq!(status.code, 403, "{status:?}");
-            assert!(
-                status.message.contains("violates PodSecurity"),
-                "{}",
-                status.message
-            );
+            assert!(status.message.contains("violates PodSecurity"), "{}", status.message);
         }
         other => panic!("a privileged pod in {namespace} was not refused: {other:?}"),
     }

@@ -75,10 +75,10 @@ async fn nodes_are_ready_and_crds_are_established() {
             .get(name)
             .await
             .unwrap_or_else(|e| panic!("CRD {name} missing: {e}"));
-        let established = crd.status.and_then(|s| s.conditions).is_some_and(|c| {
-            c.iter()
-                .any(|c| c.type_ == "Established" && c.status == "True")
-        });
+        let established = crd
+            .status
+            .and_then(|s| s.conditions)
+            .is_some_and(|c| c.iter().any(|c| c.type_ == "Established" && c.status == "True"));
         assert!(established, "CRD {name} is not Established");
     }
 }
@@ -168,10 +168,7 @@ async fn crd_schemas_are_enforced() {
         .apply_all(&objects, false)
         .await;
     let err = refused.expect_err("an invalid ServiceMonitor must be refused");
-    assert!(
-        err.to_string().contains("interval"),
-        "unexpected refusal: {err}"
-    );
+    assert!(err.to_string().contains("interval"), "unexpected refusal: {err}");
 }
 
 #[tokio::test]
@@ -179,10 +176,7 @@ async fn a_privileged_pod_is_refused_in_a_restricted_namespace() {
     let Some(bed) = TestBed::connect().await else {
         return;
     };
-    let ns = bed
-        .namespace("testbed-privileged")
-        .await
-        .expect("namespace");
+    let ns = bed.namespace("testbed-privileged").await.expect("namespace");
     let pod: Pod = serde_json::from_value(serde_json::json!({
         "apiVersion": "v1", "kind": "Pod",
         "metadata": {"name": "privileged"},
@@ -198,11 +192,7 @@ async fn a_privileged_pod_is_refused_in_a_restricted_namespace() {
     match refused {
         Err(kube::Error::Api(status)) => {
             assert_eq!(status.code, 403, "{status:?}");
-            assert!(
-                status.message.contains("violates PodSecurity"),
-                "{}",
-                status.message
-            );
+            assert!(status.message.contains("violates PodSecurity"), "{}", status.message);
         }
         other => panic!("a privileged pod was not refused by Pod Security: {other:?}"),
     }
@@ -239,10 +229,7 @@ fn ready(pod: &Pod) -> bool {
 }
 
 fn phase(pod: &Pod) -> &str {
-    pod.status
-        .as_ref()
-        .and_then(|s| s.phase.as_deref())
-        .unwrap_or_default()
+    pod.status.as_ref().and_then(|s| s.phase.as_deref()).unwrap_or_default()
 }
 
 #[tokio::test]
@@ -263,18 +250,13 @@ async fn pods_can_be_made_to_crash_loop_or_never_become_ready() {
 
     wait_for_pod(&pods, "healthy", "the healthy pod to become Ready", ready).await;
 
-    let crashing = wait_for_pod(
-        &pods,
-        "crashing",
-        "the crash-looping pod to restart twice",
-        |pod| {
-            pod.status
-                .as_ref()
-                .and_then(|s| s.container_statuses.as_ref())
-                .and_then(|c| c.first())
-                .is_some_and(|c| c.restart_count >= 2)
-        },
-    )
+    let crashing = wait_for_pod(&pods, "crashing", "the crash-looping pod to restart twice", |pod| {
+        pod.status
+            .as_ref()
+            .and_then(|s| s.container_statuses.as_ref())
+            .and_then(|c| c.first())
+            .is_some_and(|c| c.restart_count >= 2)
+    })
     .await;
     assert_eq!(phase(&crashing), "Running");
     assert!(!ready(&crashing), "a crash-looping pod must not be Ready");

@@ -12,10 +12,7 @@ use kube::{Api, Client, ResourceExt};
 use windlass_testbed::{Error, ObjectApplier, wait_until};
 
 pub fn kind(obj: &DynamicObject) -> &str {
-    obj.types
-        .as_ref()
-        .map(|t| t.kind.as_str())
-        .unwrap_or_default()
+    obj.types.as_ref().map(|t| t.kind.as_str()).unwrap_or_default()
 }
 
 pub fn describe(obj: &DynamicObject) -> String {
@@ -48,11 +45,7 @@ pub async fn deployments_available(client: &Client, objects: &[DynamicObject]) {
             let name = name.clone();
             async move {
                 let deployment = api.get(&name).await?;
-                let wanted = deployment
-                    .spec
-                    .as_ref()
-                    .and_then(|s| s.replicas)
-                    .unwrap_or(1);
+                let wanted = deployment.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1);
                 let status = deployment.status.unwrap_or_default();
                 let available = status
                     .conditions
@@ -82,10 +75,7 @@ pub async fn reapply_is_noop(client: &Client, objects: &[DynamicObject]) {
         let current = api.get(&obj.name_any()).await.expect("object exists");
         live.insert(describe(obj), current);
     }
-    let dry = applier
-        .apply_all(objects, true)
-        .await
-        .expect("dry-run apply admitted");
+    let dry = applier.apply_all(objects, true).await.expect("dry-run apply admitted");
     for answered in &dry {
         let key = describe(answered);
         let current = &live[&key];
@@ -101,10 +91,7 @@ pub async fn reapply_is_noop(client: &Client, objects: &[DynamicObject]) {
     // A real re-apply must leave every object as it was. (Its resourceVersion may
     // still move: the apiserver rewrites some CRD objects, e.g. Gateway API's
     // with defaulted status, even when nothing in them changes.)
-    let again = applier
-        .apply_all(objects, false)
-        .await
-        .expect("re-apply admitted");
+    let again = applier.apply_all(objects, false).await.expect("re-apply admitted");
     for answered in &again {
         let key = describe(answered);
         let before = &live[&key];
