@@ -95,26 +95,31 @@ struct Measurement {
 }
 
 /// Runs `cmd args` `runs` times (after one warm-up), with output discarded.
-/// Peak RSS is read from the children's rusage, so it covers only `cmd`.
+/// Each run goes through a fresh `xtask measure-child` process, whose only
+/// child is `cmd`, so the peak RSS it reports is `cmd`'s alone.
 fn measure(cmd: &Path, args: &[&str], runs: usize) -> Result<Measurement> {
+    let me = std::env::current_exe().context("locating xtask")?;
     let mut times = Vec::with_capacity(runs);
     let mut max_rss_kb = 0;
     for i in 0..=runs {
-        let start = Instant::now();
-        let status = Command::new(cmd)
+        let out = Command::new(&me)
+            .arg("measure-child")
+            .arg(cmd)
             .args(args)
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .status()
-            .with_context(|| format!("running {}", cmd.display()))?;
-        let elapsed = start.elapsed();
-        if !status.success() {
+            .stderr(Stdio::inherit())
+            .output()
+            .context("running xtask measure-child")?;
+        if !out.status.success() {
             bail!("{} {} failed", cmd.display(), args.join(" "));
         }
-        // ru_maxrss of RUSAGE_CHILDREN is the largest of all waited-for children so far.
-        max_rss_kb = max_rss_kb.max(getrusage(UsageWho::RUSAGE_CHILDREN)?.max_rss());
+        let text = String::from_utf8_lossy(&out.stdout);
+        let mut fields = text.split_whitespace().map(str::parse::<i64>);
+        let (Some(Ok(nanos)), Some(Ok(rss))) = (fields.next(), fields.next()) else {
+            bail!("unexpected measure-child output: {text}");
+        };
+        max_rss_kb = max_rss_kb.max(rss);
         if i > 0 {
-            times.push(elapsed);
+            times.push(Duration::from_nanos(u64::try_from(nanos).unwrap_or(0)));
         }
     }
     times.sort();
@@ -122,6 +127,25 @@ fn measure(cmd: &Path, args: &[&str], runs: usize) -> Result<Measurement> {
         median: times[times.len() / 2],
         max_rss_kb,
     })
+}
+
+/// The child side of `measure`: run `cmd` once with output discarded, print
+/// "<wall nanoseconds> <peak RSS KiB>".
+pub fn measure_child(cmd: &str, args: &[String]) -> Result<()> {
+    let start = Instant::now();
+    let status = Command::new(cmd)
+        .args(args)
+        .stdout(Stdio::null())
+        .status()
+        .with_context(|| format!("running {cmd}"))?;
+    let elapsed = start.elapsed();
+    if !status.success() {
+        bail!("{cmd} failed");
+    }
+    // ru_maxrss of RUSAGE_CHILDREN: the largest waited-for child, and there was only one.
+    let rss = getrusage(UsageWho::RUSAGE_CHILDREN)?.max_rss();
+    println!("{} {rss}", elapsed.as_nanos());
+    Ok(())
 }
 
 fn ms(d: Duration) -> f64 {

@@ -33,6 +33,13 @@ enum Command {
     /// Benchmarks, measured against the named peer in the same run.
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// (internal) Run one command and print its wall time and peak RSS; used by `bench`.
+    #[command(hide = true)]
+    MeasureChild {
+        command: String,
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -75,6 +82,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Ci => ci::run(),
+        Command::MeasureChild { command, args } => bench::measure_child(&command, &args).map(|()| ExitCode::SUCCESS),
         Command::Bench(BenchCommand::Render { apps, runs }) => bench::render(&bench::Options {
             apps,
             runs: runs.max(1),

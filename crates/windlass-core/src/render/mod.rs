@@ -18,7 +18,7 @@ mod yaml;
 pub use labels::{app_labels, selector_labels};
 pub use monitoring::RELEASE_LABEL;
 pub use object::Object;
-pub use yaml::{to_yaml, to_yaml_stream};
+pub use yaml::{to_yaml, to_yaml_all, to_yaml_stream};
 
 use crate::model::{App, Platform};
 use crate::plan::Plan;
@@ -61,7 +61,14 @@ pub const PLATFORM_DIR: &str = "_platform";
 
 pub fn render(platform: &Platform, plan: &Plan) -> Rendered {
     let apps: Vec<&App> = plan.apps.iter().filter_map(|n| platform.app(n)).collect();
-    let mut content = crate::content::render(platform, &apps);
+    // The content pack (rules, dashboards) is as much work as the workloads and
+    // independent of them: build both at once.
+    let (mut content, app_objects) = std::thread::scope(|s| {
+        let content = s.spawn(|| crate::content::render(platform, &apps));
+        let app_objects: Vec<Vec<Object>> = apps.iter().map(|app| app_objects(platform, app)).collect();
+        let content = content.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (content, app_objects)
+    });
 
     let mut platform_objects = tls::cluster_issuers(platform);
     // The Gateway lists every host of the environment, whatever `--only` selected: it is shared.
@@ -85,18 +92,7 @@ pub fn render(platform: &Platform, plan: &Plan) -> Rendered {
             objects: namespace::namespace_objects(platform, ns),
         });
     }
-    for app in apps {
-        let mut objects = vec![service::service_account(platform, app)];
-        objects.extend(config::config_map(platform, app));
-        objects.extend(workload::deployment_pvc(platform, app));
-        objects.extend(service::services(platform, app));
-        objects.push(workload::workload(platform, app));
-        objects.extend(scaling::hpa(platform, app));
-        objects.extend(scaling::pdb(platform, app));
-        objects.push(network::app_policy(platform, app));
-        objects.extend(monitoring::service_monitor(platform, app));
-        objects.extend(tls::certificate(platform, app));
-        objects.extend(traffic::routes(platform, app));
+    for (app, mut objects) in apps.into_iter().zip(app_objects) {
         objects.extend(content.apps.remove(&app.name).unwrap_or_default());
         units.push(Unit {
             kind: UnitKind::App {
@@ -108,4 +104,20 @@ pub fn render(platform: &Platform, plan: &Plan) -> Rendered {
         });
     }
     Rendered { units }
+}
+
+/// An app's own objects, in apply order.
+fn app_objects(platform: &Platform, app: &App) -> Vec<Object> {
+    let mut objects = vec![service::service_account(platform, app)];
+    objects.extend(config::config_map(platform, app));
+    objects.extend(workload::deployment_pvc(platform, app));
+    objects.extend(service::services(platform, app));
+    objects.push(workload::workload(platform, app));
+    objects.extend(scaling::hpa(platform, app));
+    objects.extend(scaling::pdb(platform, app));
+    objects.push(network::app_policy(platform, app));
+    objects.extend(monitoring::service_monitor(platform, app));
+    objects.extend(tls::certificate(platform, app));
+    objects.extend(traffic::routes(platform, app));
+    objects
 }

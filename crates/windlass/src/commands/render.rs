@@ -1,16 +1,17 @@
 //! `windlass render`: the chosen environment's objects as YAML files, one
 //! directory per namespace and app, or one stream on stdout.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::process::ExitCode;
 
 use windlass_core::plan::Plan;
-use windlass_core::render::{Rendered, UnitKind, render, to_yaml, to_yaml_stream};
+use windlass_core::render::{Object, Rendered, UnitKind, render, to_yaml_all};
 
 use super::load_platform;
 use crate::cli::{OutputFormat, RenderArgs};
 use crate::error::CliError;
-use crate::output::print;
+use crate::output::{print, print_all};
 use crate::sink::files::{RenderedFile, write_tree};
 
 pub fn run(args: &RenderArgs) -> Result<ExitCode, CliError> {
@@ -27,32 +28,47 @@ pub fn run(args: &RenderArgs) -> Result<ExitCode, CliError> {
                 .collect(),
         ));
     }
+    let total = rendered.objects().count();
     if args.stdout {
-        print(&to_yaml_stream(rendered.objects()))?;
+        print_all(documents(rendered).flat_map(|d| [Cow::Borrowed("---\n"), Cow::Owned(d.contents)]))?;
     } else {
-        let files = files(&rendered);
-        write_tree(&args.out, &files)?;
-        print(&summary(args, &platform.environment, &rendered, files.len()))?;
-        std::mem::forget(files);
+        let summary = summary(args, &platform.environment, &rendered, total);
+        write_tree(&args.out, documents(rendered))?;
+        print(&summary)?;
     }
-    // The process ends here: freeing thousands of objects one by one is a tenth of the run.
-    std::mem::forget(rendered);
-    std::mem::forget(platform);
     Ok(ExitCode::SUCCESS)
 }
 
-/// `<unit dir>/<NN>-<kind>-<name>.yaml`; NN keeps the apply order visible in `ls`.
-fn files(rendered: &Rendered) -> Vec<RenderedFile> {
-    let mut out = Vec::new();
-    for unit in &rendered.units {
-        for (i, o) in unit.objects.iter().enumerate() {
-            out.push(RenderedFile {
-                path: format!("{}/{:02}-{}-{}.yaml", unit.dir, i, o.kind().to_lowercase(), o.name()),
-                contents: to_yaml(o),
-            });
+/// Objects serialised per batch: each batch uses every core, then its objects are freed,
+/// so the whole platform never sits in memory twice (as values and as text).
+const BATCH: usize = 1024;
+
+/// Consumes the rendered objects as files `<unit dir>/<NN>-<kind>-<name>.yaml`
+/// (NN keeps the apply order visible in `ls`), in order.
+fn documents(rendered: Rendered) -> impl Iterator<Item = RenderedFile> {
+    let mut objects = rendered.units.into_iter().flat_map(|unit| {
+        let dir = unit.dir;
+        unit.objects.into_iter().enumerate().map(move |(i, o)| {
+            let path = format!("{dir}/{i:02}-{}-{}.yaml", o.kind().to_lowercase(), o.name());
+            (path, o)
+        })
+    });
+    std::iter::from_fn(move || {
+        let batch: Vec<(String, Object)> = objects.by_ref().take(BATCH).collect();
+        if batch.is_empty() {
+            return None;
         }
-    }
-    out
+        let refs: Vec<&Object> = batch.iter().map(|(_, o)| o).collect();
+        let docs = to_yaml_all(&refs);
+        Some(
+            batch
+                .into_iter()
+                .zip(docs)
+                .map(|((path, _), contents)| RenderedFile { path, contents })
+                .collect::<Vec<_>>(),
+        )
+    })
+    .flatten()
 }
 
 fn summary(args: &RenderArgs, env: &str, rendered: &Rendered, files: usize) -> String {
@@ -82,7 +98,9 @@ fn summary(args: &RenderArgs, env: &str, rendered: &Rendered, files: usize) -> S
         }
         OutputFormat::Text => {
             let mut s = format!("rendered {total} objects ({files} files) for environment `{env}` into {dir}/\n");
-            for u in &rendered.units {
+            // A line per unit while that stays readable; a large platform gets the first few and a count.
+            const SHOWN: usize = 24;
+            for u in rendered.units.iter().take(SHOWN) {
                 let what = match &u.kind {
                     UnitKind::Platform => "platform".to_string(),
                     UnitKind::Namespace(ns) => format!("namespace {ns}"),
@@ -97,6 +115,11 @@ fn summary(args: &RenderArgs, env: &str, rendered: &Rendered, files: usize) -> S
                     .map(|(k, n)| if n == 1 { k.to_string() } else { format!("{k} x{n}") })
                     .collect();
                 s.push_str(&format!("  {what:<22} {:>3}  {}\n", u.objects.len(), kinds.join(", ")));
+            }
+            if rendered.units.len() > SHOWN {
+                let rest = &rendered.units[SHOWN..];
+                let objects: usize = rest.iter().map(|u| u.objects.len()).sum();
+                s.push_str(&format!("  ... and {} more units ({objects} objects)\n", rest.len()));
             }
             s
         }

@@ -16,7 +16,7 @@ pub struct RenderedFile {
     pub contents: String,
 }
 
-pub fn write_tree(out: &Path, files: &[RenderedFile]) -> Result<(), CliError> {
+pub fn write_tree(out: &Path, files: impl IntoIterator<Item = RenderedFile>) -> Result<(), CliError> {
     let werr = |path: &Path| {
         let path = path.to_path_buf();
         move |source| CliError::Write { path, source }
