@@ -18,6 +18,7 @@ mod yaml;
 pub use labels::{app_labels, selector_labels};
 pub use monitoring::RELEASE_LABEL;
 pub use object::Object;
+pub use traffic::route_names;
 pub use yaml::{to_yaml, to_yaml_all, to_yaml_stream};
 
 use crate::model::{App, Platform};

@@ -127,7 +127,7 @@ pub fn routes(platform: &Platform, app: &App) -> Vec<Object> {
                 out.push(http_route(platform, app, app.name.clone(), &open, port));
             }
             for r in restricted {
-                let name = format!("{}-{}", app.name, path_slug(&r.path));
+                let name = restricted_route_name(app, r);
                 out.push(http_route(platform, app, name.clone(), &[r], port));
                 out.push(Object::from_typed(&SecurityPolicy::new(
                     app_meta(platform, app, &name),
@@ -158,12 +158,32 @@ pub fn routes(platform: &Platform, app: &App) -> Vec<Object> {
                 out.push(ingress(platform, app, app.name.clone(), &open, None));
             }
             for r in restricted {
-                let name = format!("{}-{}", app.name, path_slug(&r.path));
+                let name = restricted_route_name(app, r);
                 out.push(ingress(platform, app, name, &[r], Some(r.allow_from.join(","))));
             }
             out
         }
     }
+}
+
+/// Names of the route objects (HTTPRoute or Ingress) of an app: one for its
+/// open paths, one per restricted path. Alerts and dashboards select on these.
+pub fn route_names(app: &App) -> Vec<String> {
+    let mut names = Vec::new();
+    if app.routes.iter().any(|r| r.allow_from.is_empty()) {
+        names.push(app.name.clone());
+    }
+    names.extend(
+        app.routes
+            .iter()
+            .filter(|r| !r.allow_from.is_empty())
+            .map(|r| restricted_route_name(app, r)),
+    );
+    names
+}
+
+fn restricted_route_name(app: &App, route: &Route) -> String {
+    format!("{}-{}", app.name, path_slug(&route.path))
 }
 
 /// `/admin/users` -> `admin-users`; `/` -> `root`.

@@ -93,30 +93,7 @@ pub fn app_source(t: &Target<'_>) -> Source {
 /// The names of the app's HTTPRoutes / Ingresses: the app name for open routes, and
 /// `<app>-<path slug>` for each route restricted by `allowFrom` (as `render::traffic` names them).
 pub fn route_names(t: &Target<'_>) -> Vec<String> {
-    let mut names = Vec::new();
-    if t.app.routes.iter().any(|r| r.allow_from.is_empty()) {
-        names.push(t.name().to_string());
-    }
-    for r in t.app.routes.iter().filter(|r| !r.allow_from.is_empty()) {
-        names.push(format!("{}-{}", t.name(), path_slug(&r.path)));
-    }
-    names
-}
-
-fn path_slug(path: &str) -> String {
-    let slug: String = path
-        .trim_matches('/')
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '-'
-            }
-        })
-        .collect();
-    let slug = slug.trim_matches('-').to_string();
-    if slug.is_empty() { "root".to_string() } else { slug }
+    crate::render::route_names(t.app)
 }
 
 fn route_source(t: &Target<'_>) -> Option<Source> {
