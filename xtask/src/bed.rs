@@ -443,7 +443,26 @@ pub fn test_env() -> Result<Vec<(String, String)>> {
         (paths::BIN_ENV.into(), bin_dir.display().to_string()),
         ("PATH".into(), path.to_string_lossy().into_owned()),
         (paths::REQUIRE_ENV.into(), "1".into()),
+        // `cargo test --workspace` builds the CLI for its own tests; the cluster
+        // tests use that build instead of building it again with other features.
+        (
+            "WINDLASS_BIN".into(),
+            target_dir().join("debug/windlass").display().to_string(),
+        ),
     ])
+}
+
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .map(|dir| {
+            if dir.is_relative() {
+                crate::repo_root().join(dir)
+            } else {
+                dir
+            }
+        })
+        .unwrap_or_else(|| crate::repo_root().join("target"))
 }
 
 fn health(state: &State, bin_dir: &Path) -> Result<()> {
