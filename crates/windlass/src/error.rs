@@ -27,6 +27,11 @@ pub enum CliError {
     Usage(String),
     #[error("cannot write {}: {source}", path.display())]
     Write { path: PathBuf, source: std::io::Error },
+    #[error(transparent)]
+    Cluster(#[from] windlass_cluster::ClusterError),
+    /// Units that failed; their reasons were already reported as they happened.
+    #[error("{0}")]
+    Failed(String),
     /// A rendered object broke a production invariant: a windlass bug, never written.
     #[error("rendered objects failed windlass's own checks (a bug; please report it):\n  {}", .0.join("\n  "))]
     Invariant(Vec<String>),
@@ -42,7 +47,7 @@ impl CliError {
             | CliError::SpecExists { .. }
             | CliError::ForeignOutput { .. }
             | CliError::Usage(_) => 2,
-            CliError::Write { .. } | CliError::Invariant(_) => 3,
+            CliError::Write { .. } | CliError::Invariant(_) | CliError::Cluster(_) | CliError::Failed(_) => 3,
         }
     }
 }

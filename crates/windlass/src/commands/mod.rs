@@ -1,8 +1,14 @@
 //! One module per command. Each returns the process exit code or a `CliError`.
 
+mod diff;
+mod down;
 mod init;
 mod render;
+mod rollback;
 mod schema;
+mod status;
+mod units;
+mod up;
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -18,6 +24,11 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Init(args) => init::run(&args),
         Command::Render(args) => render::run(&args),
         Command::Schema => schema::run(),
+        Command::Up(args) => up::run(&args),
+        Command::Diff(args) => diff::run(&args),
+        Command::Status(args) => status::run(&args),
+        Command::Rollback(args) => rollback::run(&args),
+        Command::Down(args) => down::run(&args),
     }
 }
 
