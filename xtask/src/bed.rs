@@ -420,6 +420,9 @@ pub fn print_env() -> Result<()> {
     let pinned = pinned()?;
     let bin_dir = bin_dir_of(&pinned);
     let quote = |p: &Path| format!("'{}'", p.display().to_string().replace('\'', r"'\''"));
+    if std::env::var_os(paths::HOME_ENV).is_some() {
+        println!("export {}={}", paths::HOME_ENV, quote(&paths::home()));
+    }
     println!("export KUBECONFIG={}", quote(&paths::kubeconfig()));
     println!("export {}={}", paths::BIN_ENV, quote(&bin_dir));
     println!("export PATH={}:\"$PATH\"", quote(&bin_dir));
