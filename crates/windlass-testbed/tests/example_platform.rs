@@ -17,7 +17,8 @@ use kube::{Api, ResourceExt};
 use windlass_testbed::{Error, TestBed, parse_yaml_stream, wait_until};
 
 const EXAMPLE: &str = "examples/platform/windlass.yaml";
-const ENVIRONMENT: &str = "production";
+/// Every environment of the example: production (Let's Encrypt) and development (self-signed CA).
+const ENVIRONMENTS: [&str; 2] = ["production", "development"];
 
 fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -42,7 +43,7 @@ fn windlass_binary() -> PathBuf {
     bin
 }
 
-fn render() -> Vec<DynamicObject> {
+fn render(environment: &str) -> Vec<DynamicObject> {
     let root = repo_root();
     let spec = root.join(EXAMPLE);
     assert!(spec.exists(), "the example platform {} is missing", spec.display());
@@ -50,7 +51,7 @@ fn render() -> Vec<DynamicObject> {
         .arg("render")
         .arg("-f")
         .arg(&spec)
-        .args(["--env", ENVIRONMENT, "--stdout"])
+        .args(["--env", environment, "--stdout"])
         .current_dir(&root)
         .output()
         .expect("running windlass render");
@@ -100,8 +101,15 @@ async fn the_rendered_example_platform_is_admitted_and_rolls_out() {
     let Some(bed) = TestBed::connect().await else {
         return;
     };
+    // One environment after the other: both use the same platform component namespaces.
+    for environment in ENVIRONMENTS {
+        check_environment(&bed, environment).await;
+    }
+}
+
+async fn check_environment(bed: &TestBed, environment: &str) {
     let client = bed.client();
-    let objects = render();
+    let objects = render(environment);
 
     for wanted in [
         "Namespace",

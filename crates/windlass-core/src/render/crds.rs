@@ -232,7 +232,7 @@ pub struct CertificateSpec {
     pub common_name: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub dns_names: Vec<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "isCA", skip_serializing_if = "Option::is_none")]
     pub is_ca: Option<bool>,
     pub issuer_ref: IssuerRef,
     pub private_key: PrivateKey,
