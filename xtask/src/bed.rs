@@ -277,6 +277,10 @@ fn start(built: &Built, run_dir: &Path) -> Result<()> {
             kubeconfig_flag,
             format!("--config={}", kwok_config.display()),
             "--manage-all-nodes=false".into(),
+            // The heartbeat-with-lease stage refreshes node status only every ~10 min and
+            // relies on a renewed Lease; without leases the node lifecycle controller marks
+            // the nodes NotReady after its grace period and every pod on them with it.
+            "--node-lease-duration-seconds=40".into(),
             "--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake".into(),
             "--node-ip=10.244.0.1".into(),
             "--cidr=10.244.0.0/16".into(),

@@ -70,7 +70,6 @@ fn text(o: &Output) -> String {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "not yet reliable: on a loaded bed kwok nodes flap NotReady and pods stay unready; the never-ready step fails; run with --ignored"]
 async fn up_status_diff_rollback_prune_and_down_on_the_test_bed() {
     let Some(bed) = TestBed::connect().await else {
         return;
