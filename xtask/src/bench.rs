@@ -387,3 +387,336 @@ spec:
             backend: {service: {name: {{ $app.name }}, port: {name: http}}}
 {{- end }}
 "#;
+
+/// Options of `cargo xtask bench apply`.
+pub struct ApplyOptions {
+    pub apps: usize,
+    /// Passed to `windlass up --concurrency` when set (else windlass's default).
+    pub concurrency: Option<usize>,
+    /// Seconds each side may take to become ready.
+    pub timeout: u64,
+    /// Timed no-op re-runs of `windlass up`.
+    pub noop_runs: usize,
+}
+
+/// `cargo xtask bench apply`: a generated platform onto the test bed, timed for
+/// `windlass up` (first apply to ready, then no-op re-runs) against `windlass
+/// render --stdout | kubectl apply --server-side -f -` plus `kubectl wait` for
+/// every Deployment to be Available, each side on fresh namespaces.
+pub fn apply(opts: &ApplyOptions) -> Result<()> {
+    let root = crate::repo_root();
+    // Idempotent: "already running" in well under a second when it is.
+    let kubeconfig = crate::bed::up().context("starting the test bed")?;
+    let bin_dir = match std::env::var_os(windlass_testbed::paths::BIN_ENV) {
+        Some(dir) if Path::new(&dir).join("kubectl").is_file() => PathBuf::from(dir),
+        _ => crate::bed::build()?.bin_dir,
+    };
+    let kubectl = Kube {
+        binary: bin_dir.join("kubectl"),
+        kubeconfig: kubeconfig.clone(),
+    };
+    println!("building the release binary ...");
+    let status = Command::new(env!("CARGO"))
+        .args(["build", "--release", "--quiet", "-p", "windlass"])
+        .current_dir(&root)
+        .status()
+        .context("cargo build")?;
+    if !status.success() {
+        bail!("cargo build --release -p windlass failed");
+    }
+    let windlass = root.join("target/release/windlass");
+    let work = std::env::temp_dir().join(format!("windlass-bench-apply-{}", std::process::id()));
+    std::fs::create_dir_all(&work)?;
+    let id = format!("{:x}", std::process::id());
+    let kc = kubeconfig.display().to_string();
+    let timeout = opts.timeout.to_string();
+
+    // windlass: first apply, no-op re-runs, down.
+    let w = Names::new("wb", &id);
+    let spec = work.join("windlass.yaml");
+    std::fs::write(&spec, generate_apply_spec(opts.apps, &w))?;
+    let spec_arg = spec.display().to_string();
+    let objects = count_objects(&windlass, &spec_arg)?;
+    println!(
+        "{} apps, {objects} objects; test bed kubeconfig {}",
+        opts.apps,
+        kubeconfig.display()
+    );
+    kubectl.create_namespaces(&[&w.gateway, &w.monitoring])?;
+    let mut up_args = vec!["up", "-f", &spec_arg, "--kubeconfig", &kc, "--timeout", &timeout];
+    let concurrency = opts.concurrency.map(|c| c.to_string());
+    if let Some(c) = &concurrency {
+        up_args.extend(["--concurrency", c.as_str()]);
+    }
+    println!("windlass up (first apply to ready) ...");
+    let first = timed(&windlass, &up_args, &work.join("up-first.log"))?;
+    let mut noops = Vec::with_capacity(opts.noop_runs);
+    for i in 0..opts.noop_runs.max(1) {
+        noops.push(timed(&windlass, &up_args, &work.join(format!("up-noop-{i}.log")))?);
+    }
+    let noop_log = std::fs::read_to_string(work.join("up-noop-0.log")).unwrap_or_default();
+    if !noop_log.contains(" 0 changed") {
+        println!("  warning: the re-run changed something:\n{}", tail(&noop_log, 5));
+    }
+    println!("windlass down ...");
+    let down = timed(
+        &windlass,
+        &["down", "-f", &spec_arg, "--kubeconfig", &kc, "--yes"],
+        &work.join("down.log"),
+    )?;
+    kubectl.delete_namespaces(&[&w.apps, &w.gateway, &w.monitoring])?;
+
+    // kubectl: the same rendered objects, server-side applied, then waited for.
+    let k = Names::new("kb", &id);
+    let kspec = work.join("kubectl.yaml");
+    std::fs::write(&kspec, generate_apply_spec(opts.apps, &k))?;
+    let kspec_arg = kspec.display().to_string();
+    kubectl.create_namespaces(&[&k.gateway, &k.monitoring])?;
+    let cluster_scoped_before = kubectl.output(&["get", "clusterissuers", "-o", "name"])?;
+    println!("windlass render --stdout | kubectl apply --server-side -f - && kubectl wait ...");
+    let start = Instant::now();
+    let rendered = Command::new(&windlass)
+        .args(["render", "-f", &kspec_arg, "--stdout"])
+        .output()
+        .context("windlass render")?;
+    if !rendered.status.success() {
+        bail!("windlass render failed:\n{}", String::from_utf8_lossy(&rendered.stderr));
+    }
+    let rendered_at = start.elapsed();
+    kubectl.apply_stdin(&rendered.stdout, &work.join("kubectl-apply.log"))?;
+    let applied_at = start.elapsed();
+    kubectl.run(
+        &[
+            "wait",
+            "--for=condition=Available",
+            "deployment",
+            "--all",
+            "-n",
+            &k.apps,
+            &format!("--timeout={}s", opts.timeout),
+        ],
+        &work.join("kubectl-wait.log"),
+    )?;
+    let kubectl_total = start.elapsed();
+    // Clean up what this phase created: its namespaces, and cluster-scoped
+    // objects only when they did not exist before it.
+    let cluster_scoped_after = kubectl.output(&["get", "clusterissuers", "-o", "name"])?;
+    for name in cluster_scoped_after.lines() {
+        if !cluster_scoped_before.lines().any(|l| l == name) {
+            let _ = kubectl.output(&["delete", name, "--wait=true"]);
+        }
+    }
+    kubectl.delete_namespaces(&[&k.apps, &k.gateway, &k.monitoring])?;
+
+    let ratio = first.as_secs_f64() / kubectl_total.as_secs_f64();
+    let noop_median = {
+        let mut sorted = noops.clone();
+        sorted.sort();
+        sorted[sorted.len() / 2]
+    };
+    println!();
+    println!(
+        "{} apps, {objects} objects, fresh namespaces per side (wall time; windlass up --concurrency {})",
+        opts.apps,
+        concurrency.as_deref().unwrap_or("default")
+    );
+    println!(
+        "  windlass up, first apply to ready          {:>8.1} s",
+        first.as_secs_f64()
+    );
+    println!(
+        "  render | kubectl apply --server-side       {:>8.1} s  (render {:.2} s)",
+        applied_at.as_secs_f64(),
+        rendered_at.as_secs_f64()
+    );
+    println!(
+        "    + kubectl wait Available (total)         {:>8.1} s",
+        kubectl_total.as_secs_f64()
+    );
+    println!("  ratio windlass / kubectl (first apply)     {ratio:>8.2}x  (target: <= 1.0)");
+    println!(
+        "  windlass up, no-op re-run (median of {})    {:>8.2} s  runs: {}  (target: < 2 s)",
+        noops.len(),
+        noop_median.as_secs_f64(),
+        noops
+            .iter()
+            .map(|d| format!("{:.2}", d.as_secs_f64()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    println!(
+        "  windlass down --yes                        {:>8.1} s",
+        down.as_secs_f64()
+    );
+    let _ = std::fs::remove_dir_all(&work);
+    Ok(())
+}
+
+/// The namespaces of one side of `bench apply`.
+struct Names {
+    platform: String,
+    apps: String,
+    gateway: String,
+    monitoring: String,
+}
+
+impl Names {
+    fn new(side: &str, id: &str) -> Self {
+        Self {
+            platform: format!("{side}{id}"),
+            apps: format!("{side}-apps-{id}"),
+            gateway: format!("{side}-gw-{id}"),
+            monitoring: format!("{side}-mon-{id}"),
+        }
+    }
+}
+
+/// A platform of `n` small web apps in one namespace: one replica each, a port
+/// and a health check, no hosts, no workers; traffic and monitoring in the
+/// namespaces the bench creates first.
+fn generate_apply_spec(n: usize, names: &Names) -> String {
+    let mut s = format!(
+        "apiVersion: windlass.dev/v1alpha1\nkind: Platform\nplatform:\n  name: {}\n  domain: {}.example.com\n  \
+         email: ops@example.com\n  namespace: {}\n  traffic: {{mode: gateway, namespace: {}}}\n  \
+         monitoring: {{namespace: {}}}\napps:\n",
+        names.platform, names.platform, names.apps, names.gateway, names.monitoring
+    );
+    for i in 0..n {
+        let _ = write!(
+            s,
+            "  app{i}:\n    image: registry.example.com/team/app{i}:1.0.0\n    port: 8080\n    health: /healthz\n    \
+             replicas: 1\n    resources: {{cpu: 10m, memory: 32Mi}}\n"
+        );
+    }
+    s
+}
+
+fn count_objects(windlass: &Path, spec: &str) -> Result<usize> {
+    let out = Command::new(windlass)
+        .args(["render", "-f", spec, "--stdout"])
+        .output()?;
+    if !out.status.success() {
+        bail!("windlass render failed:\n{}", String::from_utf8_lossy(&out.stderr));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| *l == "---")
+        .count())
+}
+
+/// Runs `cmd args` once with its output in `log`; fails (with the log's end) unless it succeeds.
+fn timed(cmd: &Path, args: &[&str], log: &Path) -> Result<Duration> {
+    let file = std::fs::File::create(log)?;
+    let start = Instant::now();
+    let status = Command::new(cmd)
+        .args(args)
+        .stdout(file.try_clone()?)
+        .stderr(file)
+        .status()
+        .with_context(|| format!("running {}", cmd.display()))?;
+    let elapsed = start.elapsed();
+    if !status.success() {
+        let text = std::fs::read_to_string(log).unwrap_or_default();
+        bail!(
+            "{} {} failed ({status}) after {:.1} s:\n{}",
+            cmd.display(),
+            args.join(" "),
+            elapsed.as_secs_f64(),
+            tail(&text, 30)
+        );
+    }
+    Ok(elapsed)
+}
+
+fn tail(text: &str, lines: usize) -> String {
+    let all: Vec<&str> = text.lines().collect();
+    all[all.len().saturating_sub(lines)..].join("\n")
+}
+
+/// kubectl against the test bed.
+struct Kube {
+    binary: PathBuf,
+    kubeconfig: PathBuf,
+}
+
+impl Kube {
+    fn command(&self) -> Command {
+        let mut cmd = Command::new(&self.binary);
+        cmd.arg("--kubeconfig").arg(&self.kubeconfig);
+        cmd
+    }
+
+    fn output(&self, args: &[&str]) -> Result<String> {
+        let out = self.command().args(args).output().context("running kubectl")?;
+        if !out.status.success() {
+            bail!(
+                "kubectl {} failed:\n{}",
+                args.join(" "),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+
+    fn run(&self, args: &[&str], log: &Path) -> Result<()> {
+        timed_kubectl(self.command().args(args), log, &args.join(" "))
+    }
+
+    fn apply_stdin(&self, stream: &[u8], log: &Path) -> Result<()> {
+        use std::io::Write as _;
+        let file = std::fs::File::create(log)?;
+        let mut child = self
+            .command()
+            .args(["apply", "--server-side", "--field-manager=bench-kubectl", "-f", "-"])
+            .stdin(Stdio::piped())
+            .stdout(file.try_clone()?)
+            .stderr(file)
+            .spawn()
+            .context("running kubectl apply")?;
+        child
+            .stdin
+            .take()
+            .context("kubectl stdin")?
+            .write_all(stream)
+            .context("writing to kubectl apply")?;
+        let status = child.wait()?;
+        if !status.success() {
+            let text = std::fs::read_to_string(log).unwrap_or_default();
+            bail!("kubectl apply --server-side failed ({status}):\n{}", tail(&text, 30));
+        }
+        Ok(())
+    }
+
+    fn create_namespaces(&self, names: &[&str]) -> Result<()> {
+        for name in names {
+            self.output(&["create", "namespace", name])?;
+        }
+        Ok(())
+    }
+
+    fn delete_namespaces(&self, names: &[&str]) -> Result<()> {
+        let mut args = vec![
+            "delete",
+            "namespace",
+            "--ignore-not-found",
+            "--wait=true",
+            "--timeout=300s",
+        ];
+        args.extend(names);
+        self.output(&args).map(|_| ())
+    }
+}
+
+fn timed_kubectl(cmd: &mut Command, log: &Path, what: &str) -> Result<()> {
+    let file = std::fs::File::create(log)?;
+    let status = cmd
+        .stdout(file.try_clone()?)
+        .stderr(file)
+        .status()
+        .context("running kubectl")?;
+    if !status.success() {
+        let text = std::fs::read_to_string(log).unwrap_or_default();
+        bail!("kubectl {what} failed ({status}):\n{}", tail(&text, 30));
+    }
+    Ok(())
+}

@@ -54,6 +54,23 @@ enum BenchCommand {
         #[arg(long, default_value_t = 10)]
         runs: usize,
     },
+    /// Apply a generated platform to the test bed (started if it is not running):
+    /// `windlass up` first apply and no-op re-run, next to `windlass render --stdout
+    /// | kubectl apply --server-side -f -` plus `kubectl wait` for Available.
+    Apply {
+        /// Apps in the generated platform.
+        #[arg(long, default_value_t = 200)]
+        apps: usize,
+        /// `windlass up --concurrency` (default: windlass's own default).
+        #[arg(long)]
+        concurrency: Option<usize>,
+        /// Seconds each side may take to become ready.
+        #[arg(long, default_value_t = 900)]
+        timeout: u64,
+        /// Timed no-op re-runs of `windlass up`.
+        #[arg(long, default_value_t = 3)]
+        noop_runs: usize,
+    },
 }
 
 #[derive(Subcommand)]
@@ -86,6 +103,18 @@ fn main() -> ExitCode {
         Command::Bench(BenchCommand::Render { apps, runs }) => bench::render(&bench::Options {
             apps,
             runs: runs.max(1),
+        })
+        .map(|()| ExitCode::SUCCESS),
+        Command::Bench(BenchCommand::Apply {
+            apps,
+            concurrency,
+            timeout,
+            noop_runs,
+        }) => bench::apply(&bench::ApplyOptions {
+            apps,
+            concurrency,
+            timeout,
+            noop_runs,
         })
         .map(|()| ExitCode::SUCCESS),
         Command::Testbed(cmd) => match cmd {

@@ -16,6 +16,8 @@ pub enum Error {
     NotReady(String),
     #[error(transparent)]
     Kube(Box<kube::Error>),
+    #[error("restarting the test bed apiserver: {0}")]
+    Restart(String),
     #[error("timed out after {after:?} waiting for {what}")]
     Timeout { after: Duration, what: String },
     #[error("invalid YAML document {index}: {message}")]

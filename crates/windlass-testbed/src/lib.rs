@@ -22,6 +22,8 @@ mod apply;
 mod bed;
 #[cfg(feature = "client")]
 mod error;
+#[cfg(feature = "client")]
+mod restart;
 
 #[cfg(feature = "client")]
 pub use apply::{ObjectApplier, parse_yaml_stream};
@@ -29,3 +31,5 @@ pub use apply::{ObjectApplier, parse_yaml_stream};
 pub use bed::{TestBed, TestNamespace, wait_until};
 #[cfg(feature = "client")]
 pub use error::Error;
+#[cfg(feature = "client")]
+pub use restart::restart_apiserver;
