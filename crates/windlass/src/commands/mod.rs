@@ -14,6 +14,8 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use windlass_core::model::Platform;
+use windlass_core::plan::{Plan, Selector};
+use windlass_core::render::{Rendered, render};
 use windlass_core::spec::Spec;
 
 use crate::cli::{Cli, Command, SpecArgs};
@@ -56,4 +58,22 @@ pub fn load_platform(args: &SpecArgs) -> Result<Platform, CliError> {
     let spec = load_spec(&args.file)?;
     let (env, file) = spec.environment(args.env.as_deref())?;
     Ok(Platform::build(file, env))
+}
+
+/// The chosen environment rendered for `--only`, every object held to the
+/// production invariants before anything writes or applies it.
+pub fn render_checked(args: &SpecArgs, only: &[Selector]) -> Result<(Platform, Rendered), CliError> {
+    let platform = load_platform(args)?;
+    let plan = Plan::new(&platform, only)?;
+    let rendered = render(&platform, &plan);
+    let findings = windlass_core::check::invariants(rendered.objects());
+    if !findings.is_empty() {
+        return Err(CliError::Invariant(
+            findings
+                .iter()
+                .map(|f| format!("{}: [{}] {}", f.object, f.rule, f.message))
+                .collect(),
+        ));
+    }
+    Ok((platform, rendered))
 }

@@ -5,29 +5,16 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::process::ExitCode;
 
-use windlass_core::plan::Plan;
-use windlass_core::render::{Object, Rendered, UnitKind, render, to_yaml_all};
+use windlass_core::render::{Object, Rendered, UnitKind, to_yaml_all};
 
-use super::load_platform;
+use super::render_checked;
 use crate::cli::{OutputFormat, RenderArgs};
 use crate::error::CliError;
 use crate::output::{print, print_all};
 use crate::sink::files::{RenderedFile, write_tree};
 
 pub fn run(args: &RenderArgs) -> Result<ExitCode, CliError> {
-    let platform = load_platform(&args.spec)?;
-    let plan = Plan::new(&platform, &args.only)?;
-    let rendered = render(&platform, &plan);
-    // Every object is held to the production invariants before it leaves windlass.
-    let findings = windlass_core::check::invariants(rendered.objects());
-    if !findings.is_empty() {
-        return Err(CliError::Invariant(
-            findings
-                .iter()
-                .map(|f| format!("{}: [{}] {}", f.object, f.rule, f.message))
-                .collect(),
-        ));
-    }
+    let (platform, rendered) = render_checked(&args.spec, &args.only)?;
     let total = rendered.objects().count();
     if args.stdout {
         print_all(documents(rendered).flat_map(|d| [Cow::Borrowed("---\n"), Cow::Owned(d.contents)]))?;

@@ -15,9 +15,9 @@ use windlass_cluster::history::HistoryStore;
 use windlass_cluster::lease::{self, HeldLease};
 use windlass_core::model::Platform;
 use windlass_core::plan::{Plan, Selector};
-use windlass_core::render::{UnitKind, render};
+use windlass_core::render::UnitKind;
 
-use super::load_platform;
+use super::render_checked;
 use crate::cli::{ClusterArgs, OutputFormat, SpecArgs};
 use crate::error::CliError;
 use crate::output::print;
@@ -54,18 +54,7 @@ pub struct Target {
 }
 
 pub fn target(spec: &SpecArgs, only: &[Selector]) -> Result<Target, CliError> {
-    let platform = load_platform(spec)?;
-    let plan = Plan::new(&platform, only)?;
-    let rendered = render(&platform, &plan);
-    let findings = windlass_core::check::invariants(rendered.objects());
-    if !findings.is_empty() {
-        return Err(CliError::Invariant(
-            findings
-                .iter()
-                .map(|f| format!("{}: [{}] {}", f.object, f.rule, f.message))
-                .collect(),
-        ));
-    }
+    let (platform, rendered) = render_checked(spec, only)?;
     let all = Plan::new(&platform, &[])?;
     let mut spec_units: BTreeSet<String> = [PLATFORM_UNIT.to_string()].into();
     for name in &all.apps {
