@@ -18,16 +18,7 @@ pub struct Options {
 
 pub fn render(opts: &Options) -> Result<()> {
     let root = crate::repo_root();
-    println!("building the release binary ...");
-    let status = Command::new(env!("CARGO"))
-        .args(["build", "--release", "--quiet", "-p", "windlass"])
-        .current_dir(&root)
-        .status()
-        .context("cargo build")?;
-    if !status.success() {
-        bail!("cargo build --release -p windlass failed");
-    }
-    let windlass = root.join("target/release/windlass");
+    let windlass = release_binary(&root)?;
     let work = std::env::temp_dir().join(format!("windlass-bench-{}", std::process::id()));
     std::fs::create_dir_all(&work)?;
     let spec = work.join("windlass.yaml");
@@ -87,6 +78,20 @@ pub fn render(opts: &Options) -> Result<()> {
     }
     let _ = std::fs::remove_dir_all(&work);
     Ok(())
+}
+
+/// Builds the release `windlass` (the binary users run) and returns its path.
+fn release_binary(root: &Path) -> Result<PathBuf> {
+    println!("building the release binary ...");
+    let status = Command::new(env!("CARGO"))
+        .args(["build", "--release", "--quiet", "-p", "windlass"])
+        .current_dir(root)
+        .status()
+        .context("cargo build")?;
+    if !status.success() {
+        bail!("cargo build --release -p windlass failed");
+    }
+    Ok(root.join("target/release/windlass"))
 }
 
 struct Measurement {
@@ -415,16 +420,7 @@ pub fn apply(opts: &ApplyOptions) -> Result<()> {
         binary: bin_dir.join("kubectl"),
         kubeconfig: kubeconfig.clone(),
     };
-    println!("building the release binary ...");
-    let status = Command::new(env!("CARGO"))
-        .args(["build", "--release", "--quiet", "-p", "windlass"])
-        .current_dir(&root)
-        .status()
-        .context("cargo build")?;
-    if !status.success() {
-        bail!("cargo build --release -p windlass failed");
-    }
-    let windlass = root.join("target/release/windlass");
+    let windlass = release_binary(&root)?;
     let work = std::env::temp_dir().join(format!("windlass-bench-apply-{}", std::process::id()));
     std::fs::create_dir_all(&work)?;
     let id = format!("{:x}", std::process::id());
