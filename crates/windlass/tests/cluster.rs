@@ -2,9 +2,9 @@
 //! no-op re-run, diff exit codes, image bump, conflicts, the Lease, a never-ready
 //! rollout rolled back, pruning a removed app, and `down` sparing what others own.
 
-use std::path::Path;
-use std::process::{Command, Output};
+mod common;
 
+use common::{text, windlass};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace};
 use kube::api::{DeleteParams, Patch, PatchParams, PostParams};
@@ -38,35 +38,6 @@ apps:
         );
     }
     s
-}
-
-#[allow(clippy::print_stderr)] // the transcript is what a failing test shows
-fn windlass(dir: &Path, kubeconfig: &Path, args: &[&str]) -> Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_windlass"))
-        .args(args)
-        .arg("-f")
-        .arg(dir.join("windlass.yaml"))
-        .arg("--kubeconfig")
-        .arg(kubeconfig)
-        .output()
-        .expect("running windlass");
-
-    eprintln!(
-        "$ windlass {}\n{}{}-> {}",
-        args.join(" "),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr),
-        out.status
-    );
-    out
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

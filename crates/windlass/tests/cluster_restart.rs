@@ -6,11 +6,13 @@
 //! and every object in the platform's namespaces must carry windlass's ApplySet
 //! label and be recorded in its history.
 
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use common::{show, text, windlass, windlass_cmd};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::Namespace;
 use kube::api::{ApiResource, DeleteParams, DynamicObject, GroupVersionKind, ListParams};
@@ -46,41 +48,6 @@ apps:
         }
     }
     s
-}
-
-fn windlass_cmd(dir: &Path, kubeconfig: &Path, args: &[&str]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_windlass"));
-    cmd.args(args)
-        .arg("-f")
-        .arg(dir.join("windlass.yaml"))
-        .arg("--kubeconfig")
-        .arg(kubeconfig);
-    cmd
-}
-
-#[allow(clippy::print_stderr)] // the transcript is what a failing test shows
-fn show(args: &[&str], out: &Output) {
-    eprintln!(
-        "$ windlass {}\n{}{}-> {}",
-        args.join(" "),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr),
-        out.status
-    );
-}
-
-fn run(dir: &Path, kubeconfig: &Path, args: &[&str]) -> Output {
-    let out = windlass_cmd(dir, kubeconfig, args).output().expect("running windlass");
-    show(args, &out);
-    out
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -154,14 +121,14 @@ async fn up_survives_an_apiserver_restart_and_a_rerun_converges() {
     }
 
     // A re-run converges: exit 0, every app ready, `status` shows them all.
-    let again = run(dir.path(), &kc, &["up", "--timeout", "120"]);
+    let again = windlass(dir.path(), &kc, &["up", "--timeout", "120"]);
     assert!(again.status.success(), "the re-run did not converge:\n{}", text(&again));
     for app in APPS {
         let d = deployments.get(app).await.expect("deployment");
         let status = d.status.unwrap_or_default();
         assert_eq!(status.ready_replicas, Some(2), "{app} not ready: {status:?}");
     }
-    let status = run(dir.path(), &kc, &["status", "--output", "json"]);
+    let status = windlass(dir.path(), &kc, &["status", "--output", "json"]);
     assert!(status.status.success(), "{}", text(&status));
     let json: serde_json::Value = serde_json::from_slice(&status.stdout).expect("status json");
     let shown: BTreeSet<&str> = json["apps"]
@@ -233,7 +200,7 @@ async fn up_survives_an_apiserver_restart_and_a_rerun_converges() {
     assert!(checked >= APPS.len() * 4, "only {checked} objects checked");
     eprintln!("{checked} objects: all labelled and recorded");
 
-    let down = run(dir.path(), &kc, &["down", "--yes"]);
+    let down = windlass(dir.path(), &kc, &["down", "--yes"]);
     assert!(down.status.success(), "{}", text(&down));
     let _ = Api::<Namespace>::all(client)
         .delete(&apps_ns, &DeleteParams::background())

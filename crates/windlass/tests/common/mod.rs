@@ -1,0 +1,45 @@
+//! Running the real `windlass` binary against the test bed, for the cluster tests.
+
+#![allow(dead_code)] // each test binary uses its own subset
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+/// `windlass ARGS -f DIR/windlass.yaml --kubeconfig KUBECONFIG`, not yet run.
+pub fn windlass_cmd(dir: &Path, kubeconfig: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_windlass"));
+    cmd.args(args)
+        .arg("-f")
+        .arg(dir.join("windlass.yaml"))
+        .arg("--kubeconfig")
+        .arg(kubeconfig);
+    cmd
+}
+
+/// Prints the transcript of a run: it is what a failing test shows.
+#[allow(clippy::print_stderr)]
+pub fn show(args: &[&str], out: &Output) {
+    eprintln!(
+        "$ windlass {}\n{}{}-> {}",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+        out.status
+    );
+}
+
+/// Runs windlass to completion and prints its transcript.
+pub fn windlass(dir: &Path, kubeconfig: &Path, args: &[&str]) -> Output {
+    let out = windlass_cmd(dir, kubeconfig, args).output().expect("running windlass");
+    show(args, &out);
+    out
+}
+
+/// Stdout and stderr together.
+pub fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
