@@ -64,7 +64,7 @@ pub struct UpArgs {
     #[arg(long, value_name = "SECONDS", default_value_t = 300)]
     pub timeout: u64,
     /// Units applied at once (independent units only).
-    #[arg(long, value_name = "N", default_value_t = 32)]
+    #[arg(long, value_name = "N", default_value_t = 64)]
     pub concurrency: usize,
     /// Seconds to wait for another windlass run's Lease.
     #[arg(long, value_name = "SECONDS", default_value_t = 600)]
