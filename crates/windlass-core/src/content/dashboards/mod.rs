@@ -207,35 +207,31 @@ impl Builder {
 
     /// A Loki logs panel.
     pub fn logs(&mut self, title: &str, expr: String) -> &mut Self {
-        let grid_pos = self.place(Size::Full, 12);
-        let id = self.dashboard.panels.len() as u32 + 1;
-        self.dashboard.panels.push(Panel {
-            id,
-            kind: "logs",
-            title: title.to_string(),
-            grid_pos,
-            datasource: loki(),
-            targets: vec![Query {
-                ref_id: ref_id(0),
-                expr,
-                legend_format: String::new(),
-                datasource: loki(),
-            }],
-            field_config: FieldConfig {
-                defaults: FieldDefaults { unit: "none" },
-                overrides: Vec::new(),
-            },
-        });
-        self
+        self.loki_panel("logs", title, Size::Full, 12, expr, "", "none")
     }
 
     /// A LogQL metric query panel (e.g. matching lines per minute).
     pub fn log_rate(&mut self, title: &str, size: Size, expr: String, legend: &str) -> &mut Self {
-        let grid_pos = self.place(size, 8);
+        self.loki_panel("timeseries", title, size, 8, expr, legend, "short")
+    }
+
+    /// A panel with one LogQL query against the Loki datasource.
+    #[allow(clippy::too_many_arguments)]
+    fn loki_panel(
+        &mut self,
+        kind: &'static str,
+        title: &str,
+        size: Size,
+        height: u32,
+        expr: String,
+        legend: &str,
+        unit: &'static str,
+    ) -> &mut Self {
+        let grid_pos = self.place(size, height);
         let id = self.dashboard.panels.len() as u32 + 1;
         self.dashboard.panels.push(Panel {
             id,
-            kind: "timeseries",
+            kind,
             title: title.to_string(),
             grid_pos,
             datasource: loki(),
@@ -246,7 +242,7 @@ impl Builder {
                 datasource: loki(),
             }],
             field_config: FieldConfig {
-                defaults: FieldDefaults { unit: "short" },
+                defaults: FieldDefaults { unit },
                 overrides: Vec::new(),
             },
         });
