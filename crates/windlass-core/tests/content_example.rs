@@ -4,7 +4,7 @@
 
 mod content_support;
 
-use content_support::{run, tool, write};
+use content_support::{dashboard_logql, log_rule_exprs, run, tool, write};
 use windlass_core::content::crds::{Rule, RuleFile, RuleGroup};
 use windlass_core::content::{self, scenarios, yaml};
 use windlass_core::model::{App, Platform};
@@ -103,24 +103,8 @@ fn example_logql_parses() {
         return;
     };
     for (_, pack) in packs() {
-        let mut exprs: Vec<String> = pack
-            .log_rules
-            .iter()
-            .flat_map(|l| {
-                l.file
-                    .groups
-                    .iter()
-                    .flat_map(|g| g.rules.iter().map(|r| r.expr.clone()))
-            })
-            .collect();
-        for dash in &pack.dashboards {
-            exprs.extend(
-                dash.queries()
-                    .into_iter()
-                    .filter(|(k, _)| *k == "loki")
-                    .map(|(_, e)| e.to_string()),
-            );
-        }
+        let mut exprs = log_rule_exprs(&pack);
+        exprs.extend(dashboard_logql(&pack));
         assert!(exprs.len() >= 3, "{exprs:?}");
         let dir = tempfile::tempdir().expect("tempdir");
         let args: Vec<&str> = exprs.iter().map(String::as_str).collect();

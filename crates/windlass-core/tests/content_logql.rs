@@ -4,7 +4,7 @@
 
 mod content_support;
 
-use content_support::{Fixture, SPEC, run, run_failing, tool};
+use content_support::{Fixture, SPEC, dashboard_logql, log_rule_exprs, run, run_failing, tool};
 
 #[test]
 fn every_logql_expression_parses_with_lokis_parser() {
@@ -12,25 +12,9 @@ fn every_logql_expression_parses_with_lokis_parser() {
         return;
     };
     let pack = Fixture::new(SPEC).pack();
-    let mut exprs: Vec<String> = pack
-        .log_rules
-        .iter()
-        .flat_map(|l| {
-            l.file
-                .groups
-                .iter()
-                .flat_map(|g| g.rules.iter().map(|r| r.expr.clone()))
-        })
-        .collect();
+    let mut exprs = log_rule_exprs(&pack);
     assert_eq!(exprs.len(), 3, "php-fatal, innodb-io and the platform's oom-messages");
-    for dash in &pack.dashboards {
-        exprs.extend(
-            dash.queries()
-                .into_iter()
-                .filter(|(kind, _)| *kind == "loki")
-                .map(|(_, e)| e.to_string()),
-        );
-    }
+    exprs.extend(dashboard_logql(&pack));
     assert!(exprs.len() >= 3 + 2 * 5, "every app dashboard has log panels");
     let dir = tempfile::tempdir().expect("tempdir");
     let mut args: Vec<&str> = Vec::new();

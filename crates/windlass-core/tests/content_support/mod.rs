@@ -131,8 +131,8 @@ pub fn tool(name: &str) -> Option<PathBuf> {
     None
 }
 
-/// Runs `tool args...` in `dir`, failing the test with the tool's output unless it succeeds.
-pub fn run(tool: &Path, args: &[&str], dir: &Path) -> String {
+/// Runs `tool args...` in `dir`: whether it succeeded, and stdout and stderr together.
+fn run_tool(tool: &Path, args: &[&str], dir: &Path) -> (bool, String) {
     let out = Command::new(tool)
         .args(args)
         .current_dir(dir)
@@ -143,34 +143,52 @@ pub fn run(tool: &Path, args: &[&str], dir: &Path) -> String {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
+    (out.status.success(), text)
+}
+
+/// Runs `tool args...` in `dir`, failing the test with the tool's output unless it succeeds.
+pub fn run(tool: &Path, args: &[&str], dir: &Path) -> String {
+    let (ok, text) = run_tool(tool, args, dir);
+    assert!(ok, "`{} {}` failed:\n{text}", tool.display(), args.join(" "));
+    text
+}
+
+/// Runs a tool expecting failure; returns its output.
+pub fn run_failing(tool: &Path, args: &[&str], dir: &Path) -> String {
+    let (ok, text) = run_tool(tool, args, dir);
     assert!(
-        out.status.success(),
-        "`{} {}` failed:\n{text}",
+        !ok,
+        "`{} {}` unexpectedly succeeded:\n{text}",
         tool.display(),
         args.join(" ")
     );
     text
 }
 
-/// Runs a tool expecting failure; returns its output.
-pub fn run_failing(tool: &Path, args: &[&str], dir: &Path) -> String {
-    let out = Command::new(tool)
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("run tool");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        !out.status.success(),
-        "`{} {}` unexpectedly succeeded:\n{text}",
-        tool.display(),
-        args.join(" ")
-    );
-    text
+/// The LogQL expressions of a pack's Loki ruler groups.
+pub fn log_rule_exprs(pack: &windlass_core::content::Pack) -> Vec<String> {
+    pack.log_rules
+        .iter()
+        .flat_map(|l| {
+            l.file
+                .groups
+                .iter()
+                .flat_map(|g| g.rules.iter().map(|r| r.expr.clone()))
+        })
+        .collect()
+}
+
+/// The LogQL expressions of a pack's dashboard panels.
+pub fn dashboard_logql(pack: &windlass_core::content::Pack) -> Vec<String> {
+    pack.dashboards
+        .iter()
+        .flat_map(|d| {
+            d.queries()
+                .into_iter()
+                .filter(|(kind, _)| *kind == "loki")
+                .map(|(_, e)| e.to_string())
+        })
+        .collect()
 }
 
 pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
