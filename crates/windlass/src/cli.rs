@@ -54,9 +54,8 @@ pub struct UpArgs {
     pub spec: SpecArgs,
     #[command(flatten)]
     pub cluster: ClusterArgs,
-    /// Only these apps (`app=NAME`) or apps with a label (`tier=NAME`), plus everything they need. Repeatable.
-    #[arg(long, value_name = "SELECTOR", value_parser = clap::value_parser!(Selector))]
-    pub only: Vec<Selector>,
+    #[command(flatten)]
+    pub selection: Selection,
     /// Take over fields another field manager owns instead of stopping with a conflict.
     #[arg(long)]
     pub force_conflicts: bool,
@@ -80,9 +79,8 @@ pub struct DiffArgs {
     pub spec: SpecArgs,
     #[command(flatten)]
     pub cluster: ClusterArgs,
-    /// Only these apps (`app=NAME`) or apps with a label (`tier=NAME`), plus everything they need. Repeatable.
-    #[arg(long, value_name = "SELECTOR", value_parser = clap::value_parser!(Selector))]
-    pub only: Vec<Selector>,
+    #[command(flatten)]
+    pub selection: Selection,
     /// Format: a coloured unified diff, or JSON.
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     pub output: OutputFormat,
@@ -94,9 +92,8 @@ pub struct StatusArgs {
     pub spec: SpecArgs,
     #[command(flatten)]
     pub cluster: ClusterArgs,
-    /// Only these apps (`app=NAME`) or apps with a label (`tier=NAME`), plus everything they need. Repeatable.
-    #[arg(long, value_name = "SELECTOR", value_parser = clap::value_parser!(Selector))]
-    pub only: Vec<Selector>,
+    #[command(flatten)]
+    pub selection: Selection,
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     pub output: OutputFormat,
 }
@@ -155,6 +152,14 @@ pub struct SpecArgs {
     pub env: Option<String>,
 }
 
+/// `--only`, for the commands that act on selected apps and what they need.
+#[derive(Debug, Args)]
+pub struct Selection {
+    /// Only these apps (`app=NAME`) or apps with a label (`tier=NAME`), plus everything they need. Repeatable.
+    #[arg(long, value_name = "SELECTOR", value_parser = clap::value_parser!(Selector))]
+    pub only: Vec<Selector>,
+}
+
 #[derive(Debug, Args)]
 pub struct RenderArgs {
     #[command(flatten)]
@@ -165,9 +170,8 @@ pub struct RenderArgs {
     /// Write one multi-document YAML stream to stdout instead of files.
     #[arg(long)]
     pub stdout: bool,
-    /// Only these apps (`app=NAME`) or apps with a label (`tier=NAME`), plus everything they need. Repeatable.
-    #[arg(long, value_name = "SELECTOR", value_parser = clap::value_parser!(Selector))]
-    pub only: Vec<Selector>,
+    #[command(flatten)]
+    pub selection: Selection,
     /// Summary format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     pub output: OutputFormat,

@@ -27,7 +27,7 @@ struct Change {
 }
 
 pub fn run(args: &DiffArgs) -> Result<ExitCode, CliError> {
-    let target = target(&args.spec, &args.only)?;
+    let target = target(&args.spec, &args.selection.only)?;
     let changes = runtime()?.block_on(async {
         let session = session(&args.cluster, &target.platform, false).await?;
         let mut changes = Vec::new();

@@ -14,7 +14,7 @@ use crate::output::{print, print_all};
 use crate::sink::files::{RenderedFile, write_tree};
 
 pub fn run(args: &RenderArgs) -> Result<ExitCode, CliError> {
-    let (platform, rendered) = render_checked(&args.spec, &args.only)?;
+    let (platform, rendered) = render_checked(&args.spec, &args.selection.only)?;
     let total = rendered.objects().count();
     if args.stdout {
         print_all(documents(rendered).flat_map(|d| [Cow::Borrowed("---\n"), Cow::Owned(d.contents)]))?;

@@ -33,7 +33,7 @@ struct AppStatus {
 
 pub fn run(args: &StatusArgs) -> Result<ExitCode, CliError> {
     let platform = load_platform(&args.spec)?;
-    let plan = Plan::new(&platform, &args.only)?;
+    let plan = Plan::new(&platform, &args.selection.only)?;
     let apps = runtime()?.block_on(async {
         let session = session(&args.cluster, &platform, false).await?;
         let client = session.applier.client().clone();

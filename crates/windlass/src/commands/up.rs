@@ -11,7 +11,7 @@ use crate::cli::UpArgs;
 use crate::error::CliError;
 
 pub fn run(args: &UpArgs) -> Result<ExitCode, CliError> {
-    let target = target(&args.spec, &args.only)?;
+    let target = target(&args.spec, &args.selection.only)?;
     let progress = Progress::new(args.output);
     runtime()?.block_on(async {
         let session = session(&args.cluster, &target.platform, args.force_conflicts).await?;
