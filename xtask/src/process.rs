@@ -69,22 +69,7 @@ pub fn start(run_dir: &Path, name: &str, binary: &Path, args: &[String]) -> Resu
 
 /// Whether `started` still runs (and is still our binary, not a reused PID).
 pub fn is_running(started: &Started) -> bool {
-    let proc_dir = PathBuf::from(format!("/proc/{}", started.pid));
-    let Ok(stat) = std::fs::read_to_string(proc_dir.join("stat")) else {
-        return false;
-    };
-    // The state follows the parenthesised command name; Z is a zombie.
-    let state = stat
-        .rsplit_once(')')
-        .and_then(|(_, rest)| rest.split_whitespace().next());
-    if matches!(state, Some("Z" | "X")) {
-        return false;
-    }
-    let Ok(cmdline) = std::fs::read(proc_dir.join("cmdline")) else {
-        return false;
-    };
-    let argv0 = cmdline.split(|b| *b == 0).next().unwrap_or_default();
-    argv0 == started.binary.as_os_str().as_encoded_bytes()
+    windlass_testbed::process::runs(started.pid, &started.binary)
 }
 
 /// Stops `started` with SIGTERM, then SIGKILL after `grace`. Returns whether it

@@ -15,6 +15,7 @@
 //! it panics instead, saying how to start the test bed.
 
 pub mod paths;
+pub mod process;
 
 #[cfg(feature = "client")]
 mod apply;

@@ -1,7 +1,7 @@
 //! Restarting the test bed's kube-apiserver, for tests of what survives it.
 
 use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -34,7 +34,8 @@ pub fn restart_apiserver(downtime: Duration) -> Result<u32, Error> {
         .ok_or_else(|| fail("kube-apiserver has no PID in state.json".into()))?;
     let binary = PathBuf::from(process["binary"].as_str().unwrap_or_default());
     let log = PathBuf::from(process["log"].as_str().unwrap_or_default());
-    let argv = cmdline(pid).ok_or_else(|| fail(format!("kube-apiserver (pid {pid}) is not running")))?;
+    let argv =
+        crate::process::cmdline(pid).ok_or_else(|| fail(format!("kube-apiserver (pid {pid}) is not running")))?;
     if argv.first().map(PathBuf::from) != Some(binary.clone()) {
         return Err(fail(format!(
             "pid {pid} no longer runs {} (it runs {:?})",
@@ -51,7 +52,7 @@ pub fn restart_apiserver(downtime: Duration) -> Result<u32, Error> {
         return Err(fail(format!("kill -KILL {pid} failed ({killed})")));
     }
     let deadline = Instant::now() + Duration::from_secs(10);
-    while is_live(pid, &binary) {
+    while crate::process::runs(pid, &binary) {
         if Instant::now() > deadline {
             return Err(fail(format!("kube-apiserver (pid {pid}) survived SIGKILL for 10s")));
         }
@@ -85,33 +86,4 @@ pub fn restart_apiserver(downtime: Duration) -> Result<u32, Error> {
         .and_then(|()| std::fs::rename(&tmp, &state_path))
         .map_err(|e| fail(format!("writing {}: {e}", state_path.display())))?;
     Ok(new_pid)
-}
-
-/// The command line of `pid`, from /proc.
-fn cmdline(pid: u32) -> Option<Vec<String>> {
-    let raw = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
-    let argv: Vec<String> = raw
-        .split(|b| *b == 0)
-        .filter(|a| !a.is_empty())
-        .map(|a| String::from_utf8_lossy(a).into_owned())
-        .collect();
-    (!argv.is_empty()).then_some(argv)
-}
-
-/// Whether `pid` runs `binary` and is not a zombie.
-fn is_live(pid: u32, binary: &Path) -> bool {
-    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-        return false;
-    };
-    let state = stat
-        .rsplit_once(')')
-        .and_then(|(_, rest)| rest.split_whitespace().next());
-    if matches!(state, Some("Z" | "X")) {
-        return false;
-    }
-    cmdline(pid)
-        .and_then(|a| a.into_iter().next())
-        .map(PathBuf::from)
-        .as_deref()
-        == Some(binary)
 }

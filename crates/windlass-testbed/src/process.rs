@@ -1,0 +1,34 @@
+//! Reading the test bed's processes from /proc, shared by `xtask` (which starts
+//! and stops them) and the harness (which restarts the apiserver in tests).
+
+use std::path::Path;
+
+/// The command line of `pid`.
+pub fn cmdline(pid: u32) -> Option<Vec<String>> {
+    let raw = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
+    let argv: Vec<String> = raw
+        .split(|b| *b == 0)
+        .filter(|a| !a.is_empty())
+        .map(|a| String::from_utf8_lossy(a).into_owned())
+        .collect();
+    (!argv.is_empty()).then_some(argv)
+}
+
+/// Whether `pid` runs `binary` and is not a zombie: a recorded PID may have been reused.
+pub fn runs(pid: u32, binary: &Path) -> bool {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return false;
+    };
+    // The state follows the parenthesised command name; Z is a zombie, X dead.
+    let state = stat
+        .rsplit_once(')')
+        .and_then(|(_, rest)| rest.split_whitespace().next());
+    if matches!(state, Some("Z" | "X")) {
+        return false;
+    }
+    let Ok(raw) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
+        return false;
+    };
+    let argv0 = raw.split(|b| *b == 0).next().unwrap_or_default();
+    argv0 == binary.as_os_str().as_encoded_bytes()
+}
