@@ -1,6 +1,6 @@
 //! The observability content pack: alert rules, log alerts, uptime probes,
-//! Alertmanager routing, SLOs and dashboards, rendered from the model and the
-//! spec's `observability` settings. `build` returns the typed pack (what the
+//! Alertmanager routing, SLOs and dashboards, rendered from the model only
+//! (`model::Observability` and each app's `alerts`). `build` returns the typed pack (what the
 //! tests feed to promtool, amtool and the LogQL parser); `render` turns it
 //! into Kubernetes objects.
 
@@ -24,7 +24,6 @@ use self::scenarios::Scenario;
 use crate::defaults as core;
 use crate::model::{App, Platform};
 use crate::render::Object;
-use crate::spec::observability::ObservabilitySpec;
 
 /// Content objects: platform-wide ones, and per app (keyed by app name).
 #[derive(Debug, Clone, Default)]
@@ -55,24 +54,14 @@ pub struct Pack {
     pub dashboards: Vec<dashboards::DashboardConfig>,
 }
 
-/// Renders the content pack for `apps` (the selected apps, in deploy order) of `platform`
-/// with the spec's `observability` settings.
+/// Renders the content pack for `apps` (the selected apps, in deploy order) of `platform`.
 pub fn render(platform: &Platform, apps: &[&App]) -> ContentObjects {
-    render_with(platform, &platform.observability, apps)
-}
-
-/// Renders the content pack with the spec's `observability` settings.
-pub fn render_with(platform: &Platform, obs: &ObservabilitySpec, apps: &[&App]) -> ContentObjects {
-    build(platform, obs, apps).objects(platform)
+    build(platform, apps).objects(platform)
 }
 
 /// Builds the typed content pack.
-pub fn build(platform: &Platform, obs: &ObservabilitySpec, apps: &[&App]) -> Pack {
-    let slo_window = obs
-        .slo
-        .window
-        .clone()
-        .unwrap_or_else(|| defaults::SLO_WINDOW.to_string());
+pub fn build(platform: &Platform, apps: &[&App]) -> Pack {
+    let obs = &platform.observability;
     let mut rules = Vec::new();
     for app in apps {
         let t = Target { app, platform };
@@ -81,7 +70,7 @@ pub fn build(platform: &Platform, obs: &ObservabilitySpec, apps: &[&App]) -> Pac
         for (concern, checked) in [
             ("health", alerts::app_health::rules(&t)),
             ("traffic", alerts::traffic::rules(&t)),
-            ("slo", alerts::slo::rules(&t, &slo_window)),
+            ("slo", alerts::slo::rules(&t, obs.slo_window)),
         ] {
             push_group(&mut groups, &mut scenarios, format!("{}.{concern}", app.name), checked);
         }
@@ -101,7 +90,7 @@ pub fn build(platform: &Platform, obs: &ObservabilitySpec, apps: &[&App]) -> Pac
         "windlass.platform".to_string(),
         alerts::platform::rules(&obs.alerts),
     );
-    if obs.uptime.enabled || !obs.uptime.urls.is_empty() {
+    if obs.uptime.public_hosts || !obs.uptime.urls.is_empty() {
         push_group(
             &mut groups,
             &mut scenarios,
@@ -118,11 +107,11 @@ pub fn build(platform: &Platform, obs: &ObservabilitySpec, apps: &[&App]) -> Pac
     });
     Pack {
         rules,
-        log_rules: logs::rules(platform, obs, apps),
-        probes: probes::probes(platform, obs, apps),
+        log_rules: logs::rules(platform, apps),
+        probes: probes::probes(platform, apps),
         blackbox: probes::blackbox_config(),
         alertmanager: alertmanager::config(&obs.alerting),
-        dashboards: dashboards::dashboards(platform, obs, apps),
+        dashboards: dashboards::dashboards(platform, apps),
     }
 }
 

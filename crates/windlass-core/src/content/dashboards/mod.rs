@@ -12,7 +12,6 @@ use serde::Serialize;
 
 use super::defaults as d;
 use crate::model::{App, Platform};
-use crate::spec::observability::ObservabilitySpec;
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
@@ -294,7 +293,7 @@ pub fn uid(parts: &[&str]) -> String {
     }
 }
 
-pub fn dashboards(platform: &Platform, obs: &ObservabilitySpec, apps: &[&App]) -> Vec<DashboardConfig> {
+pub fn dashboards(platform: &Platform, apps: &[&App]) -> Vec<DashboardConfig> {
     let mut out = vec![
         DashboardConfig {
             app: None,
@@ -306,10 +305,10 @@ pub fn dashboards(platform: &Platform, obs: &ObservabilitySpec, apps: &[&App]) -
         },
         DashboardConfig {
             app: None,
-            dashboard: cost::dashboard(platform, &obs.cost),
+            dashboard: cost::dashboard(platform),
         },
     ];
-    if let Some(s) = slo::dashboard(platform, obs, apps) {
+    if let Some(s) = slo::dashboard(platform, apps) {
         out.push(DashboardConfig {
             app: None,
             dashboard: s,
