@@ -48,12 +48,7 @@ pub fn probes(platform: &Platform, apps: &[&App]) -> Vec<UptimeProbe> {
         (d::BLACKBOX_MODULE_HTTPS, "https://"),
         (d::BLACKBOX_MODULE_HTTP, "http://"),
     ] {
-        let targets: Vec<String> = uptime
-            .urls
-            .iter()
-            .filter(|u| u.starts_with(scheme))
-            .cloned()
-            .collect();
+        let targets: Vec<String> = uptime.urls.iter().filter(|u| u.starts_with(scheme)).cloned().collect();
         if !targets.is_empty() {
             out.push(UptimeProbe {
                 app: None,

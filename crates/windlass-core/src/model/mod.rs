@@ -7,8 +7,8 @@ mod observability;
 use std::collections::BTreeMap;
 
 pub use self::observability::{
-    AlertPolicy, AlertRoute, Alerting, AppAlerts, Cost, LatencySlo, LogAlert, Observability, PlatformAlerts,
-    Receiver, ReceiverKind, Slo, Uptime,
+    AlertPolicy, AlertRoute, Alerting, AppAlerts, Cost, LatencySlo, LogAlert, Observability, PlatformAlerts, Receiver,
+    ReceiverKind, Slo, Uptime,
 };
 use crate::defaults as d;
 use crate::spec::quantity::parse_milli;
@@ -307,7 +307,8 @@ fn build_app(name: &str, a: &AppSpec, default_ns: &str, domain: &str) -> App {
     let metrics_port = a.metrics.as_ref().and_then(|m| m.0.port.map(|p| p.get()).or(app_port));
     let port = app_port.map(|number| {
         // The app's port speaks HTTP when it is a web app, answers HTTP probes or serves the metrics.
-        let http_probe = matches!(&probes, Some(ProbePolicy { check: ProbeCheck::Http { port, .. }, .. }) if *port == number);
+        let http_probe =
+            matches!(&probes, Some(ProbePolicy { check: ProbeCheck::Http { port, .. }, .. }) if *port == number);
         if a.kind == AppKind::Web || http_probe || metrics_port == Some(number) {
             AppPort {
                 number,
@@ -351,7 +352,8 @@ fn build_app(name: &str, a: &AppSpec, default_ns: &str, domain: &str) -> App {
         None => Disruption::MaxUnavailable(d::PDB_MAX_UNAVAILABLE),
     };
     let limits = a.resources.limits.clone().unwrap_or_default();
-    let written = |q: &Option<Quantity>, default: &str| q.as_ref().map_or_else(|| default.to_string(), Quantity::to_string);
+    let written =
+        |q: &Option<Quantity>, default: &str| q.as_ref().map_or_else(|| default.to_string(), Quantity::to_string);
     let memory_request = written(&a.resources.memory, d::MEMORY_REQUEST);
     let memory_limit = match &limits.memory {
         Some(q) => q.to_string(),
@@ -523,9 +525,14 @@ mod tests {
             Some("0123456789ab")
         );
         // Twelve bytes would end inside the fourth `é`.
-        assert_eq!(version_label("ghcr.io/acme/web@sha256:\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}"), None);
+        assert_eq!(
+            version_label("ghcr.io/acme/web@sha256:\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}"),
+            None
+        );
         assert_eq!(version_label("ghcr.io/acme/web@sha256:12345678901\u{1F600}"), None);
-        let p = platform("  web: {image: \"ghcr.io/acme/web@sha256:\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\", port: 80}\n");
+        let p = platform(
+            "  web: {image: \"ghcr.io/acme/web@sha256:\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\", port: 80}\n",
+        );
         assert_eq!(p.apps[0].version, None);
     }
 
@@ -575,7 +582,10 @@ mod tests {
         assert_eq!(a.logs.len(), 1);
         assert_eq!(a.logs[0].selector, r#"{namespace="shop", app="web"}"#);
         assert_eq!(a.logs[0].pattern, crate::content::defaults::PRESET_PHP_FATAL);
-        assert_eq!((a.logs[0].window.to_string(), a.logs[0].for_.to_string()), ("5m".into(), "0s".into()));
+        assert_eq!(
+            (a.logs[0].window.to_string(), a.logs[0].for_.to_string()),
+            ("5m".into(), "0s".into())
+        );
         let obs = &p.observability;
         assert_eq!(obs.slo_window.to_string(), "30d");
         assert_eq!(obs.uptime.interval.to_string(), "1m");

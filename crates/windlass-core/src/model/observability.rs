@@ -365,9 +365,6 @@ pub(super) fn app_alerts(spec: &AppAlertsSpec, own_streams: &str) -> AppAlerts {
             .iter()
             .filter_map(|(name, la)| log_alert(name, la, own_streams))
             .collect(),
-        status_label: spec
-            .status_label
-            .clone()
-            .unwrap_or_else(|| d::STATUS_LABEL.to_string()),
+        status_label: spec.status_label.clone().unwrap_or_else(|| d::STATUS_LABEL.to_string()),
     }
 }

@@ -277,7 +277,11 @@ pub struct CostSpec {
 
 /// Changes to one alert with a threshold. Every field is optional; unset ones keep windlass's defaults.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(
+    deny_unknown_fields,
+    rename_all = "camelCase",
+    bound(deserialize = "T: Deserialize<'de>")
+)]
 pub struct AlertTuning<T> {
     /// Set `false` to not render this alert.
     #[serde(default)]

@@ -6,7 +6,7 @@
 //! counts above 1000) is refused here.
 
 use regex_syntax::ast::{
-    self, Ast, AssertionKind, ClassSet, ClassSetItem, ClassUnicodeKind, Flag, Flags, FlagsItemKind, GroupKind,
+    self, AssertionKind, Ast, ClassSet, ClassSetItem, ClassUnicodeKind, Flag, Flags, FlagsItemKind, GroupKind,
     HexLiteralKind, LiteralKind, RepetitionKind, RepetitionRange,
 };
 
@@ -15,7 +15,9 @@ const MAX_REPEAT: u32 = 1000;
 
 /// `Ok` when Loki accepts `pattern`; otherwise why not, in words.
 pub fn check(pattern: &str) -> Result<(), String> {
-    let parsed = ast::parse::Parser::new().parse(pattern).map_err(|e| e.kind().to_string())?;
+    let parsed = ast::parse::Parser::new()
+        .parse(pattern)
+        .map_err(|e| e.kind().to_string())?;
     // The translation catches what only shows on the full syntax tree (unknown Unicode classes, ...).
     regex_syntax::hir::translate::Translator::new()
         .translate(pattern, &parsed)
@@ -72,7 +74,9 @@ fn flags(f: &Flags) -> Result<(), String> {
     for item in &f.items {
         match item.kind {
             FlagsItemKind::Negation
-            | FlagsItemKind::Flag(Flag::CaseInsensitive | Flag::MultiLine | Flag::DotMatchesNewLine | Flag::SwapGreed) => {}
+            | FlagsItemKind::Flag(
+                Flag::CaseInsensitive | Flag::MultiLine | Flag::DotMatchesNewLine | Flag::SwapGreed,
+            ) => {}
             FlagsItemKind::Flag(_) => {
                 return Err("only the flags `i`, `m`, `s` and `U` are supported".to_string());
             }
@@ -145,15 +149,30 @@ mod tests {
     #[test]
     fn refuses_what_re2_refuses() {
         let cases = [
-            ("(?=x)", "look-around, including look-ahead and look-behind, is not supported"),
+            (
+                "(?=x)",
+                "look-around, including look-ahead and look-behind, is not supported",
+            ),
             (r"(a)\1", "backreferences are not supported"),
             ("a(b", "unclosed group"),
-            ("[a&&b]", "character class operations (`&&`, `--`, `~~`) are not supported"),
-            ("[a[bc]]", "nested character classes are not supported; escape a literal `[` as `\\[`"),
+            (
+                "[a&&b]",
+                "character class operations (`&&`, `--`, `~~`) are not supported",
+            ),
+            (
+                "[a[bc]]",
+                "nested character classes are not supported; escape a literal `[` as `\\[`",
+            ),
             ("(?x) a b", "only the flags `i`, `m`, `s` and `U` are supported"),
-            (r"\bword\b{end}", "special word boundaries (`\\b{...}`, `\\<`, `\\>`) are not supported; use `\\b`"),
+            (
+                r"\bword\b{end}",
+                "special word boundaries (`\\b{...}`, `\\<`, `\\>`) are not supported; use `\\b`",
+            ),
             (r"\u0041", "`\\u` and `\\U` escapes are not supported; write `\\x{...}`"),
-            (r"\p{gc=L}", "Unicode classes take a category or script name, e.g. `\\p{L}` or `\\p{Greek}`"),
+            (
+                r"\p{gc=L}",
+                "Unicode classes take a category or script name, e.g. `\\p{L}` or `\\p{Greek}`",
+            ),
             ("a{1001}", "repetition counts above 1000 are not supported"),
         ];
         for (pattern, why) in cases {

@@ -82,7 +82,8 @@ const DURATION_UNITS: [(&str, u64); 7] = [
     ("ms", 1),
 ];
 
-const DURATION_HELP: &str = "write a whole number and a unit (ms, s, m, h, d, w, y), largest unit first, e.g. `30s`, `5m`, `1h30m` or `14d`";
+const DURATION_HELP: &str =
+    "write a whole number and a unit (ms, s, m, h, d, w, y), largest unit first, e.g. `30s`, `5m`, `1h30m` or `14d`";
 
 impl Duration {
     pub const ZERO: Duration = Duration { millis: 0 };
@@ -98,7 +99,9 @@ impl Duration {
         }
     }
     pub const fn hours(n: u64) -> Self {
-        Self { millis: n * MS_PER_HOUR }
+        Self {
+            millis: n * MS_PER_HOUR,
+        }
     }
     pub const fn days(n: u64) -> Self {
         Self { millis: n * MS_PER_DAY }
@@ -200,7 +203,10 @@ impl<'de> Deserialize<'de> for Duration {
                 self.visit_str(&n.to_string())
             }
             fn visit_i64<E: de::Error>(self, n: i64) -> Result<Duration, E> {
-                Err(ValueError::new(format!("duration `{n}` is negative"), DURATION_HELP).into_de())
+                if n < 0 {
+                    return Err(ValueError::new(format!("duration `{n}` is negative"), DURATION_HELP).into_de());
+                }
+                self.visit_str(&n.to_string())
             }
             fn visit_f64<E: de::Error>(self, n: f64) -> Result<Duration, E> {
                 Err(ValueError::new(format!("duration `{n}` has no unit"), DURATION_HELP).into_de())
@@ -295,7 +301,10 @@ impl<'de> Deserialize<'de> for Latency {
                 self.visit_str(&n.to_string())
             }
             fn visit_i64<E: de::Error>(self, n: i64) -> Result<Latency, E> {
-                Err(ValueError::new(format!("latency `{n}` is negative"), LATENCY_HELP).into_de())
+                if n < 0 {
+                    return Err(ValueError::new(format!("latency `{n}` is negative"), LATENCY_HELP).into_de());
+                }
+                self.visit_str(&n.to_string())
             }
             fn visit_f64<E: de::Error>(self, n: f64) -> Result<Latency, E> {
                 self.visit_str(&n.to_string())
@@ -519,7 +528,10 @@ impl<'de> Deserialize<'de> for Quantity {
                 self.visit_str(&n.to_string())
             }
             fn visit_i64<E: de::Error>(self, n: i64) -> Result<Quantity, E> {
-                Err(ValueError::new(format!("quantity `{n}` is negative"), QUANTITY_HELP).into_de())
+                if n < 0 {
+                    return Err(ValueError::new(format!("quantity `{n}` is negative"), QUANTITY_HELP).into_de());
+                }
+                self.visit_str(&n.to_string())
             }
             fn visit_f64<E: de::Error>(self, n: f64) -> Result<Quantity, E> {
                 // `{}` writes a float without an exponent, which the quantity grammar reads.
@@ -733,7 +745,10 @@ mod tests {
         assert_eq!(secs("300ms"), Ok(0.3));
         assert_eq!(secs("1.5s"), Ok(1.5));
         assert_eq!(secs("2s"), Ok(2.0));
-        assert_eq!(err::<Latency>("800"), format!("latency `800` has no unit{HELP_SEPARATOR}write `800ms` or `800s`"));
+        assert_eq!(
+            err::<Latency>("800"),
+            format!("latency `800` has no unit{HELP_SEPARATOR}write `800ms` or `800s`")
+        );
         assert_eq!(
             err::<Latency>("0ms"),
             format!("latency `0ms` is zero{HELP_SEPARATOR}write a latency above zero, e.g. `300ms`")
@@ -763,7 +778,10 @@ mod tests {
             err::<Ratio>("100%"),
             format!("`100%` is not a ratio between 0 and 1 (0% and 100%){HELP_SEPARATOR}{RATIO_HELP}")
         );
-        assert_eq!(err::<Ratio>("five"), format!("`five` is not a ratio{HELP_SEPARATOR}{RATIO_HELP}"));
+        assert_eq!(
+            err::<Ratio>("five"),
+            format!("`five` is not a ratio{HELP_SEPARATOR}{RATIO_HELP}")
+        );
     }
 
     #[test]
@@ -799,7 +817,9 @@ mod tests {
         assert_eq!(port_from(8080).map(Port::get), Ok(8080));
         assert_eq!(
             port_from(0).map_err(|e| e.to_string()),
-            Err(format!("port 0 is not a valid port{HELP_SEPARATOR}use a port between 1 and 65535"))
+            Err(format!(
+                "port 0 is not a valid port{HELP_SEPARATOR}use a port between 1 and 65535"
+            ))
         );
         assert!(port_from(65536).is_err());
         assert!(port_from(-1).is_err());

@@ -3,7 +3,6 @@
 //! kube-state-metrics and scoped to the app's own pods and controllers.
 
 use super::{Alert, Checked, Target, num, sel, timing};
-use crate::content::defaults as d;
 use crate::content::scenarios::{Scenario, stepping};
 use crate::model::{AlertPolicy, Scaling};
 use crate::spec::AppKind;
@@ -13,33 +12,33 @@ pub fn rules(t: &Target<'_>) -> Checked {
     let mut out = Checked::default();
     let kind = t.app.kind;
     if let Some(c) = &a.crash_loop {
-        out.extend(crash_loop(t, &c));
+        out.extend(crash_loop(t, c));
     }
     if let Some(c) = &a.oom_killed {
-        out.extend(oom_killed(t, &c));
+        out.extend(oom_killed(t, c));
     }
     if kind != AppKind::Cron
         && let Some(c) = &a.not_ready
     {
-        out.extend(not_ready(t, &c));
+        out.extend(not_ready(t, c));
     }
     match kind {
         AppKind::Web | AppKind::Worker => {
             if let Some(c) = &a.replicas_mismatch {
-                out.extend(replicas_mismatch(t, &c, Controller::Deployment));
+                out.extend(replicas_mismatch(t, c, Controller::Deployment));
             }
             if let Some(c) = &a.rollout_stuck {
-                out.extend(rollout_stuck(t, &c));
+                out.extend(rollout_stuck(t, c));
             }
         }
         AppKind::Statefulset => {
             if let Some(c) = &a.replicas_mismatch {
-                out.extend(replicas_mismatch(t, &c, Controller::StatefulSet));
+                out.extend(replicas_mismatch(t, c, Controller::StatefulSet));
             }
         }
         AppKind::Cron => {
             if let Some(c) = &a.job_failed {
-                out.extend(job_failed(t, &c));
+                out.extend(job_failed(t, c));
             }
         }
     }
@@ -47,12 +46,12 @@ pub fn rules(t: &Target<'_>) -> Checked {
         && kind != AppKind::Cron
         && let Some(c) = &a.hpa_maxed_out
     {
-        out.extend(hpa_maxed_out(t, &c));
+        out.extend(hpa_maxed_out(t, c));
     }
     if kind != AppKind::Cron
         && let Some(c) = &a.pdb_unhealthy
     {
-        out.extend(pdb_unhealthy(t, &c));
+        out.extend(pdb_unhealthy(t, c));
     }
     out
 }
@@ -70,7 +69,14 @@ fn selector(extra: &[(&str, &str, &str)], base: &[(&'static str, &'static str, S
     sel(&m)
 }
 
-fn alert(t: &Target<'_>, c: &AlertPolicy, name: &'static str, expr: String, summary: String, description: &str) -> Alert {
+fn alert(
+    t: &Target<'_>,
+    c: &AlertPolicy,
+    name: &'static str,
+    expr: String,
+    summary: String,
+    description: &str,
+) -> Alert {
     Alert {
         name,
         expr,

@@ -161,9 +161,11 @@ impl Target<'_> {
     }
 }
 
-/// Whole minutes of a `for:` duration (rounded up), to time scenarios after it.
+/// Whole minutes of a `for:` duration (rounded up), to time scenarios after it. Capped far
+/// beyond any real `for:` so scenario arithmetic cannot overflow on an absurd one.
 pub fn minutes(duration: Duration) -> u32 {
-    u32::try_from(duration.whole_minutes_ceil()).unwrap_or(u32::MAX)
+    const CAP: u64 = 1 << 30;
+    u32::try_from(duration.whole_minutes_ceil().min(CAP)).unwrap_or(u32::MAX)
 }
 
 /// Scenario timing for an alert with `for_`: when it must fire, and how many samples to feed.

@@ -20,23 +20,30 @@ pub const TARGET_DOWN: &str = "TargetDown";
 pub fn rules(spec: &PlatformAlerts) -> Checked {
     let mut out = Checked::default();
     if let Some(c) = &spec.certificate_expiry {
-        out.extend(certificate_expiry(&c));
+        out.extend(certificate_expiry(c));
         out.extend(certificate_not_ready());
     }
     if let Some(c) = &spec.volume_space {
-        out.extend(volume(&c));
+        out.extend(volume(c));
     }
     if let Some(c) = &spec.node_not_ready {
-        out.extend(nodes(&c));
+        out.extend(nodes(c));
     }
     if let Some(c) = &spec.target_down {
-        out.extend(target_down(&c));
+        out.extend(target_down(c));
     }
     out.extend(watchdog());
     out
 }
 
-fn alert(name: &'static str, expr: String, for_: Duration, severity: Severity, summary: &str, description: &str) -> Alert {
+fn alert(
+    name: &'static str,
+    expr: String,
+    for_: Duration,
+    severity: Severity,
+    summary: &str,
+    description: &str,
+) -> Alert {
     Alert {
         name,
         expr,
@@ -318,7 +325,7 @@ fn watchdog() -> Checked {
     out.alert(alert(
         d::WATCHDOG,
         "vector(1)".to_string(),
-        "0m",
+        Duration::ZERO,
         Severity::Info,
         "The alerting pipeline works",
         "This alert always fires. If the heartbeat receiver stops getting it, Prometheus or the Alertmanager is down.",

@@ -58,14 +58,7 @@ pub fn rules(t: &Target<'_>, slo_window: Duration) -> Checked {
                 m = app.bucket_metric
             )
         };
-        let mut checked = objective(
-            t,
-            Kind::Latency(th),
-            &app,
-            lat.budget,
-            slo_seconds,
-            ratio,
-        );
+        let mut checked = objective(t, Kind::Latency(th), &app, lat.budget, slo_seconds, ratio);
         // Both objectives' recording rules live in one group; keep them first.
         out.rules.append(&mut checked.rules);
         out.scenarios.append(&mut checked.scenarios);

@@ -26,7 +26,7 @@ pub fn rules(obs: &Observability) -> Checked {
         out.alert(alert(
             FAILING,
             format!("max {by} (probe_success{job}) == 0"),
-            &c,
+            c,
             "A public URL is down",
             "{{ $labels.instance }} has not answered with a 2xx status over TLS for a while, seen from the blackbox exporter.",
         ));
@@ -61,7 +61,7 @@ pub fn rules(obs: &Observability) -> Checked {
                 "min {by} (probe_ssl_earliest_cert_expiry{job} - time()) < {}",
                 num(c.threshold)
             ),
-            &c,
+            c,
             "The certificate a public URL serves expires soon",
             "The certificate served at {{ $labels.instance }} expires soon, whatever cert-manager believes: \
              check which certificate the gateway serves.",
