@@ -11,7 +11,7 @@ mod shorthand;
 mod types;
 mod validate;
 
-pub use load::{Spec, load};
+pub use load::{MAX_SPEC_BYTES, Spec, load, load_bytes};
 pub use schema::json_schema;
 pub use shorthand::{FromShorthand, Scalar, Shorthand};
 pub use types::*;
