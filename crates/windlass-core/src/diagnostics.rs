@@ -144,7 +144,9 @@ mod tests {
     #[test]
     fn repeated_errors_are_counted_after_three() {
         let d = |app: &str, msg: &str| Diagnostic::new(FieldPath::parse(app), msg).help("fix it");
-        let mut diags: Vec<Diagnostic> = (0..200).map(|i| d(&format!("apps.a{i}"), "unknown field `imag`")).collect();
+        let mut diags: Vec<Diagnostic> = (0..200)
+            .map(|i| d(&format!("apps.a{i}"), "unknown field `imag`"))
+            .collect();
         diags.insert(1, d("platform", "other"));
         let capped = cap_repeats(diags);
         let lines: Vec<String> = capped.iter().map(|d| format!("{}: {}", d.path, d.message)).collect();

@@ -276,7 +276,8 @@ fn unexpected_word(u: &de::Unexpected<'_>) -> String {
         de::Unexpected::Bytes(_) => "binary data".to_string(),
         de::Unexpected::Option => "an optional value".to_string(),
         de::Unexpected::NewtypeStruct | de::Unexpected::Other(_) => "a value of another kind".to_string(),
-        de::Unexpected::UnitVariant
+        de::Unexpected::Enum
+        | de::Unexpected::UnitVariant
         | de::Unexpected::NewtypeVariant
         | de::Unexpected::TupleVariant
         | de::Unexpected::StructVariant => "a named choice".to_string(),
@@ -311,9 +312,9 @@ impl<'de> NodeDe<'de, '_> {
             DeError::Abort { .. } => e,
             DeError::Fresh { mut diag, missing } => {
                 let left_out = match (missing, &self.node.value) {
-                    (Some(field), Value::Map(entries)) => entries
-                        .iter()
-                        .any(|(k, v)| k.name == field && self.ctx.skipped(v)),
+                    (Some(field), Value::Map(entries)) => {
+                        entries.iter().any(|(k, v)| k.name == field && self.ctx.skipped(v))
+                    }
                     // A mapping expected but something else found: that was reported, not its missing fields.
                     (Some(_), _) => true,
                     (None, _) => false,
@@ -515,7 +516,10 @@ impl<'de> de::Deserializer<'de> for NodeDe<'de, '_> {
 
     fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
         if !matches!(self.node.value, Value::Seq(_)) {
-            self.mismatch("a list", "write a list, e.g. `[a, b]` or one `- item` per line".to_string());
+            self.mismatch(
+                "a list",
+                "write a list, e.g. `[a, b]` or one `- item` per line".to_string(),
+            );
         }
         let r = visitor.visit_seq(SeqDe {
             items: self.seq_items().into_iter(),
@@ -563,7 +567,10 @@ impl<'de> de::Deserializer<'de> for NodeDe<'de, '_> {
                 let help = if fields.is_empty() {
                     "write a mapping here".to_string()
                 } else {
-                    format!("write `field: value` pairs here, with fields from: {}", fields.join(", "))
+                    format!(
+                        "write `field: value` pairs here, with fields from: {}",
+                        fields.join(", ")
+                    )
                 };
                 self.mismatch(&format!("a mapping of {what}"), help);
                 Vec::new()

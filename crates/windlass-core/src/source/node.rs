@@ -132,6 +132,9 @@ impl Node {
     }
 }
 
+/// The deepest nesting of lists and mappings a spec may have.
+pub const MAX_DEPTH: usize = 32;
+
 /// Parses one YAML document into a located tree. Errors say what is wrong with
 /// the YAML in plain words, where, and how to fix it.
 pub fn parse_yaml(text: &str) -> Result<Node, Diagnostic> {
@@ -146,9 +149,12 @@ pub fn parse_yaml(text: &str) -> Result<Node, Diagnostic> {
         });
     }
     // YAML 1.2 core schema: `yes`, `no`, `on`, `y` stay strings, and `0755` is not an octal number.
+    // A spec needs fewer than 10 levels; a low nesting limit keeps every recursive
+    // pass over the tree (parsing, merging, typing) far from the end of a thread's stack.
     let options = serde_saphyr::options! {
         strict_booleans: true,
         leading_zero_numbers_as_strings: true,
+        budget: serde_saphyr::budget! { max_depth: MAX_DEPTH },
     };
     serde_saphyr::from_str_with_options::<Node>(text, options).map_err(|e| {
         let (message, help) = describe(&e);
@@ -171,7 +177,11 @@ fn describe(e: &serde_saphyr::Error) -> (String, String) {
     }
     let s = |a: &str, b: &str| (a.to_string(), b.to_string());
     match e {
-        E::MultipleDocuments { .. } | E::Budget { breach: B::Documents { .. }, .. } => s(
+        E::MultipleDocuments { .. }
+        | E::Budget {
+            breach: B::Documents { .. },
+            ..
+        } => s(
             "the file has more than one YAML document (a `---` line starts another); a windlass spec is one document",
             "remove the `---` line and what follows it, or merge the documents into one",
         ),
@@ -183,8 +193,11 @@ fn describe(e: &serde_saphyr::Error) -> (String, String) {
             "duplicate key in a mapping",
             "a mapping holds each key once: remove one of them",
         ),
-        E::Budget { breach: B::Depth { .. }, .. } => s(
-            "the spec is nested too deeply (more than 64 levels of lists and mappings)",
+        E::Budget {
+            breach: B::Depth { .. },
+            ..
+        } => s(
+            "the spec is nested too deeply (more than 32 levels of lists and mappings)",
             "a windlass spec needs fewer than 10 levels: check the indentation here",
         ),
         E::Budget {
@@ -214,10 +227,7 @@ fn describe(e: &serde_saphyr::Error) -> (String, String) {
             "a YAML merge key (`<<`) must merge a mapping or a list of mappings",
             "merge an anchored mapping (`<<: *defaults`), or write the keys out",
         ),
-        E::InvalidUtf8Input | E::BinaryNotUtf8 { .. } => s(
-            "the file is not UTF-8 text",
-            "save the spec as UTF-8",
-        ),
+        E::InvalidUtf8Input | E::BinaryNotUtf8 { .. } => s("the file is not UTF-8 text", "save the spec as UTF-8"),
         E::Eof { .. } => s(
             "the file ends in the middle of a value",
             "close the open bracket, brace or quote",

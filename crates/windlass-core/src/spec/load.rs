@@ -63,7 +63,10 @@ pub fn load_bytes(file: &str, bytes: &[u8]) -> Result<Spec, SpecError> {
         return Err(fail(
             Diagnostic::new(
                 FieldPath::root(),
-                format!("the file is larger than {} MiB, the limit for a spec", MAX_SPEC_BYTES >> 20),
+                format!(
+                    "the file is larger than {} MiB, the limit for a spec",
+                    MAX_SPEC_BYTES >> 20
+                ),
             )
             .help("check that `-f` names the spec; split a platform this large into several specs"),
         ));
@@ -185,9 +188,9 @@ pub fn load(file: &str, text: &str) -> Result<Spec, SpecError> {
             None => base.clone(),
         };
         let result = from_node::<PlatformFile>(&merged, &FieldPath::root()).and_then(|typed| {
-                let diags = validate(&typed, &merged, &overlays);
-                if diags.is_empty() { Ok(typed) } else { Err(diags) }
-            });
+            let diags = validate(&typed, &merged, &overlays);
+            if diags.is_empty() { Ok(typed) } else { Err(diags) }
+        });
         match result {
             Ok(typed) => {
                 environments.insert(name.clone(), typed);
@@ -251,18 +254,66 @@ mod tests {
         let deep = format!("{HEAD}platform: {}{}\n", "[".repeat(70), "]".repeat(70));
         let many = format!("{HEAD}apps: [{}]\n", vec!["1"; 250_001].join(","));
         let cases: Vec<(&str, Vec<u8>, &str)> = vec![
-            ("duplicate key", format!("{HEAD}kind: Platform\n").into_bytes(), ""),
-            ("two documents", format!("{HEAD}---\nkind: Platform\n").into_bytes(), ""),
-            ("too deep", deep.into_bytes(), ""),
-            ("too many values", many.into_bytes(), ""),
-            ("recursive alias", format!("{HEAD}platform: &p [*p]\n").into_bytes(), ""),
-            ("unknown anchor", format!("{HEAD}platform: *p\n").into_bytes(), ""),
-            ("syntax", format!("{HEAD}platform: [a\n").into_bytes(), ""),
-            ("not a mapping", b"- a\n- b\n".to_vec(), ""),
-            ("list for a struct", format!("{HEAD}platform: [demo, example.com]\n").into_bytes(), ""),
-            ("binary", b"kind: x\n\x00".to_vec(), ""),
-            ("non-UTF-8", b"kind: x\n  caf\xe9\n".to_vec(), ""),
-            ("too large", vec![b'#'; MAX_SPEC_BYTES + 1], ""),
+            (
+                "duplicate key",
+                format!("{HEAD}kind: Platform\n").into_bytes(),
+                "w.yaml:3:1: duplicate key `kind`\n  help: a mapping holds each key once: remove one `kind`, or merge the two",
+            ),
+            (
+                "two documents",
+                format!("{HEAD}---\nkind: Platform\n").into_bytes(),
+                "w.yaml:4:1: the file has more than one YAML document (a `---` line starts another); a windlass spec is one document\n  help: remove the `---` line and what follows it, or merge the documents into one",
+            ),
+            (
+                "too deep",
+                deep.into_bytes(),
+                "w.yaml:3:42: the spec is nested too deeply (more than 32 levels of lists and mappings)\n  help: a windlass spec needs fewer than 10 levels: check the indentation here",
+            ),
+            (
+                "too many values",
+                many.into_bytes(),
+                "w.yaml:3:499994: the spec is too large: more than 250000 values, 64 MiB of text or 1000000 parser events\n  help: a spec this large is not needed: split the platform into several specs",
+            ),
+            (
+                "recursive alias",
+                format!("{HEAD}platform: &p [*p]\n").into_bytes(),
+                "w.yaml:3:15: a YAML alias (`*name`) refers to the anchor (`&name`) that contains it, so the value would never end\n  help: remove the alias from inside its own anchor",
+            ),
+            (
+                "unknown anchor",
+                format!("{HEAD}platform: *p\n").into_bytes(),
+                "w.yaml:3:11: a YAML alias (`*name`) refers to an anchor that is not defined above it\n  help: define the anchor (`&name`) before the alias, or write the value out",
+            ),
+            (
+                "syntax",
+                format!("{HEAD}platform: [a\n").into_bytes(),
+                "w.yaml:3:11: invalid YAML: unclosed bracket '['\n  help: fix the YAML syntax at this position (indentation, quotes, brackets)",
+            ),
+            (
+                "not a mapping",
+                b"- a\n- b\n".to_vec(),
+                "w.yaml:1:1: expected a mapping with `apiVersion`, `kind`, `platform` and `apps`, found a list\n  help: start from `windlass init`, which writes a commented example",
+            ),
+            (
+                "list for a struct",
+                format!("{HEAD}platform: [demo, example.com]\n").into_bytes(),
+                "w.yaml:3:11: platform: expected a mapping of platform settings, found a list\n  help: write `field: value` pairs here, with fields from: name, domain, email, tls, traffic, namespace, monitoring",
+            ),
+            (
+                "binary",
+                b"kind: x\n\x00".to_vec(),
+                "w.yaml:2:1: the file is binary, not a YAML spec: it has a NUL byte at byte offset 8\n  help: check that `-f` names the spec (a text file such as windlass.yaml)",
+            ),
+            (
+                "non-UTF-8",
+                b"kind: x\n  caf\xe9\n".to_vec(),
+                "w.yaml:2:6: the file is not UTF-8 text: byte 0xe9 at byte offset 13 is not valid UTF-8\n  help: save the spec as UTF-8",
+            ),
+            (
+                "too large",
+                vec![b'#'; MAX_SPEC_BYTES + 1],
+                "w.yaml: the file is larger than 4 MiB, the limit for a spec\n  help: check that `-f` names the spec; split a platform this large into several specs",
+            ),
         ];
         let mut failures = Vec::new();
         for (name, bytes, expected) in cases {
@@ -271,6 +322,11 @@ mod tests {
                 failures.push(format!("{name}\t{got:?}"));
             }
         }
-        assert!(failures.is_empty(), "{} cases differ:\n{}", failures.len(), failures.join("\n"));
+        assert!(
+            failures.is_empty(),
+            "{} cases differ:\n{}",
+            failures.len(),
+            failures.join("\n")
+        );
     }
 }

@@ -149,7 +149,10 @@ pub fn image_problem(image: &str) -> Option<(String, String)> {
         if part.bytes().any(|b| b.is_ascii_uppercase()) {
             return Some((
                 format!("repository `{name}` has upper-case letters"),
-                format!("repository names are lowercase: write `{}`", image.replacen(name, &lowercase_path(name), 1)),
+                format!(
+                    "repository names are lowercase: write `{}`",
+                    image.replacen(name, &lowercase_path(name), 1)
+                ),
             ));
         }
         if !is_path_component(part) {
@@ -158,7 +161,12 @@ pub fn image_problem(image: &str) -> Option<(String, String)> {
     }
     if let Some(t) = tag {
         let ok_first = t.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_');
-        if !ok_first || t.len() > 128 || !t.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-')) {
+        if !ok_first
+            || t.len() > 128
+            || !t
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+        {
             return Some((
                 format!("`{t}` is not a valid image tag"),
                 "a tag is up to 128 letters, digits, `_`, `.` and `-`, not starting with `.` or `-`".to_string(),
@@ -174,8 +182,13 @@ pub fn image_problem(image: &str) -> Option<(String, String)> {
         let fix = "write the digest as `sha256:` and 64 lowercase hex digits (or `sha512:` and 128)".to_string();
         match hex_len {
             None => return Some((format!("`{d}` is not an image digest"), fix)),
-            Some((len, hex)) if hex.len() != len || !hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) => {
-                return Some((format!("`{d}` is not a valid digest: expected {len} lowercase hex digits"), fix));
+            Some((len, hex))
+                if hex.len() != len || !hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) =>
+            {
+                return Some((
+                    format!("`{d}` is not a valid digest: expected {len} lowercase hex digits"),
+                    fix,
+                ));
             }
             Some(_) => {}
         }
@@ -268,7 +281,17 @@ mod tests {
         for ok in ["ops@example.com", "a.b+c@Example.COM", "x@a.b"] {
             assert!(is_email(ok), "{ok}");
         }
-        for bad in ["ops", "@example.com", "ops@", "ops@example", "a..b@x.io", ".a@x.io", "a b@x.io", "a@1.2.3.4", "é@x.io"] {
+        for bad in [
+            "ops",
+            "@example.com",
+            "ops@",
+            "ops@example",
+            "a..b@x.io",
+            ".a@x.io",
+            "a b@x.io",
+            "a@1.2.3.4",
+            "é@x.io",
+        ] {
             assert!(!is_email(bad), "{bad}");
         }
     }
@@ -288,9 +311,15 @@ mod tests {
         assert_eq!(image_problem(&digest), None);
         let msg = |i: &str| image_problem(i).map(|(m, _)| m).unwrap_or_default();
         assert_eq!(msg("Acme/Web:1"), "repository `Acme/Web` has upper-case letters");
-        assert_eq!(msg("a@sha256:abc"), "`sha256:abc` is not a valid digest: expected 64 lowercase hex digits");
+        assert_eq!(
+            msg("a@sha256:abc"),
+            "`sha256:abc` is not a valid digest: expected 64 lowercase hex digits"
+        );
         assert_eq!(msg("a@md5:abc"), "`md5:abc` is not an image digest");
-        assert_eq!(msg("a@sha256:é"), "image `a@sha256:é` contains characters outside ASCII");
+        assert_eq!(
+            msg("a@sha256:é"),
+            "image `a@sha256:é` contains characters outside ASCII"
+        );
         assert_eq!(msg("a:-x"), "`-x` is not a valid image tag");
         assert_eq!(msg("a--/b:1"), "`a--` is not a valid part of a repository name");
         assert_eq!(msg("bad_host.io:x/b:1"), "`bad_host.io:x` is not a registry host");
