@@ -187,7 +187,10 @@ fn every_type_error_is_reported_in_one_run() {
         .replace("    port: 9000\n", "    prot: 9000\n")
         .replace("kind: statefulset", "kind: stateful")
         .replace("{min: 2, max: 4}", "[2, 4]");
-    assert_spec_error(&spec, "");
+    assert_spec_error(
+        &spec,
+        "error: windlass.yaml:10:11: apps.web.port: expected an integer from 0 to 65535, found string \"eighty\"\n  help: write an integer from 0 to 65535 here (quote text that looks like a number or boolean)\nwindlass.yaml:13:18: apps.web.autoscaling: expected a mapping of autoscaling settings, found a list\n  help: write `field: value` pairs here, with fields from: min, max, cpu\nwindlass.yaml:16:5: apps.api.prot: unknown field `prot`\n  help: did you mean `port`?\nwindlass.yaml:20:11: apps.db.kind: unknown value `stateful`\n  help: did you mean `statefulset`? (one of: web, worker, cron, statefulset)\n",
+    );
 }
 
 #[test]
@@ -196,13 +199,22 @@ fn repeated_errors_are_counted() {
     for i in 0..10 {
         spec.push_str(&format!("  w{i}:\n    kind: worker\n    imag: x:1\n"));
     }
-    assert_spec_error(&spec, "");
+    assert_spec_error(
+        &spec,
+        "error: windlass.yaml:25:5: apps.w0.imag: unknown field `imag`\n  help: did you mean `image`?\nwindlass.yaml:28:5: apps.w1.imag: unknown field `imag`\n  help: did you mean `image`?\nwindlass.yaml:31:5: apps.w2.imag: unknown field `imag`\n  help: did you mean `image`?\nwindlass.yaml: ... and 7 more errors like this\n",
+    );
 }
 
 #[test]
 fn a_list_where_a_mapping_belongs_is_refused() {
-    let spec = BASE.replace("    health: /healthz\n    autoscaling", "    health: /healthz\n    resources: [\"3\", 5Gi]\n    autoscaling");
-    assert_spec_error(&spec, "");
+    let spec = BASE.replace(
+        "    health: /healthz\n    autoscaling",
+        "    health: /healthz\n    resources: [\"3\", 5Gi]\n    autoscaling",
+    );
+    assert_spec_error(
+        &spec,
+        "error: windlass.yaml:13:16: apps.web.resources: expected a mapping of resources settings, found a list\n  help: write `field: value` pairs here, with fields from: cpu, memory, limits\n",
+    );
 }
 
 #[test]
@@ -211,7 +223,7 @@ fn binary_file_is_refused_with_its_offset() {
         .file("windlass.yaml", b"apiVersion: x\n\x00\x01\x02")
         .args(&["render"])
         .status(2)
-        .stderr("")
+        .stderr("error: windlass.yaml:2:1: the file is binary, not a YAML spec: it has a NUL byte at byte offset 14\n  help: check that `-f` names the spec (a text file such as windlass.yaml)\n")
         .run();
     assert!(!done.path("rendered").exists());
 }
@@ -222,7 +234,7 @@ fn non_utf8_file_is_refused_with_its_offset() {
         .file("windlass.yaml", b"apiVersion: x\nkind: caf\xe9\n")
         .args(&["render"])
         .status(2)
-        .stderr("")
+        .stderr("error: windlass.yaml:2:10: the file is not UTF-8 text: byte 0xe9 at byte offset 23 is not valid UTF-8\n  help: save the spec as UTF-8\n")
         .run();
 }
 
@@ -233,7 +245,7 @@ fn oversize_file_is_refused_before_parsing() {
         .spec(&big)
         .args(&["render"])
         .status(2)
-        .stderr("")
+        .stderr("error: windlass.yaml: the file is larger than 4 MiB, the limit for a spec\n  help: check that `-f` names the spec; split a platform this large into several specs\n")
         .run();
 }
 
@@ -242,15 +254,21 @@ fn endless_input_is_refused_without_reading_it_all() {
     Test::new()
         .args(&["render", "-f", "/dev/zero"])
         .status(2)
-        .stderr("")
+        .stderr("error: /dev/zero: the file is larger than 4 MiB, the limit for a spec\n  help: check that `-f` names the spec; split a platform this large into several specs\n")
         .run();
 }
 
 #[test]
 fn duplicate_key_and_extra_documents_in_plain_words() {
     let spec = BASE.replace("    port: 8080\n", "    port: 8080\n    port: 8081\n");
-    assert_spec_error(&spec, "");
-    assert_spec_error(&format!("{BASE}---\nkind: Other\n"), "");
+    assert_spec_error(
+        &spec,
+        "error: windlass.yaml:11:5: duplicate key `port`\n  help: a mapping holds each key once: remove one `port`, or merge the two\n",
+    );
+    assert_spec_error(
+        &format!("{BASE}---\nkind: Other\n"),
+        "error: windlass.yaml:24:1: the file has more than one YAML document (a `---` line starts another); a windlass spec is one document\n  help: remove the `---` line and what follows it, or merge the documents into one\n",
+    );
 }
 
 #[test]
@@ -258,19 +276,28 @@ fn invalid_dns_name() {
     let spec = BASE
         .replace("  api:\n", "  Api_Server:\n")
         .replace("needs: [db]", "needs: []");
-    assert_spec_error(&spec, "");
+    assert_spec_error(
+        &spec,
+        "error: windlass.yaml:14:3: apps.Api_Server: app name `Api_Server` is not a valid name\n  help: use at most 52 lowercase letters, digits and `-`, starting with a letter (it becomes a Service name)\n",
+    );
 }
 
 #[test]
 fn duplicate_hosts() {
     let spec = BASE.replace("    port: 9000\n", "    port: 9000\n    hosts: [www.example.com]\n");
-    assert_spec_error(&spec, "");
+    assert_spec_error(
+        &spec,
+        "error: windlass.yaml:17:13: apps.api.hosts[0]: host `www.example.com` is already used by apps.web.hosts[0]\n  help: give each host to one app; serve several paths of one host with `routes`\n",
+    );
 }
 
 #[test]
 fn dependency_cycle() {
     let spec = BASE.replace("    port: 5432\n", "    port: 5432\n    needs: [api]\n");
-    assert_spec_error(&spec, "");
+    assert_spec_error(
+        &spec,
+        "error: windlass.yaml:23:13: apps.db.needs[0]: dependency cycle: api -> db -> api\n  help: remove `needs` until no app needs itself through others, so the apps can be deployed in order\n",
+    );
 }
 
 #[test]
@@ -283,19 +310,28 @@ fn two_hundred_apps_in_one_cycle_give_one_error() {
             names.iter().filter(|m| *m != n).cloned().collect::<Vec<_>>().join(", ")
         ));
     }
-    assert_spec_error(&spec, "");
+    assert_spec_error(
+        &spec,
+        "error: windlass.yaml:30:13: apps.a1.needs[0]: dependency cycle: a0 -> a1 -> a0; 200 apps need each other in cycles: a0, a1, a2, a3, a4, a5, a6, a7, a8, a9 and 190 more\n  help: remove `needs` until no app needs itself through others, so the apps can be deployed in order\n",
+    );
 }
 
 #[test]
 fn unknown_dependency_suggests() {
     let spec = BASE.replace("needs: [db]", "needs: [dbb]");
-    assert_spec_error(&spec, "");
+    assert_spec_error(
+        &spec,
+        "error: windlass.yaml:18:13: apps.api.needs[0]: unknown app `dbb` in `needs`\n  help: did you mean `db`?\n",
+    );
 }
 
 #[test]
 fn hpa_min_above_max() {
     let spec = BASE.replace("{min: 2, max: 4}", "{min: 5, max: 4}");
-    assert_spec_error(&spec, "");
+    assert_spec_error(
+        &spec,
+        "error: windlass.yaml:13:24: apps.web.autoscaling.min: autoscaling.min (5) is above autoscaling.max (4)\n  help: make `min` at most `max`\n",
+    );
 }
 
 #[test]
@@ -304,20 +340,32 @@ fn pdb_that_blocks_drains() {
         "    autoscaling: {min: 2, max: 4}\n",
         "    autoscaling: {min: 2, max: 4}\n    disruption: {minAvailable: 2}\n",
     );
-    assert_spec_error(&spec, "");
+    assert_spec_error(
+        &spec,
+        "error: windlass.yaml:14:32: apps.web.disruption.minAvailable: minAvailable (2) >= replicas (2) blocks every node drain\n  help: use `minAvailable: 1` or less, or `maxUnavailable: 1`\n",
+    );
     let spec = BASE.replace(
         "    autoscaling: {min: 2, max: 4}\n",
         "    autoscaling: {min: 2, max: 4}\n    disruption: {maxUnavailable: 0}\n",
     );
-    assert_spec_error(&spec, "");
+    assert_spec_error(
+        &spec,
+        "error: windlass.yaml:14:34: apps.web.disruption.maxUnavailable: maxUnavailable: 0 blocks every node drain\n  help: use `maxUnavailable: 1` (or more)\n",
+    );
 }
 
 #[test]
 fn missing_image_tag_and_latest() {
     let spec = BASE.replace("ghcr.io/acme/web:1.0.0", "ghcr.io/acme/web");
-    assert_spec_error(&spec, "");
+    assert_spec_error(
+        &spec,
+        "error: windlass.yaml:9:12: apps.web.image: image `ghcr.io/acme/web` has no tag or digest\n  help: pin a version, e.g. `ghcr.io/acme/web:1.0.0` or `ghcr.io/acme/web@sha256:...`, so rollouts and rollbacks are reproducible\n",
+    );
     let spec = BASE.replace("ghcr.io/acme/web:1.0.0", "ghcr.io/acme/web:latest");
-    assert_spec_error(&spec, "");
+    assert_spec_error(
+        &spec,
+        "error: windlass.yaml:9:12: apps.web.image: image `ghcr.io/acme/web:latest` uses the mutable `latest` tag\n  help: pin a version tag or digest, or set `allowLatest: true` if you accept unreproducible rollouts\n",
+    );
     let allowed = BASE.replace(
         "ghcr.io/acme/web:1.0.0",
         "ghcr.io/acme/web:latest\n    allowLatest: true",
@@ -331,7 +379,10 @@ fn replicas_fighting_an_hpa() {
         "    autoscaling: {min: 2, max: 4}\n",
         "    autoscaling: {min: 2, max: 4}\n    replicas: 3\n",
     );
-    assert_spec_error(&spec, "");
+    assert_spec_error(
+        &spec,
+        "error: windlass.yaml:14:15: apps.web.replicas: `replicas` and `autoscaling` both set: the HPA and every deploy would fight over the replica count\n  help: remove `replicas` (use `autoscaling.min`), or remove `autoscaling` (use `replicas: null` in an environment overlay to drop an inherited one)\n",
+    );
 }
 
 #[test]
@@ -340,13 +391,19 @@ fn probe_through_a_service_name() {
         "    port: 5432\n",
         "    port: 5432\n    health: {command: [curl, -f, http://api:9000/healthz]}\n",
     );
-    assert_spec_error(&spec, "");
+    assert_spec_error(
+        &spec,
+        "error: windlass.yaml:23:23: apps.db.health.command: the health command calls the Service `api` instead of the pod itself\n  help: use `localhost` (or 127.0.0.1): through a Service the probe waits for endpoints that appear only once the pod is Ready\n",
+    );
 }
 
 #[test]
 fn yaml_syntax_error_is_located() {
     let spec = BASE.replace("hosts: [www]", "hosts: [www");
-    assert_spec_error(&spec, "");
+    assert_spec_error(
+        &spec,
+        "error: windlass.yaml:12:11: invalid YAML: illegal placement of ':' indicator\n  help: fix the YAML syntax at this position (indentation, quotes, brackets)\n",
+    );
 }
 
 #[test]
@@ -354,14 +411,20 @@ fn several_errors_are_all_reported() {
     let spec = BASE
         .replace("{min: 2, max: 4}", "{min: 5, max: 4}")
         .replace("needs: [db]", "needs: [nope]");
-    assert_spec_error(&spec, "");
+    assert_spec_error(
+        &spec,
+        "error: windlass.yaml:13:24: apps.web.autoscaling.min: autoscaling.min (5) is above autoscaling.max (4)\n  help: make `min` at most `max`\nwindlass.yaml:18:13: apps.api.needs[0]: unknown app `nope` in `needs`\n  help: name an app of this spec: web, api, db\n",
+    );
 }
 
 #[test]
 fn overlay_errors_point_into_the_overlay_and_name_the_environment() {
     let spec =
         format!("{BASE}environments:\n  dev: {{}}\n  prod:\n    apps:\n      web:\n        autoscaling: {{min: 9}}\n");
-    assert_spec_error(&spec, "");
+    assert_spec_error(
+        &spec,
+        "error: windlass.yaml:28:28: apps.web.autoscaling.min: autoscaling.min (9) is above autoscaling.max (4) (environment prod)\n  help: make `min` at most `max`\n",
+    );
 }
 
 #[test]
@@ -370,13 +433,13 @@ fn unknown_environment_suggests() {
         .spec(EXAMPLE)
         .args(&["render", "--env", "prodution"])
         .status(2)
-        .stderr("")
+        .stderr("error: windlass.yaml: environments: no environment named `prodution`\n  help: did you mean `--env production`?\n")
         .run();
 }
 
 #[test]
 fn missing_spec_file() {
-    Test::new().args(&["render"]).status(2).stderr("").run();
+    Test::new().args(&["render"]).status(2).stderr("error: windlass.yaml does not exist\n  help: run `windlass init --domain example.com --email ops@example.com` to write one, or pass `-f PATH`\n").run();
 }
 
 #[test]
@@ -422,7 +485,11 @@ fn render_writes_the_example_and_is_deterministic() {
         .args(&["render", "--env", "production", "--out", "a"])
         .any_stdout()
         .run();
-    assert!(a.stdout.contains("for environment `production` into a/"), "{}", a.stdout);
+    assert!(
+        a.stdout.contains("for environment `production` into a/"),
+        "{}",
+        a.stdout
+    );
     let b = a
         .then()
         .args(&["render", "--env", "production", "--out", "b"])
@@ -483,7 +550,15 @@ fn render_refuses_to_replace_a_foreign_directory() {
 fn render_only_writes_selected_apps_and_their_needs() {
     let r = Test::new()
         .spec(EXAMPLE)
-        .args(&["render", "--env", "production", "--only", "app=frontend", "--output", "json"])
+        .args(&[
+            "render",
+            "--env",
+            "production",
+            "--only",
+            "app=frontend",
+            "--output",
+            "json",
+        ])
         .any_stdout()
         .run();
     let v: serde_json::Value = serde_json::from_str(&r.stdout).expect("json summary");
@@ -507,11 +582,7 @@ fn init_writes_a_valid_spec_and_never_overwrites() {
         .run();
     let written = fs::read_to_string(done.path("windlass.yaml")).expect("written");
     assert!(written.contains("domain: acme.io"));
-    let done = done
-        .then()
-        .args(&["render", "--env", "production"])
-        .any_stdout()
-        .run();
+    let done = done.then().args(&["render", "--env", "production"]).any_stdout().run();
     let done = done
         .then()
         .args(&["init", "--domain", "other.io", "--email", "ops@other.io"])

@@ -312,9 +312,10 @@ impl<'de> NodeDe<'de, '_> {
             DeError::Abort { .. } => e,
             DeError::Fresh { mut diag, missing } => {
                 let left_out = match (missing, &self.node.value) {
-                    (Some(field), Value::Map(entries)) => {
-                        entries.iter().any(|(k, v)| k.name == field && self.ctx.skipped(v))
-                    }
+                    // Left out after its own error, or misspelt (the unknown field's error suggests it).
+                    (Some(field), Value::Map(entries)) => entries.iter().any(|(k, v)| {
+                        (k.name == field && self.ctx.skipped(v)) || did_you_mean(&k.name, [field]).is_some()
+                    }),
                     // A mapping expected but something else found: that was reported, not its missing fields.
                     (Some(_), _) => true,
                     (None, _) => false,
