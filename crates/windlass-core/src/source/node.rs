@@ -7,6 +7,7 @@ use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_saphyr::Spanned;
 
 use super::path::{FieldPath, Segment};
+use crate::diagnostics::Diagnostic;
 
 /// A position in the source text: 1-based line and column, and the byte offset.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -131,8 +132,12 @@ impl Node {
     }
 }
 
-/// Parses one YAML document into a located tree. Syntax errors carry their position.
-pub fn parse_yaml(text: &str) -> Result<Node, (String, Option<Loc>)> {
+/// The deepest nesting of lists and mappings a spec may have.
+pub const MAX_DEPTH: usize = 32;
+
+/// Parses one YAML document into a located tree. Errors say what is wrong with
+/// the YAML in plain words, where, and how to fix it.
+pub fn parse_yaml(text: &str) -> Result<Node, Diagnostic> {
     if text.trim().is_empty() {
         return Ok(Node {
             value: Value::Null,
@@ -144,15 +149,114 @@ pub fn parse_yaml(text: &str) -> Result<Node, (String, Option<Loc>)> {
         });
     }
     // YAML 1.2 core schema: `yes`, `no`, `on`, `y` stay strings, and `0755` is not an octal number.
+    // A spec needs fewer than 10 levels; a low nesting limit keeps every recursive
+    // pass over the tree (parsing, merging, typing) far from the end of a thread's stack.
     let options = serde_saphyr::options! {
         strict_booleans: true,
         leading_zero_numbers_as_strings: true,
+        budget: serde_saphyr::budget! { max_depth: MAX_DEPTH },
     };
     serde_saphyr::from_str_with_options::<Node>(text, options).map_err(|e| {
-        let loc = e.location().map(Loc::from);
-        let message = e.without_snippet().to_string();
-        (first_line(&message), loc)
+        let (message, help) = describe(&e);
+        let mut d = Diagnostic::new(FieldPath::root(), message).help(help);
+        d.loc = e.location().map(Loc::from);
+        d
     })
+}
+
+/// The parser's error in a user's words: what is wrong and the fix. The
+/// parser's own wording names its API (options, budgets), so it is never shown
+/// except for plain syntax errors, whose text describes the YAML.
+fn describe(e: &serde_saphyr::Error) -> (String, String) {
+    use serde_saphyr::Error as E;
+    use serde_saphyr::budget::BudgetBreach as B;
+    const TOO_BIG: &str = "a spec this large is not needed: split the platform into several specs";
+    let mut e = e.without_snippet();
+    while let E::AliasError { error, .. } = e {
+        e = error.without_snippet();
+    }
+    let s = |a: &str, b: &str| (a.to_string(), b.to_string());
+    match e {
+        E::MultipleDocuments { .. }
+        | E::Budget {
+            breach: B::Documents { .. },
+            ..
+        } => s(
+            "the file has more than one YAML document (a `---` line starts another); a windlass spec is one document",
+            "remove the `---` line and what follows it, or merge the documents into one",
+        ),
+        E::DuplicateMappingKey { key: Some(k), .. } => (
+            format!("duplicate key `{k}`"),
+            format!("a mapping holds each key once: remove one `{k}`, or merge the two"),
+        ),
+        E::DuplicateMappingKey { key: None, .. } => s(
+            "duplicate key in a mapping",
+            "a mapping holds each key once: remove one of them",
+        ),
+        E::Budget {
+            breach: B::Depth { .. },
+            ..
+        } => s(
+            "the spec is nested too deeply (more than 32 levels of lists and mappings)",
+            "a windlass spec needs fewer than 10 levels: check the indentation here",
+        ),
+        E::Budget {
+            breach: B::Aliases { .. } | B::Anchors { .. },
+            ..
+        }
+        | E::AliasReplayCounterOverflow { .. }
+        | E::AliasReplayLimitExceeded { .. }
+        | E::AliasExpansionLimitExceeded { .. }
+        | E::AliasReplayStackDepthExceeded { .. } => s(
+            "the spec's YAML aliases (`*name`) expand to too much data",
+            "write the values out, or use fewer aliases",
+        ),
+        E::Budget { .. } => s(
+            "the spec is too large: more than 250000 values, 64 MiB of text or 1000000 parser events",
+            TOO_BIG,
+        ),
+        E::RecursiveReferencesRequireWeakTypes { .. } => s(
+            "a YAML alias (`*name`) refers to the anchor (`&name`) that contains it, so the value would never end",
+            "remove the alias from inside its own anchor",
+        ),
+        E::UnknownAnchor { .. } => s(
+            "a YAML alias (`*name`) refers to an anchor that is not defined above it",
+            "define the anchor (`&name`) before the alias, or write the value out",
+        ),
+        E::MergeKeyNotAllowed { .. } | E::MergeValueNotMapOrSeqOfMaps { .. } => s(
+            "a YAML merge key (`<<`) must merge a mapping or a list of mappings",
+            "merge an anchored mapping (`<<: *defaults`), or write the keys out",
+        ),
+        E::InvalidUtf8Input | E::BinaryNotUtf8 { .. } => s("the file is not UTF-8 text", "save the spec as UTF-8"),
+        E::Eof { .. } => s(
+            "the file ends in the middle of a value",
+            "close the open bracket, brace or quote",
+        ),
+        E::NonFiniteFloat { value, .. } => (
+            format!("`{value}` is not a finite number"),
+            "write a number, or quote the text".to_string(),
+        ),
+        E::InvalidBinaryBase64 { .. }
+        | E::TaggedScalarCannotDeserializeIntoString { .. }
+        | E::TaggedEnumMismatch { .. }
+        | E::UnsupportedTag { .. }
+        | E::TaggedStructFieldName { .. } => s(
+            "YAML tags (`!name`, `!!type`) are not used in a windlass spec",
+            "remove the tag and write the plain value",
+        ),
+        E::SerdeInvalidType { .. } | E::ExpectedStringKeyForExternallyTaggedEnum { .. } => s(
+            "a mapping key must be a plain name, not a list or a mapping",
+            "write the key as text, e.g. `web:`",
+        ),
+        E::Message { msg, .. } | E::ExternalMessage { msg, .. } if !msg.trim().is_empty() => (
+            format!("invalid YAML: {}", first_line(msg)),
+            "fix the YAML syntax at this position (indentation, quotes, brackets)".to_string(),
+        ),
+        _ => s(
+            "invalid YAML at this position",
+            "fix the YAML syntax here (indentation, quotes, brackets)",
+        ),
+    }
 }
 
 fn first_line(message: &str) -> String {
@@ -321,9 +425,9 @@ mod tests {
 
     #[test]
     fn syntax_errors_have_a_location() {
-        let (msg, loc) = parse_yaml("a: [1, 2\nb: 3\n").expect_err("invalid");
-        assert!(!msg.is_empty());
-        assert!(loc.is_some());
+        let d = parse_yaml("a: [1, 2\nb: 3\n").expect_err("invalid");
+        assert!(d.message.starts_with("invalid YAML: "), "{}", d.message);
+        assert!(d.loc.is_some());
     }
 
     #[test]

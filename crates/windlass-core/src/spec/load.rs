@@ -4,8 +4,12 @@ use indexmap::IndexMap;
 
 use super::types::{EnvironmentOverlay, PlatformFile};
 use super::validate::validate;
-use crate::diagnostics::{Diagnostic, SpecError, did_you_mean};
-use crate::source::{FieldPath, Node, Value, from_node, parse_yaml};
+use crate::diagnostics::{Diagnostic, SpecError, cap_repeats, did_you_mean};
+use crate::source::{FieldPath, Loc, Node, Value, from_node, parse_yaml};
+
+/// The largest spec windlass reads (4 MiB); a larger file is refused before parsing.
+/// Readers need take at most one byte more than this to know a file is too large.
+pub const MAX_SPEC_BYTES: usize = 4 * 1024 * 1024;
 
 /// The environment name used when a spec declares no `environments`.
 pub const IMPLICIT_ENVIRONMENT: &str = "default";
@@ -47,6 +51,67 @@ impl Spec {
     }
 }
 
+/// Checks raw file content (size, binary, UTF-8) and then loads it as `load` does.
+/// `bytes` may be cut short after `MAX_SPEC_BYTES + 1` bytes: anything longer is refused.
+pub fn load_bytes(file: &str, bytes: &[u8]) -> Result<Spec, SpecError> {
+    let fail = |d: Diagnostic| SpecError {
+        file: file.to_string(),
+        source_text: String::new(),
+        diagnostics: vec![d],
+    };
+    if bytes.len() > MAX_SPEC_BYTES {
+        return Err(fail(
+            Diagnostic::new(
+                FieldPath::root(),
+                format!(
+                    "the file is larger than {} MiB, the limit for a spec",
+                    MAX_SPEC_BYTES >> 20
+                ),
+            )
+            .help("check that `-f` names the spec; split a platform this large into several specs"),
+        ));
+    }
+    if let Some(at) = bytes.iter().position(|b| *b == 0) {
+        return Err(fail(
+            Diagnostic::new(
+                FieldPath::root(),
+                format!("the file is binary, not a YAML spec: it has a NUL byte at byte offset {at}"),
+            )
+            .at(loc_of(bytes, at))
+            .help("check that `-f` names the spec (a text file such as windlass.yaml)"),
+        ));
+    }
+    match std::str::from_utf8(bytes) {
+        Ok(text) => load(file, text),
+        Err(e) => {
+            let at = e.valid_up_to();
+            Err(fail(
+                Diagnostic::new(
+                    FieldPath::root(),
+                    format!(
+                        "the file is not UTF-8 text: byte 0x{:02x} at byte offset {at} is not valid UTF-8",
+                        bytes[at]
+                    ),
+                )
+                .at(loc_of(bytes, at))
+                .help("save the spec as UTF-8"),
+            ))
+        }
+    }
+}
+
+/// The line and column of byte `at`, counting characters of the valid UTF-8 before it.
+fn loc_of(bytes: &[u8], at: usize) -> Loc {
+    let before = String::from_utf8_lossy(&bytes[..at]);
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    Loc {
+        line: u32::try_from(line).unwrap_or(u32::MAX),
+        column: u32::try_from(column).unwrap_or(u32::MAX),
+        offset: at,
+    }
+}
+
 /// Parses and validates `text` (read from `file`). All environments are checked,
 /// so a broken production overlay is caught while rendering development.
 pub fn load(file: &str, text: &str) -> Result<Spec, SpecError> {
@@ -55,12 +120,7 @@ pub fn load(file: &str, text: &str) -> Result<Spec, SpecError> {
         source_text: text.to_string(),
         diagnostics,
     };
-    let root = parse_yaml(text).map_err(|(message, loc)| {
-        let mut d = Diagnostic::new(FieldPath::root(), format!("invalid YAML: {message}"))
-            .help("fix the YAML syntax at this position (indentation, quotes, brackets)");
-        d.loc = loc;
-        fail(vec![d])
-    })?;
+    let root = parse_yaml(text).map_err(|d| fail(vec![d]))?;
     let Value::Map(entries) = &root.value else {
         return Err(fail(vec![
             Diagnostic::new(
@@ -89,7 +149,7 @@ pub fn load(file: &str, text: &str) -> Result<Spec, SpecError> {
             for (k, v) in envs {
                 let path = env_path.key(&k.name);
                 if let Err(d) = from_node::<EnvironmentOverlay>(v, &path) {
-                    diags.push(d);
+                    diags.extend(d);
                 }
                 if !super::names::is_dns1123_label(&k.name) {
                     diags.push(
@@ -100,7 +160,7 @@ pub fn load(file: &str, text: &str) -> Result<Spec, SpecError> {
                 }
             }
             if !diags.is_empty() {
-                return Err(fail(diags));
+                return Err(fail(cap_repeats(diags)));
             }
             envs.iter().map(|(k, v)| (k.name.clone(), Some(v))).collect()
         }
@@ -117,6 +177,7 @@ pub fn load(file: &str, text: &str) -> Result<Spec, SpecError> {
     let mut environments = IndexMap::new();
     // Errors are keyed by (place, message) so a mistake in the base is reported once, not once per environment.
     let mut diagnostics: Vec<(Diagnostic, Vec<String>)> = Vec::new();
+    let mut index: std::collections::HashMap<(Option<usize>, String, String), usize> = std::collections::HashMap::new();
     for (name, overlay) in &overlays {
         let merged = match overlay {
             Some(o) => {
@@ -126,21 +187,23 @@ pub fn load(file: &str, text: &str) -> Result<Spec, SpecError> {
             }
             None => base.clone(),
         };
-        let result = from_node::<PlatformFile>(&merged, &FieldPath::root())
-            .map_err(|d| vec![d])
-            .and_then(|typed| {
-                let diags = validate(&typed, &merged, &overlays);
-                if diags.is_empty() { Ok(typed) } else { Err(diags) }
-            });
+        let result = from_node::<PlatformFile>(&merged, &FieldPath::root()).and_then(|typed| {
+            let diags = validate(&typed, &merged, &overlays);
+            if diags.is_empty() { Ok(typed) } else { Err(diags) }
+        });
         match result {
             Ok(typed) => {
                 environments.insert(name.clone(), typed);
             }
             Err(diags) => {
                 for d in diags {
-                    match diagnostics.iter_mut().find(|(seen, _)| *seen == d) {
-                        Some((_, envs)) => envs.push(name.clone()),
-                        None => diagnostics.push((d, vec![name.clone()])),
+                    let key = (d.loc.map(|l| l.offset), d.path.to_string(), d.message.clone());
+                    match index.get(&key) {
+                        Some(&i) => diagnostics[i].1.push(name.clone()),
+                        None => {
+                            index.insert(key, diagnostics.len());
+                            diagnostics.push((d, vec![name.clone()]));
+                        }
                     }
                 }
             }
@@ -157,7 +220,7 @@ pub fn load(file: &str, text: &str) -> Result<Spec, SpecError> {
                 d
             })
             .collect();
-        return Err(fail(list));
+        return Err(fail(cap_repeats(list)));
     }
 
     let default_environment = match environments.values().next().and_then(|p| p.default_environment.clone()) {
@@ -169,4 +232,101 @@ pub fn load(file: &str, text: &str) -> Result<Spec, SpecError> {
         default_environment,
         environments,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    //! Each class of input the parser or the reader refuses, with the complete message.
+
+    use super::*;
+
+    fn report(bytes: &[u8]) -> String {
+        match load_bytes("w.yaml", bytes) {
+            Ok(_) => "ok".to_string(),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    const HEAD: &str = "apiVersion: windlass.dev/v1alpha1\nkind: Platform\n";
+
+    #[test]
+    fn every_class_of_unreadable_input_in_plain_words() {
+        let deep = format!("{HEAD}platform: {}{}\n", "[".repeat(70), "]".repeat(70));
+        let many = format!("{HEAD}apps: [{}]\n", vec!["1"; 250_001].join(","));
+        let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+            (
+                "duplicate key",
+                format!("{HEAD}kind: Platform\n").into_bytes(),
+                "w.yaml:3:1: duplicate key `kind`\n  help: a mapping holds each key once: remove one `kind`, or merge the two",
+            ),
+            (
+                "two documents",
+                format!("{HEAD}---\nkind: Platform\n").into_bytes(),
+                "w.yaml:4:1: the file has more than one YAML document (a `---` line starts another); a windlass spec is one document\n  help: remove the `---` line and what follows it, or merge the documents into one",
+            ),
+            (
+                "too deep",
+                deep.into_bytes(),
+                "w.yaml:3:42: the spec is nested too deeply (more than 32 levels of lists and mappings)\n  help: a windlass spec needs fewer than 10 levels: check the indentation here",
+            ),
+            (
+                "too many values",
+                many.into_bytes(),
+                "w.yaml:3:499994: the spec is too large: more than 250000 values, 64 MiB of text or 1000000 parser events\n  help: a spec this large is not needed: split the platform into several specs",
+            ),
+            (
+                "recursive alias",
+                format!("{HEAD}platform: &p [*p]\n").into_bytes(),
+                "w.yaml:3:15: a YAML alias (`*name`) refers to the anchor (`&name`) that contains it, so the value would never end\n  help: remove the alias from inside its own anchor",
+            ),
+            (
+                "unknown anchor",
+                format!("{HEAD}platform: *p\n").into_bytes(),
+                "w.yaml:3:11: a YAML alias (`*name`) refers to an anchor that is not defined above it\n  help: define the anchor (`&name`) before the alias, or write the value out",
+            ),
+            (
+                "syntax",
+                format!("{HEAD}platform: [a\n").into_bytes(),
+                "w.yaml:3:11: invalid YAML: unclosed bracket '['\n  help: fix the YAML syntax at this position (indentation, quotes, brackets)",
+            ),
+            (
+                "not a mapping",
+                b"- a\n- b\n".to_vec(),
+                "w.yaml:1:1: expected a mapping with `apiVersion`, `kind`, `platform` and `apps`, found a list\n  help: start from `windlass init`, which writes a commented example",
+            ),
+            (
+                "list for a struct",
+                format!("{HEAD}platform: [demo, example.com]\n").into_bytes(),
+                "w.yaml:3:11: platform: expected a mapping of platform settings, found a list\n  help: write `field: value` pairs here, with fields from: name, domain, email, tls, traffic, namespace, monitoring",
+            ),
+            (
+                "binary",
+                b"kind: x\n\x00".to_vec(),
+                "w.yaml:2:1: the file is binary, not a YAML spec: it has a NUL byte at byte offset 8\n  help: check that `-f` names the spec (a text file such as windlass.yaml)",
+            ),
+            (
+                "non-UTF-8",
+                b"kind: x\n  caf\xe9\n".to_vec(),
+                "w.yaml:2:6: the file is not UTF-8 text: byte 0xe9 at byte offset 13 is not valid UTF-8\n  help: save the spec as UTF-8",
+            ),
+            (
+                "too large",
+                vec![b'#'; MAX_SPEC_BYTES + 1],
+                "w.yaml: the file is larger than 4 MiB, the limit for a spec\n  help: check that `-f` names the spec; split a platform this large into several specs",
+            ),
+        ];
+        let mut failures = Vec::new();
+        for (name, bytes, expected) in cases {
+            let got = report(&bytes);
+            if got != expected {
+                failures.push(format!("{name}\t{got:?}"));
+            }
+        }
+        assert!(
+            failures.is_empty(),
+            "{} cases differ:\n{}",
+            failures.len(),
+            failures.join("\n")
+        );
+    }
 }

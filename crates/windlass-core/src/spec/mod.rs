@@ -13,7 +13,7 @@ mod types;
 mod validate;
 pub mod values;
 
-pub use load::{Spec, load};
+pub use load::{MAX_SPEC_BYTES, Spec, load, load_bytes};
 pub use schema::json_schema;
 pub use shorthand::{FromShorthand, Scalar, Shorthand};
 pub use types::*;

@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::names::*;
 use super::types::*;
+use crate::defaults as d;
 use crate::diagnostics::{Diagnostic, did_you_mean};
 use crate::source::{FieldPath, Node};
 
@@ -14,6 +15,20 @@ use crate::source::{FieldPath, Node};
 const MAX_APP_NAME: usize = 52;
 /// Gateway API allows 64 listeners; one is the plain HTTP listener.
 const MAX_GATEWAY_HOSTS: usize = 63;
+/// Gateway API: an HTTPRoute lists at most 16 hostnames, and a rule at most 64 matches.
+const MAX_ROUTE_HOSTNAMES: usize = 16;
+const MAX_RULE_MATCHES: usize = 64;
+/// Gateway API: a path match value is at most 1024 characters.
+const MAX_ROUTE_PATH: usize = 1024;
+/// Gateway API: a listener name (`https-` and the host with `-` for `.`) is at most 253 characters.
+const MAX_LISTENER_NAME: usize = 253;
+const LISTENER_PREFIX: &str = "https-";
+/// Kubernetes counts replicas, UIDs and budgets in signed 32 bits.
+const MAX_INT32: i64 = 2_147_483_647;
+/// A ConfigMap's keys and values together hold at most 1 MiB.
+const MAX_CONFIG_BYTES: usize = 1024 * 1024;
+/// Apps listed per dependency cycle before the rest are counted.
+const MAX_CYCLE_NAMES: usize = 10;
 
 struct Findings<'a> {
     node: &'a Node,
@@ -98,6 +113,8 @@ pub fn validate(spec: &PlatformFile, node: &Node, environments: &[(String, Optio
     platform(&mut f, &spec.platform);
 
     let mut hosts_seen: BTreeMap<String, FieldPath> = BTreeMap::new();
+    let mut listeners_seen: BTreeMap<String, FieldPath> = BTreeMap::new();
+    let gateway = spec.platform.traffic.mode == TrafficMode::Gateway;
     let app_names: Vec<&str> = spec.apps.keys().map(String::as_str).collect();
     for (name, app) in &spec.apps {
         let path = root.key("apps").key(name);
@@ -115,11 +132,27 @@ pub fn validate(spec: &PlatformFile, node: &Node, environments: &[(String, Optio
         for (i, host) in app.hosts.iter().enumerate() {
             let fq = qualify_host(host, &spec.platform.domain);
             let hpath = path.key("hosts").index(i);
-            if !is_dns1123_subdomain(&fq) {
+            let listener_len = LISTENER_PREFIX.len() + fq.len();
+            if is_ip(host) {
+                f.err(
+                    hpath.clone(),
+                    format!("host `{host}` is an IP address"),
+                    "use a DNS name that points at the cluster, e.g. `www.example.com` or `www`: certificates and routes need names",
+                );
+            } else if !is_dns1123_subdomain(&fq) {
                 f.err(
                     hpath.clone(),
                     format!("host `{fq}` is not a valid DNS name"),
                     "use lowercase letters, digits, `-` and `.`, e.g. `www.example.com` or `www`",
+                );
+            } else if gateway && listener_len > MAX_LISTENER_NAME {
+                f.err(
+                    hpath.clone(),
+                    format!(
+                        "host `{fq}` is {} characters; its Gateway listener name would be {listener_len}, above the limit of {MAX_LISTENER_NAME}",
+                        fq.len()
+                    ),
+                    format!("use a host of at most {} characters", MAX_LISTENER_NAME - LISTENER_PREFIX.len()),
                 );
             } else if let Some(first) = hosts_seen.get(&fq) {
                 f.err(
@@ -127,9 +160,26 @@ pub fn validate(spec: &PlatformFile, node: &Node, environments: &[(String, Optio
                     format!("host `{fq}` is already used by {first}"),
                     "give each host to one app; serve several paths of one host with `routes`",
                 );
+            } else if let Some(other) = gateway.then(|| listeners_seen.get(&fq.replace('.', "-"))).flatten() {
+                f.err(
+                    hpath.clone(),
+                    format!("host `{fq}` gets the same Gateway listener name as {other}"),
+                    "listener names replace `.` with `-`: rename one of the hosts",
+                );
             } else {
+                listeners_seen.insert(fq.replace('.', "-"), hpath.clone());
                 hosts_seen.insert(fq, hpath);
             }
+        }
+        if gateway && app.hosts.len() > MAX_ROUTE_HOSTNAMES {
+            f.err(
+                path.key("hosts"),
+                format!(
+                    "{} hosts on one app; an HTTPRoute holds at most {MAX_ROUTE_HOSTNAMES}",
+                    app.hosts.len()
+                ),
+                "serve the extra hosts from another app, or use `traffic: {mode: ingress}`",
+            );
         }
     }
     // A Gateway has at most 64 listeners: one for plain HTTP, one HTTPS listener per host.
@@ -159,7 +209,7 @@ fn platform(f: &mut Findings<'_>, p: &PlatformSpec) {
             "use lowercase letters, digits and `-` (at most 63), e.g. `shop`",
         );
     }
-    if !is_dns1123_subdomain(&p.domain) || !p.domain.contains('.') {
+    if !is_dns1123_subdomain(&p.domain) || !p.domain.contains('.') || is_ip(&p.domain) {
         f.err(
             path.key("domain"),
             format!("domain `{}` is not a valid DNS domain", p.domain),
@@ -172,10 +222,10 @@ fn platform(f: &mut Findings<'_>, p: &PlatformSpec) {
             "Let's Encrypt needs an ACME account e-mail",
             "add `email: ops@your-domain` under `platform`, or use `tls: self-signed`",
         ),
-        (Some(e), _) if !valid_email(e) => f.err(
+        (Some(e), _) if !is_email(e) => f.err(
             path.key("email"),
             format!("`{e}` is not an e-mail address"),
-            "write it as `name@domain`",
+            "write it as `name@domain` with a DNS domain, e.g. `ops@example.com`",
         ),
         _ => {}
     }
@@ -192,6 +242,22 @@ fn platform(f: &mut Findings<'_>, p: &PlatformSpec) {
                 format!("namespace `{ns}` is not a DNS-1123 label"),
                 "use lowercase letters, digits and `-` (at most 63)",
             );
+        }
+    }
+    match &p.namespace {
+        Some(ns) => {
+            if let Some(why) = reserved_namespace(ns, p) {
+                f.err(path.key("namespace"), why, RESERVED_NAMESPACE_HELP);
+            }
+        }
+        None => {
+            if let Some(why) = reserved_namespace(&p.name, p) {
+                f.err(
+                    path.key("name"),
+                    format!("{why}, and apps run in the namespace named after the platform"),
+                    "rename the platform, or set `platform.namespace` to a namespace of its own",
+                );
+            }
         }
     }
     if let Some(class) = &p.traffic.class
@@ -214,9 +280,30 @@ fn platform(f: &mut Findings<'_>, p: &PlatformSpec) {
     }
 }
 
-fn valid_email(e: &str) -> bool {
-    matches!(e.split_once('@'), Some((user, domain)) if !user.is_empty() && domain.contains('.') && !e.contains(char::is_whitespace))
+/// Why `ns` cannot hold apps: Kubernetes' own namespaces and the platform's
+/// components, which would get app labels, restricted Pod Security and a default-deny policy.
+fn reserved_namespace(ns: &str, p: &PlatformSpec) -> Option<String> {
+    let traffic = p.traffic.namespace.as_deref().unwrap_or(match p.traffic.mode {
+        TrafficMode::Gateway => d::GATEWAY_CONTROLLER_NAMESPACE,
+        TrafficMode::Ingress => d::INGRESS_CONTROLLER_NAMESPACE,
+    });
+    let monitoring = p.monitoring.namespace.as_deref().unwrap_or(d::MONITORING_NAMESPACE);
+    if ns == "default" || ns.starts_with("kube-") {
+        Some(format!("namespace `{ns}` belongs to Kubernetes"))
+    } else if ns == monitoring {
+        Some(format!("namespace `{ns}` is the platform's monitoring namespace"))
+    } else if ns == d::CERT_MANAGER_NAMESPACE {
+        Some(format!("namespace `{ns}` is the platform's cert-manager namespace"))
+    } else if ns == traffic {
+        Some(format!(
+            "namespace `{ns}` is the platform's traffic controller namespace"
+        ))
+    } else {
+        None
+    }
 }
+
+const RESERVED_NAMESPACE_HELP: &str = "run apps in a namespace of their own, e.g. `shop`: windlass gives app namespaces restricted Pod Security and a default-deny network policy";
 
 #[allow(clippy::too_many_lines)]
 fn app_checks(
@@ -230,12 +317,8 @@ fn app_checks(
 ) {
     // Image: a tag or digest, never a moving `latest` unless the user says so.
     let (repo, tag, digest) = split_image(&app.image);
-    if app.image.trim().is_empty() || app.image.contains(char::is_whitespace) || repo.is_empty() {
-        f.err(
-            path.key("image"),
-            format!("`{}` is not an image reference", app.image),
-            "write e.g. `ghcr.io/acme/web:1.4.2`",
-        );
+    if let Some((message, help)) = image_problem(&app.image) {
+        f.err(path.key("image"), message, help);
     } else if tag.is_none() && digest.is_none() {
         f.err(
             path.key("image"),
@@ -301,12 +384,14 @@ fn app_checks(
     let mut paths_seen = BTreeSet::new();
     for (i, r) in app.routes.iter().enumerate() {
         let rpath = path.key("routes").index(i);
-        if !r.path.starts_with('/') || r.path.contains(char::is_whitespace) {
+        if !r.path.starts_with('/') {
             f.err(
                 rpath.key("path"),
                 format!("route path `{}` must start with `/`", r.path),
                 "write e.g. `/admin`",
             );
+        } else if let Some((message, help)) = route_path_problem(&r.path) {
+            f.err(rpath.key("path"), message, help);
         } else if !paths_seen.insert(r.path.trim_end_matches('/').to_string()) {
             f.err(
                 rpath.key("path"),
@@ -333,6 +418,17 @@ fn app_checks(
                 "use `traffic: {mode: gateway}` or `traffic: {mode: ingress, class: nginx}`",
             );
         }
+    }
+
+    let open_routes = app.routes.iter().filter(|r| r.allow_from.is_empty()).count();
+    if platform.traffic.mode == TrafficMode::Gateway && open_routes > MAX_RULE_MATCHES {
+        f.err(
+            path.key("routes"),
+            format!(
+                "{open_routes} routes without `allowFrom` become one HTTPRoute rule, which holds at most {MAX_RULE_MATCHES} paths"
+            ),
+            "route a common prefix instead of each path (a route matches everything below its path)",
+        );
     }
 
     // Probes always target the pod itself.
@@ -438,6 +534,30 @@ fn app_checks(
             "`replicas` and `autoscaling` both set: the HPA and every deploy would fight over the replica count",
             "remove `replicas` (use `autoscaling.min`), or remove `autoscaling` (use `replicas: null` in an environment overlay to drop an inherited one)",
         );
+    }
+    for (field, value) in [
+        ("replicas", app.replicas),
+        ("autoscaling.min", app.autoscaling.as_ref().map(|a| a.min)),
+        ("autoscaling.max", app.autoscaling.as_ref().map(|a| a.max)),
+        (
+            "disruption.maxUnavailable",
+            app.disruption.as_ref().and_then(|d| d.max_unavailable),
+        ),
+        (
+            "disruption.minAvailable",
+            app.disruption.as_ref().and_then(|d| d.min_available),
+        ),
+    ] {
+        if let Some(v) = value
+            && i64::from(v) > MAX_INT32
+        {
+            let at = field.split('.').fold(path.clone(), |p, k| p.key(k));
+            f.err(
+                at,
+                format!("{field} {v} is above {MAX_INT32}, the most Kubernetes accepts"),
+                "use a realistic count, at most 2147483647",
+            );
+        }
     }
     if app.replicas == Some(0) {
         f.err(
@@ -559,6 +679,14 @@ fn app_checks(
         if let Some(m) = &c.mount_path {
             absolute(f, m, &path.key("config").key("mountPath"));
         }
+        let size: usize = c.files.iter().map(|(k, v)| k.len() + v.len()).sum();
+        if size > MAX_CONFIG_BYTES {
+            f.err(
+                path.key("config").key("files"),
+                format!("the config files hold {size} bytes; a ConfigMap holds at most {MAX_CONFIG_BYTES} (1 MiB)"),
+                "keep large files in the image or on a volume (`persistence`), and only settings in `config`",
+            );
+        }
     }
 
     // Dependencies.
@@ -629,23 +757,32 @@ fn app_checks(
     for (i, w) in app.writable_paths.iter().enumerate() {
         absolute(f, w, &path.key("writablePaths").index(i));
     }
-    if let Some(uid) = app.run_as_user
-        && uid <= 0
-    {
-        f.err(
-            path.key("runAsUser"),
-            format!("runAsUser {uid} is root or invalid"),
-            "use a non-root UID such as 10001 (Pod Security `restricted`)",
-        );
+    mount_paths(f, name, app, path);
+    if let Some(uid) = app.run_as_user {
+        if uid <= 0 {
+            f.err(
+                path.key("runAsUser"),
+                format!("runAsUser {uid} is root or invalid"),
+                "use a non-root UID such as 10001 (Pod Security `restricted`)",
+            );
+        } else if uid > MAX_INT32 {
+            f.err(
+                path.key("runAsUser"),
+                format!("runAsUser {uid} is above {MAX_INT32}, the largest UID Kubernetes accepts"),
+                "use a non-root UID such as 10001",
+            );
+        }
     }
-    if let Some(ns) = &app.namespace
-        && !is_dns1123_label(ns)
-    {
-        f.err(
-            path.key("namespace"),
-            format!("namespace `{ns}` is not a DNS-1123 label"),
-            "use lowercase letters, digits and `-` (at most 63)",
-        );
+    if let Some(ns) = &app.namespace {
+        if !is_dns1123_label(ns) {
+            f.err(
+                path.key("namespace"),
+                format!("namespace `{ns}` is not a DNS-1123 label"),
+                "use lowercase letters, digits and `-` (at most 63)",
+            );
+        } else if let Some(why) = reserved_namespace(ns, platform) {
+            f.err(path.key("namespace"), why, RESERVED_NAMESPACE_HELP);
+        }
     }
     for (k, v) in &app.labels {
         let lp = path.key("labels").key(k);
@@ -690,6 +827,116 @@ fn mentions_service(word: &str, app: &str, platform: &PlatformSpec) -> bool {
     host == app || host.starts_with(&format!("{app}.")) && !host.ends_with(&platform.domain)
 }
 
+/// Why the Gateway API (and so windlass, in either traffic mode) refuses a path prefix.
+fn route_path_problem(p: &str) -> Option<(String, String)> {
+    const CHARS: &str = "use letters, digits and `-._~!$&'()*+,;=:@/` only";
+    if p.len() > MAX_ROUTE_PATH {
+        return Some((
+            format!(
+                "route path is {} characters long; at most {MAX_ROUTE_PATH} are allowed",
+                p.len()
+            ),
+            "route a shorter prefix: a route matches everything below its path".to_string(),
+        ));
+    }
+    if let Some(c) = p.chars().find(|c| !c.is_ascii()) {
+        return Some((
+            format!("route path `{p}` contains `{c}`, which is not ASCII"),
+            CHARS.to_string(),
+        ));
+    }
+    if p.contains('%') {
+        return Some((
+            format!("route path `{p}` is percent-encoded"),
+            format!("write the path as plain text: {CHARS}"),
+        ));
+    }
+    if let Some(c) = p
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || "-._~!$&'()*+,;=:@/".contains(*c)))
+    {
+        let what = match c {
+            '?' => " (a query cannot be routed on)".to_string(),
+            '#' => " (a fragment never reaches the server)".to_string(),
+            _ => String::new(),
+        };
+        return Some((format!("route path `{p}` contains `{c}`{what}"), CHARS.to_string()));
+    }
+    if p.contains("//") {
+        return Some((
+            format!("route path `{p}` contains an empty segment (`//`)"),
+            "write single slashes, e.g. `/a/b`".to_string(),
+        ));
+    }
+    if p.split('/').any(|seg| seg == "." || seg == "..") {
+        return Some((
+            format!("route path `{p}` contains a `.` or `..` segment"),
+            "write the path without dot segments, e.g. `/a/b`".to_string(),
+        ));
+    }
+    None
+}
+
+/// Every volume mount of the container must have its own path (Kubernetes refuses
+/// a Pod with two mounts at one path), including the `/tmp` windlass always mounts.
+fn mount_paths(f: &mut Findings<'_>, name: &str, app: &AppSpec, path: &FieldPath) {
+    let norm = |p: &str| {
+        let t = p.trim_end_matches('/');
+        if t.is_empty() { "/".to_string() } else { t.to_string() }
+    };
+    let mut seen: BTreeMap<String, String> = BTreeMap::new();
+    seen.insert(
+        d::TMP_MOUNT_PATH.to_string(),
+        "windlass (it is always writable)".to_string(),
+    );
+    let mut mounts: Vec<(String, FieldPath, String)> = Vec::new();
+    for (i, w) in app.writable_paths.iter().enumerate() {
+        mounts.push((
+            norm(w),
+            path.key("writablePaths").index(i),
+            format!("writablePaths[{i}]"),
+        ));
+    }
+    if let Some(c) = &app.config {
+        let m = c.mount_path.clone().unwrap_or_else(|| format!("/etc/{name}"));
+        let at = if c.mount_path.is_some() {
+            path.key("config").key("mountPath")
+        } else {
+            path.key("config")
+        };
+        mounts.push((norm(&m), at, "config.mountPath".to_string()));
+    }
+    if let Some(p) = &app.persistence {
+        let m = p.mount_path.clone().unwrap_or_else(|| d::DATA_MOUNT_PATH.to_string());
+        let at = if p.mount_path.is_some() {
+            path.key("persistence").key("mountPath")
+        } else {
+            path.key("persistence")
+        };
+        mounts.push((norm(&m), at, "persistence.mountPath".to_string()));
+    }
+    for (mount, at, label) in mounts {
+        match seen.get(&mount) {
+            Some(first) => {
+                let help = if mount == d::TMP_MOUNT_PATH && label.starts_with("writablePaths") {
+                    format!("remove it: `{}` is always writable", d::TMP_MOUNT_PATH)
+                } else if mount == d::TMP_MOUNT_PATH {
+                    format!(
+                        "use another directory: `{}` is always mounted writable",
+                        d::TMP_MOUNT_PATH
+                    )
+                } else {
+                    "give each mount its own directory".to_string()
+                };
+                f.err(at, format!("`{mount}` is already mounted by {first}"), help);
+            }
+            None => {
+                seen.insert(mount, format!("`{label}`"));
+            }
+        }
+    }
+}
+
 fn absolute(f: &mut Findings<'_>, p: &str, path: &FieldPath) {
     if !p.starts_with('/') || p.contains("..") {
         f.err(
@@ -731,49 +978,972 @@ fn valid_cron(s: &str) -> bool {
         })
 }
 
+/// One error per group of apps that need each other (a strongly connected
+/// component of `needs`), naming one cycle in it and counting the rest, so 200
+/// apps that all need each other give one line, not 19,900.
 fn dependency_cycles(f: &mut Findings<'_>, apps: &indexmap::IndexMap<String, AppSpec>) {
-    // Depth-first search with colours; each cycle is reported once, at the edge that closes it.
-    #[derive(Clone, Copy, PartialEq)]
-    enum Colour {
-        White,
-        Grey,
-        Black,
+    let names: Vec<&str> = apps.keys().map(String::as_str).collect();
+    // Edges: (target app, position in the source app's `needs`), self-needs excluded (reported apart).
+    let edges: Vec<Vec<(usize, usize)>> = apps
+        .iter()
+        .enumerate()
+        .map(|(me, (_, app))| {
+            app.needs
+                .iter()
+                .enumerate()
+                .filter_map(|(i, dep)| apps.get_index_of(dep).filter(|t| *t != me).map(|t| (t, i)))
+                .collect()
+        })
+        .collect();
+    for group in strongly_connected(&edges) {
+        if group.len() < 2 {
+            continue;
+        }
+        let Some(&start) = group.iter().min() else { continue };
+        let (cycle, closing) = shortest_cycle(&edges, &group, start);
+        let shown: Vec<&str> = if cycle.len() <= MAX_CYCLE_NAMES {
+            cycle.iter().map(|i| names[*i]).collect()
+        } else {
+            let mut v: Vec<&str> = cycle[..MAX_CYCLE_NAMES - 1].iter().map(|i| names[*i]).collect();
+            v.push("...");
+            v.push(names[cycle[cycle.len() - 1]]);
+            v
+        };
+        let mut message = format!("dependency cycle: {} -> {}", shown.join(" -> "), names[start]);
+        if group.len() > cycle.len() {
+            let mut members: Vec<usize> = group.clone();
+            members.sort_unstable();
+            let listed: Vec<&str> = members.iter().take(MAX_CYCLE_NAMES).map(|i| names[*i]).collect();
+            let more = members.len().saturating_sub(MAX_CYCLE_NAMES);
+            let tail = if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            };
+            message.push_str(&format!(
+                "; {} apps need each other in cycles: {}{tail}",
+                members.len(),
+                listed.join(", ")
+            ));
+        }
+        let (from, needs_index) = closing;
+        f.err(
+            FieldPath::root()
+                .key("apps")
+                .key(names[from])
+                .key("needs")
+                .index(needs_index),
+            message,
+            "remove `needs` until no app needs itself through others, so the apps can be deployed in order",
+        );
     }
-    let mut colour: BTreeMap<&str, Colour> = apps.keys().map(|k| (k.as_str(), Colour::White)).collect();
-    let mut stack: Vec<&str> = Vec::new();
-    fn visit<'a>(
-        f: &mut Findings<'_>,
-        apps: &'a indexmap::IndexMap<String, AppSpec>,
-        name: &'a str,
-        colour: &mut BTreeMap<&'a str, Colour>,
-        stack: &mut Vec<&'a str>,
-    ) {
-        colour.insert(name, Colour::Grey);
-        stack.push(name);
-        if let Some(app) = apps.get(name) {
-            for (i, dep) in app.needs.iter().enumerate() {
-                match colour.get(dep.as_str()).copied() {
-                    Some(Colour::White) => visit(f, apps, dep, colour, stack),
-                    Some(Colour::Grey) => {
-                        let start = stack.iter().position(|n| n == dep).unwrap_or(0);
-                        let mut cycle: Vec<&str> = stack[start..].to_vec();
-                        cycle.push(dep);
-                        f.err(
-                            FieldPath::root().key("apps").key(name).key("needs").index(i),
-                            format!("dependency cycle: {}", cycle.join(" -> ")),
-                            "remove one of these `needs` so the apps can be deployed in order",
-                        );
+}
+
+/// Tarjan's algorithm, iterative so a long chain of `needs` cannot overflow the stack.
+fn strongly_connected(edges: &[Vec<(usize, usize)>]) -> Vec<Vec<usize>> {
+    let n = edges.len();
+    let mut index: Vec<Option<usize>> = vec![None; n];
+    let mut low = vec![0usize; n];
+    let mut on_stack = vec![false; n];
+    let mut stack: Vec<usize> = Vec::new();
+    let mut groups = Vec::new();
+    let mut next = 0;
+    for root in 0..n {
+        if index[root].is_some() {
+            continue;
+        }
+        let mut call: Vec<(usize, usize)> = vec![(root, 0)];
+        index[root] = Some(next);
+        low[root] = next;
+        next += 1;
+        stack.push(root);
+        on_stack[root] = true;
+        while let Some(&(v, pos)) = call.last() {
+            if let Some(&(w, _)) = edges[v].get(pos) {
+                if let Some(top) = call.last_mut() {
+                    top.1 += 1;
+                }
+                match index[w] {
+                    None => {
+                        index[w] = Some(next);
+                        low[w] = next;
+                        next += 1;
+                        stack.push(w);
+                        on_stack[w] = true;
+                        call.push((w, 0));
                     }
-                    _ => {}
+                    Some(iw) if on_stack[w] => low[v] = low[v].min(iw),
+                    Some(_) => {}
+                }
+            } else {
+                call.pop();
+                if let Some(&(parent, _)) = call.last() {
+                    low[parent] = low[parent].min(low[v]);
+                }
+                if Some(low[v]) == index[v] {
+                    let mut group = Vec::new();
+                    while let Some(w) = stack.pop() {
+                        on_stack[w] = false;
+                        group.push(w);
+                        if w == v {
+                            break;
+                        }
+                    }
+                    groups.push(group);
                 }
             }
         }
-        stack.pop();
-        colour.insert(name, Colour::Black);
     }
-    for name in apps.keys() {
-        if colour.get(name.as_str()) == Some(&Colour::White) {
-            visit(f, apps, name, &mut colour, &mut stack);
+    groups.sort_by_key(|g| g.iter().min().copied());
+    groups
+}
+
+/// The shortest cycle through `start` within `group` (breadth first), and the
+/// `needs` entry that closes it: (app, index in its `needs`).
+fn shortest_cycle(edges: &[Vec<(usize, usize)>], group: &[usize], start: usize) -> (Vec<usize>, (usize, usize)) {
+    let in_group: BTreeSet<usize> = group.iter().copied().collect();
+    let mut parent: BTreeMap<usize, usize> = BTreeMap::new();
+    let mut queue = std::collections::VecDeque::from([start]);
+    while let Some(v) = queue.pop_front() {
+        for &(w, i) in &edges[v] {
+            if w == start {
+                let mut path = vec![v];
+                let mut at = v;
+                while let Some(&p) = parent.get(&at) {
+                    path.push(p);
+                    at = p;
+                }
+                path.reverse();
+                return (path, (v, i));
+            }
+            if in_group.contains(&w) && w != start && !parent.contains_key(&w) {
+                parent.insert(w, v);
+                queue.push_back(w);
+            }
         }
     }
+    // Unreachable for a strongly connected group; report the start alone rather than panic.
+    (vec![start], (start, 0))
+}
+
+#[cfg(test)]
+mod tests {
+    //! One case per rule: the smallest spec that breaks it and the complete report
+    //! a user sees (file:line:col, field path, message and fix).
+
+    use crate::spec::load;
+
+    /// A valid spec with `top` and `platform` lines replacing same-named ones (or added) and `apps` as the apps.
+    fn spec(top: &str, platform: &str, apps: &str) -> String {
+        fn overlay(base: &[&str], over: &str) -> Vec<String> {
+            let key = |l: &str| l.split(':').next().unwrap_or("").to_string();
+            let mut lines: Vec<String> = base.iter().map(|l| (*l).to_string()).collect();
+            for l in over.lines() {
+                match lines.iter().position(|b| key(b) == key(l)) {
+                    Some(i) => lines[i] = l.to_string(),
+                    None => lines.push(l.to_string()),
+                }
+            }
+            lines
+        }
+        let head = overlay(&["apiVersion: windlass.dev/v1alpha1", "kind: Platform"], top);
+        let platform = overlay(
+            &["  name: demo", "  domain: example.com", "  email: ops@example.com"],
+            platform,
+        );
+        let (known, extra): (Vec<String>, Vec<String>) = head
+            .into_iter()
+            .partition(|l| l.starts_with("apiVersion:") || l.starts_with("kind:"));
+        format!(
+            "{}\nplatform:\n{}\napps:\n{apps}{}",
+            known.join("\n"),
+            platform.join("\n"),
+            extra.iter().map(|l| format!("{l}\n")).collect::<String>()
+        )
+    }
+
+    fn report(text: &str) -> String {
+        match load("windlass.yaml", text) {
+            Ok(_) => "ok".to_string(),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn the_base_spec_is_valid() {
+        assert_eq!(report(&spec("", "", CASES[0].3)), "ok");
+    }
+
+    #[test]
+    fn every_rule_reports_its_full_diagnostic() {
+        let mut failures = Vec::new();
+        for (name, top, platform, apps, expected) in CASES {
+            let text = spec(top, platform, apps)
+                .replace("{MIB}", &"x".repeat(1024 * 1024))
+                .replace("{KIB}", &"a".repeat(1024));
+            let got = report(&text);
+            if got != *expected {
+                failures.push(format!("{name}\t{got:?}"));
+            }
+        }
+        assert!(
+            failures.is_empty(),
+            "{} cases differ:\n{}",
+            failures.len(),
+            failures.join("\n")
+        );
+    }
+
+    /// (name, top-level lines, platform lines, apps, the complete report)
+    const CASES: &[(&str, &str, &str, &str, &str)] = &[
+        (
+            "api_version",
+            "apiVersion: windlass.dev/v2\n",
+            "",
+            "  web:\n    image: ghcr.io/acme/web:1.0.0\n    port: 8080\n    health: /healthz\n",
+            "windlass.yaml:1:13: apiVersion: unsupported apiVersion `windlass.dev/v2`\n  help: this windlass reads `apiVersion: windlass.dev/v1alpha1`",
+        ),
+        (
+            "kind",
+            "kind: Cluster\n",
+            "",
+            "  web:\n    image: ghcr.io/acme/web:1.0.0\n    port: 8080\n    health: /healthz\n",
+            "windlass.yaml:2:7: kind: unsupported kind `Cluster`\n  help: use `kind: Platform`",
+        ),
+        (
+            "default_environment_unknown",
+            "defaultEnvironment: prod\nenvironments:\n  dev: {}\n",
+            "",
+            "  web:\n    image: ghcr.io/acme/web:1.0.0\n    port: 8080\n    health: /healthz\n",
+            "windlass.yaml:12:21: defaultEnvironment: no environment named `prod`\n  help: name one of the environments: dev",
+        ),
+        (
+            "environment_name",
+            "environments:\n  Dev: {}\n",
+            "",
+            "  web:\n    image: ghcr.io/acme/web:1.0.0\n    port: 8080\n    health: /healthz\n",
+            "windlass.yaml:13:3: environments.Dev: environment name `Dev` is not a DNS-1123 label\n  help: use lowercase letters, digits and `-`, e.g. `production`",
+        ),
+        (
+            "environments_not_a_mapping",
+            "environments: [dev]\n",
+            "",
+            "  web:\n    image: ghcr.io/acme/web:1.0.0\n    port: 8080\n    health: /healthz\n",
+            "windlass.yaml:12:15: environments: expected a mapping of environment name to overlay\n  help: write e.g. `environments: {development: {}, production: {apps: {...}}}`",
+        ),
+        (
+            "platform_name",
+            "",
+            "  name: Demo\n",
+            "  web:\n    image: ghcr.io/acme/web:1.0.0\n    port: 8080\n    health: /healthz\n",
+            "windlass.yaml:4:9: platform.name: platform name `Demo` is not a DNS-1123 label\n  help: use lowercase letters, digits and `-` (at most 63), e.g. `shop`",
+        ),
+        (
+            "domain_invalid",
+            "",
+            "  domain: example\n",
+            "  web:\n    image: ghcr.io/acme/web:1.0.0\n    port: 8080\n    health: /healthz\n",
+            "windlass.yaml:5:11: platform.domain: domain `example` is not a valid DNS domain\n  help: use a domain you control, e.g. `example.com`",
+        ),
+        (
+            "domain_ip",
+            "",
+            "  domain: 10.0.0.1\n",
+            "  web:\n    image: ghcr.io/acme/web:1.0.0\n    port: 8080\n    health: /healthz\n",
+            "windlass.yaml:5:11: platform.domain: domain `10.0.0.1` is not a valid DNS domain\n  help: use a domain you control, e.g. `example.com`",
+        ),
+        (
+            "email_missing",
+            "",
+            "  email: null\n",
+            "  web:\n    image: ghcr.io/acme/web:1.0.0\n    port: 8080\n    health: /healthz\n",
+            "windlass.yaml:6:10: platform.email: Let's Encrypt needs an ACME account e-mail\n  help: add `email: ops@your-domain` under `platform`, or use `tls: self-signed`",
+        ),
+        (
+            "email_invalid",
+            "",
+            "  email: ops@@example.com\n",
+            "  web:\n    image: ghcr.io/acme/web:1.0.0\n    port: 8080\n    health: /healthz\n",
+            "windlass.yaml:6:10: platform.email: `ops@@example.com` is not an e-mail address\n  help: write it as `name@domain` with a DNS domain, e.g. `ops@example.com`",
+        ),
+        (
+            "namespace_invalid",
+            "",
+            "  namespace: Shop\n",
+            "  web:\n    image: ghcr.io/acme/web:1.0.0\n    port: 8080\n    health: /healthz\n",
+            "windlass.yaml:7:14: platform.namespace: namespace `Shop` is not a DNS-1123 label\n  help: use lowercase letters, digits and `-` (at most 63)",
+        ),
+        (
+            "traffic_namespace_invalid",
+            "",
+            "  traffic: {namespace: Edge_1}\n",
+            "  web:\n    image: ghcr.io/acme/web:1.0.0\n    port: 8080\n    health: /healthz\n",
+            "windlass.yaml:7:24: platform.traffic.namespace: namespace `Edge_1` is not a DNS-1123 label\n  help: use lowercase letters, digits and `-` (at most 63)",
+        ),
+        (
+            "monitoring_namespace_invalid",
+            "",
+            "  monitoring: {namespace: mon.itoring}\n",
+            "  web:\n    image: ghcr.io/acme/web:1.0.0\n    port: 8080\n    health: /healthz\n",
+            "windlass.yaml:7:27: platform.monitoring.namespace: namespace `mon.itoring` is not a DNS-1123 label\n  help: use lowercase letters, digits and `-` (at most 63)",
+        ),
+        (
+            "platform_namespace_kube_system",
+            "",
+            "  namespace: kube-system\n",
+            "  web:\n    image: ghcr.io/acme/web:1.0.0\n    port: 8080\n    health: /healthz\n",
+            "windlass.yaml:7:14: platform.namespace: namespace `kube-system` belongs to Kubernetes\n  help: run apps in a namespace of their own, e.g. `shop`: windlass gives app namespaces restricted Pod Security and a default-deny network policy",
+        ),
+        (
+            "platform_named_default",
+            "",
+            "  name: default\n",
+            "  web:\n    image: ghcr.io/acme/web:1.0.0\n    port: 8080\n    health: /healthz\n",
+            "windlass.yaml:4:9: platform.name: namespace `default` belongs to Kubernetes, and apps run in the namespace named after the platform\n  help: rename the platform, or set `platform.namespace` to a namespace of its own",
+        ),
+        (
+            "traffic_class_invalid",
+            "",
+            "  traffic: {class: Envoy_GW}\n",
+            "  web:\n    image: ghcr.io/acme/web:1.0.0\n    port: 8080\n    health: /healthz\n",
+            "windlass.yaml:7:20: platform.traffic.class: class `Envoy_GW` is not a valid name\n  help: use the name of an existing GatewayClass or IngressClass, e.g. `eg` or `nginx`",
+        ),
+        (
+            "monitoring_release_invalid",
+            "",
+            "  monitoring: {release: -prom}\n",
+            "  web:\n    image: ghcr.io/acme/web:1.0.0\n    port: 8080\n    health: /healthz\n",
+            "windlass.yaml:7:25: platform.monitoring.release: release `-prom` is not a valid label value\n  help: use the Helm release name of kube-prometheus-stack",
+        ),
+        (
+            "app_name_invalid",
+            "",
+            "",
+            "  Web_1:\n    image: ghcr.io/acme/web:1.0.0\n    port: 8080\n    health: /healthz\n",
+            "windlass.yaml:8:3: apps.Web_1: app name `Web_1` is not a valid name\n  help: use at most 52 lowercase letters, digits and `-`, starting with a letter (it becomes a Service name)",
+        ),
+        (
+            "app_name_too_long",
+            "",
+            "",
+            "  aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa:\n    image: ghcr.io/acme/web:1.0.0\n    port: 8080\n    health: /healthz\n",
+            "windlass.yaml:8:3: apps.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa: app name `aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa` is not a valid name\n  help: use at most 52 lowercase letters, digits and `-`, starting with a letter (it becomes a Service name)",
+        ),
+        (
+            "host_invalid",
+            "",
+            "",
+            "  web:\n    image: ghcr.io/acme/web:1.0.0\n    port: 8080\n    health: /healthz\n    hosts: [Shop_Front]\n",
+            "windlass.yaml:12:13: apps.web.hosts[0]: host `Shop_Front.example.com` is not a valid DNS name\n  help: use lowercase letters, digits, `-` and `.`, e.g. `www.example.com` or `www`",
+        ),
+        (
+            "host_ip",
+            "",
+            "",
+            "  web:\n    image: ghcr.io/acme/web:1.0.0\n    port: 8080\n    health: /healthz\n    hosts: [203.0.113.7]\n",
+            "windlass.yaml:12:13: apps.web.hosts[0]: host `203.0.113.7` is an IP address\n  help: use a DNS name that points at the cluster, e.g. `www.example.com` or `www`: certificates and routes need names",
+        ),
+        (
+            "host_listener_too_long",
+            "",
+            "",
+            "  web:\n    image: ghcr.io/acme/web:1.0.0\n    port: 8080\n    health: /healthz\n    hosts: [aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.io]\n",
+            "windlass.yaml:12:13: apps.web.hosts[0]: host `aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.io` is 250 characters; its Gateway listener name would be 256, above the limit of 253\n  help: use a host of at most 247 characters",
+        ),
+        (
+            "host_duplicate",
+            "",
+            "",
+            "  web:\n    image: ghcr.io/acme/web:1.0.0\n    port: 8080\n    health: /healthz\n    hosts: [www, www.example.com]\n",
+            "windlass.yaml:12:18: apps.web.hosts[1]: host `www.example.com` is already used by apps.web.hosts[0]\n  help: give each host to one app; serve several paths of one host with `routes`",
+        ),
+        (
+            "host_listener_collision",
+            "",
+            "",
+            "  web:\n    image: ghcr.io/acme/web:1.0.0\n    port: 8080\n    health: /healthz\n    hosts: [a-b.example.com, a.b.example.com]\n",
+            "windlass.yaml:12:30: apps.web.hosts[1]: host `a.b.example.com` gets the same Gateway listener name as apps.web.hosts[0]\n  help: listener names replace `.` with `-`: rename one of the hosts",
+        ),
+        (
+            "hosts_per_route",
+            "",
+            "",
+            "  web:\n    image: ghcr.io/acme/web:1.0.0\n    port: 8080\n    health: /healthz\n    hosts: [h0, h1, h2, h3, h4, h5, h6, h7, h8, h9, h10, h11, h12, h13, h14, h15, h16]\n",
+            "windlass.yaml:12:12: apps.web.hosts: 17 hosts on one app; an HTTPRoute holds at most 16\n  help: serve the extra hosts from another app, or use `traffic: {mode: ingress}`",
+        ),
+        (
+            "image_invalid",
+            "",
+            "",
+            "  web:\n    image: \"ghcr.io/acme/web app:1\"\n    port: 8080\n    health: /healthz\n",
+            "windlass.yaml:9:12: apps.web.image: `ghcr.io/acme/web app:1` is not an image reference\n  help: write e.g. `ghcr.io/acme/web:1.4.2` or `ghcr.io/acme/web@sha256:<64 hex digits>`",
+        ),
+        (
+            "image_uppercase",
+            "",
+            "",
+            "  web:\n    image: ghcr.io/Acme/Web:1.0.0\n    port: 8080\n    health: /healthz\n",
+            "windlass.yaml:9:12: apps.web.image: repository `ghcr.io/Acme/Web` has upper-case letters\n  help: repository names are lowercase: write `ghcr.io/acme/web:1.0.0`",
+        ),
+        (
+            "image_digest_short",
+            "",
+            "",
+            "  web:\n    image: ghcr.io/acme/web@sha256:abc\n    port: 8080\n    health: /healthz\n",
+            "windlass.yaml:9:12: apps.web.image: `sha256:abc` is not a valid digest: expected 64 lowercase hex digits\n  help: write the digest as `sha256:` and 64 lowercase hex digits (or `sha512:` and 128)",
+        ),
+        (
+            "image_digest_non_ascii",
+            "",
+            "",
+            "  web:\n    image: ghcr.io/acme/web@sha256:ä\n    port: 8080\n    health: /healthz\n",
+            "windlass.yaml:9:12: apps.web.image: image `ghcr.io/acme/web@sha256:ä` contains characters outside ASCII\n  help: image references are plain ASCII: a lowercase repository, a tag of letters, digits, `_`, `.` and `-`, and a hex digest",
+        ),
+        (
+            "image_no_tag",
+            "",
+            "",
+            "  web:\n    image: ghcr.io/acme/web\n    port: 8080\n    health: /healthz\n",
+            "windlass.yaml:9:12: apps.web.image: image `ghcr.io/acme/web` has no tag or digest\n  help: pin a version, e.g. `ghcr.io/acme/web:1.0.0` or `ghcr.io/acme/web@sha256:...`, so rollouts and rollbacks are reproducible",
+        ),
+        (
+            "image_latest",
+            "",
+            "",
+            "  web:\n    image: ghcr.io/acme/web:latest\n    port: 8080\n    health: /healthz\n",
+            "windlass.yaml:9:12: apps.web.image: image `ghcr.io/acme/web:latest` uses the mutable `latest` tag\n  help: pin a version tag or digest, or set `allowLatest: true` if you accept unreproducible rollouts",
+        ),
+        (
+            "web_without_port",
+            "",
+            "",
+            "  web:\n    image: ghcr.io/acme/web:1.0.0\n    health: {command: [check]}\n",
+            "windlass.yaml:9:5: apps.web: a `web` app needs a `port`\n  help: add `port: 8080` (the container port serving HTTP), or use `kind: worker`",
+        ),
+        (
+            "cron_without_schedule",
+            "",
+            "",
+            "  job:\n    kind: cron\n    image: ghcr.io/acme/job:1\n",
+            "windlass.yaml:9:5: apps.job: a `cron` app needs a `schedule`\n  help: add e.g. `schedule: \"*/15 * * * *\"`",
+        ),
+        (
+            "schedule_on_worker",
+            "",
+            "",
+            "  job:\n    kind: worker\n    image: ghcr.io/acme/job:1\n    schedule: '@daily'\n",
+            "windlass.yaml:11:15: apps.job.schedule: `schedule` only applies to `kind: cron`\n  help: remove it, or set `kind: cron`",
+        ),
+        (
+            "schedule_invalid",
+            "",
+            "",
+            "  job:\n    kind: cron\n    image: ghcr.io/acme/job:1\n    schedule: every day\n",
+            "windlass.yaml:11:15: apps.job.schedule: `every day` is not a cron schedule\n  help: use five fields (minute hour day-of-month month day-of-week), e.g. `0 3 * * *`, or a macro like `@daily`",
+        ),
+        (
+            "port_zero",
+            "",
+            "",
+            "  web:\n    image: ghcr.io/acme/web:1.0.0\n    port: 0\n    health: /healthz\n",
+            "windlass.yaml:10:11: apps.web.port: port 0 is not a valid port\n  help: use a port between 1 and 65535",
+        ),
+        (
+            "hosts_on_worker",
+            "",
+            "",
+            "  job:\n    kind: worker\n    image: ghcr.io/acme/job:1\n    hosts: [www]\n",
+            "windlass.yaml:11:12: apps.job.hosts: only `web` apps can have public hosts\n  help: remove `hosts`, or set `kind: web`",
+        ),
+        (
+            "routes_without_hosts",
+            "",
+            "",
+            "  web:\n    image: ghcr.io/acme/web:1.0.0\n    port: 8080\n    health: /healthz\n    routes: [{path: /a}]\n",
+            "windlass.yaml:12:13: apps.web.routes: `routes` need at least one host\n  help: add `hosts: [www]`, or remove `routes`",
+        ),
+        (
+            "route_path_relative",
+            "",
+            "",
+            "  web:\n    image: ghcr.io/acme/web:1.0.0\n    port: 8080\n    health: /healthz\n    hosts: [www]\n    routes: [{path: admin}]\n",
+            "windlass.yaml:13:21: apps.web.routes[0].path: route path `admin` must start with `/`\n  help: write e.g. `/admin`",
+        ),
+        (
+            "route_path_double_slash",
+            "",
+            "",
+            "  web:\n    image: ghcr.io/acme/web:1.0.0\n    port: 8080\n    health: /healthz\n    hosts: [www]\n    routes: [{path: //x}]\n",
+            "windlass.yaml:13:21: apps.web.routes[0].path: route path `//x` contains an empty segment (`//`)\n  help: write single slashes, e.g. `/a/b`",
+        ),
+        (
+            "route_path_query",
+            "",
+            "",
+            "  web:\n    image: ghcr.io/acme/web:1.0.0\n    port: 8080\n    health: /healthz\n    hosts: [www]\n    routes: [{path: /a?b}]\n",
+            "windlass.yaml:13:21: apps.web.routes[0].path: route path `/a?b` contains `?` (a query cannot be routed on)\n  help: use letters, digits and `-._~!$&'()*+,;=:@/` only",
+        ),
+        (
+            "route_path_percent",
+            "",
+            "",
+            "  web:\n    image: ghcr.io/acme/web:1.0.0\n    port: 8080\n    health: /healthz\n    hosts: [www]\n    routes: [{path: /a%2Fb}]\n",
+            "windlass.yaml:13:21: apps.web.routes[0].path: route path `/a%2Fb` is percent-encoded\n  help: write the path as plain text: use letters, digits and `-._~!$&'()*+,;=:@/` only",
+        ),
+        (
+            "route_path_non_ascii",
+            "",
+            "",
+            "  web:\n    image: ghcr.io/acme/web:1.0.0\n    port: 8080\n    health: /healthz\n    hosts: [www]\n    routes: [{path: /café}]\n",
+            "windlass.yaml:13:21: apps.web.routes[0].path: route path `/café` contains `é`, which is not ASCII\n  help: use letters, digits and `-._~!$&'()*+,;=:@/` only",
+        ),
+        (
+            "route_path_dot_segment",
+            "",
+            "",
+            "  web:\n    image: ghcr.io/acme/web:1.0.0\n    port: 8080\n    health: /healthz\n    hosts: [www]\n    routes: [{path: /a/../b}]\n",
+            "windlass.yaml:13:21: apps.web.routes[0].path: route path `/a/../b` contains a `.` or `..` segment\n  help: write the path without dot segments, e.g. `/a/b`",
+        ),
+        (
+            "route_path_too_long",
+            "",
+            "",
+            "  web:\n    image: ghcr.io/acme/web:1.0.0\n    port: 8080\n    health: /healthz\n    hosts: [www]\n    routes: [{path: /{KIB}}]\n",
+            "windlass.yaml:13:21: apps.web.routes[0].path: route path is 1025 characters long; at most 1024 are allowed\n  help: route a shorter prefix: a route matches everything below its path",
+        ),
+        (
+            "route_path_twice",
+            "",
+            "",
+            "  web:\n    image: ghcr.io/acme/web:1.0.0\n    port: 8080\n    health: /healthz\n    hosts: [www]\n    routes: [{path: /a}, {path: /a/}]\n",
+            "windlass.yaml:13:33: apps.web.routes[1].path: route path `/a/` is listed twice\n  help: list each path once",
+        ),
+        (
+            "route_allow_from_cidr",
+            "",
+            "",
+            "  web:\n    image: ghcr.io/acme/web:1.0.0\n    port: 8080\n    health: /healthz\n    hosts: [www]\n    routes: [{path: /a, allowFrom: [10.0.0.0]}]\n",
+            "windlass.yaml:13:37: apps.web.routes[0].allowFrom[0]: `10.0.0.0` is not a CIDR\n  help: write an address range such as `10.0.0.0/8` or `203.0.113.7/32`",
+        ),
+        (
+            "route_allow_from_ingress_class",
+            "",
+            "  traffic: {mode: ingress, class: traefik}\n",
+            "  web:\n    image: ghcr.io/acme/web:1.0.0\n    port: 8080\n    health: /healthz\n    hosts: [www]\n    routes: [{path: /a, allowFrom: [10.0.0.0/8]}]\n",
+            "windlass.yaml:14:36: apps.web.routes[0].allowFrom: source-IP allow lists on Ingress are only rendered for the `nginx` class\n  help: use `traffic: {mode: gateway}` or `traffic: {mode: ingress, class: nginx}`",
+        ),
+        (
+            "route_too_many_matches",
+            "",
+            "",
+            "  web:\n    image: ghcr.io/acme/web:1.0.0\n    port: 8080\n    health: /healthz\n    hosts: [www]\n    routes: [{path: /p0}, {path: /p1}, {path: /p2}, {path: /p3}, {path: /p4}, {path: /p5}, {path: /p6}, {path: /p7}, {path: /p8}, {path: /p9}, {path: /p10}, {path: /p11}, {path: /p12}, {path: /p13}, {path: /p14}, {path: /p15}, {path: /p16}, {path: /p17}, {path: /p18}, {path: /p19}, {path: /p20}, {path: /p21}, {path: /p22}, {path: /p23}, {path: /p24}, {path: /p25}, {path: /p26}, {path: /p27}, {path: /p28}, {path: /p29}, {path: /p30}, {path: /p31}, {path: /p32}, {path: /p33}, {path: /p34}, {path: /p35}, {path: /p36}, {path: /p37}, {path: /p38}, {path: /p39}, {path: /p40}, {path: /p41}, {path: /p42}, {path: /p43}, {path: /p44}, {path: /p45}, {path: /p46}, {path: /p47}, {path: /p48}, {path: /p49}, {path: /p50}, {path: /p51}, {path: /p52}, {path: /p53}, {path: /p54}, {path: /p55}, {path: /p56}, {path: /p57}, {path: /p58}, {path: /p59}, {path: /p60}, {path: /p61}, {path: /p62}, {path: /p63}, {path: /p64}]\n",
+            "windlass.yaml:13:13: apps.web.routes: 65 routes without `allowFrom` become one HTTPRoute rule, which holds at most 64 paths\n  help: route a common prefix instead of each path (a route matches everything below its path)",
+        ),
+        (
+            "health_two_ways",
+            "",
+            "",
+            "  web:\n    image: ghcr.io/acme/web:1.0.0\n    port: 8080\n    health: {path: /h, tcp: true}\n",
+            "windlass.yaml:11:13: apps.web.health: health needs exactly one of `path`, `tcp: true` or `command`\n  help: write e.g. `health: /healthz`",
+        ),
+        (
+            "health_url",
+            "",
+            "",
+            "  web:\n    image: ghcr.io/acme/web:1.0.0\n    port: 8080\n    health: http://web/healthz\n",
+            "windlass.yaml:11:13: apps.web.health: health path `http://web/healthz` is a URL\n  help: give only the path (e.g. `/healthz`): probes always call the pod itself, never a Service",
+        ),
+        (
+            "health_relative",
+            "",
+            "",
+            "  web:\n    image: ghcr.io/acme/web:1.0.0\n    port: 8080\n    health: healthz\n",
+            "windlass.yaml:11:13: apps.web.health: health path `healthz` must start with `/`\n  help: write e.g. `/healthz`",
+        ),
+        (
+            "health_without_port",
+            "",
+            "",
+            "  job:\n    kind: worker\n    image: ghcr.io/acme/job:1\n    health: {tcp: true}\n",
+            "windlass.yaml:11:13: apps.job.health: an HTTP or TCP health check needs a port\n  help: set `port` on the app or `health.port`",
+        ),
+        (
+            "health_command_empty",
+            "",
+            "",
+            "  web:\n    image: ghcr.io/acme/web:1.0.0\n    port: 8080\n    health: {command: []}\n",
+            "windlass.yaml:11:23: apps.web.health.command: the health command is empty\n  help: write e.g. `[pg_isready, -h, localhost]`",
+        ),
+        (
+            "health_command_through_service",
+            "",
+            "",
+            "  web:\n    image: ghcr.io/acme/web:1.0.0\n    port: 8080\n    health: {command: [curl, http://web:8080/]}\n",
+            "windlass.yaml:11:23: apps.web.health.command: the health command calls the Service `web` instead of the pod itself\n  help: use `localhost` (or 127.0.0.1): through a Service the probe waits for endpoints that appear only once the pod is Ready",
+        ),
+        (
+            "health_on_cron",
+            "",
+            "",
+            "  job:\n    kind: cron\n    image: ghcr.io/acme/job:1\n    schedule: '@daily'\n    health: {command: [check]}\n",
+            "windlass.yaml:12:13: apps.job.health: `cron` apps are not probed\n  help: remove `health`",
+        ),
+        (
+            "web_without_health",
+            "",
+            "",
+            "  web:\n    image: ghcr.io/acme/web:1.0.0\n    port: 8080\n",
+            "windlass.yaml:9:5: apps.web: a `web` app needs a `health` endpoint for its probes\n  help: add e.g. `health: /healthz` (an HTTP path that answers 200 when the app can serve)",
+        ),
+        (
+            "metrics_relative",
+            "",
+            "",
+            "  web:\n    image: ghcr.io/acme/web:1.0.0\n    port: 8080\n    health: /healthz\n    metrics: metrics\n",
+            "windlass.yaml:12:14: apps.web.metrics: metrics path `metrics` must start with `/`\n  help: write e.g. `/metrics`",
+        ),
+        (
+            "metrics_without_port",
+            "",
+            "",
+            "  job:\n    kind: worker\n    image: ghcr.io/acme/job:1\n    metrics: /metrics\n",
+            "windlass.yaml:11:14: apps.job.metrics: metrics need a port\n  help: set `port` on the app or `metrics.port`",
+        ),
+        (
+            "cron_with_replicas",
+            "",
+            "",
+            "  job:\n    kind: cron\n    image: ghcr.io/acme/job:1\n    schedule: '@daily'\n    replicas: 2\n",
+            "windlass.yaml:12:15: apps.job.replicas: `replicas` does not apply to `kind: cron`\n  help: remove it",
+        ),
+        (
+            "replicas_and_autoscaling",
+            "",
+            "",
+            "  web:\n    image: ghcr.io/acme/web:1.0.0\n    port: 8080\n    health: /healthz\n    replicas: 2\n    autoscaling: {min: 2, max: 3}\n",
+            "windlass.yaml:12:15: apps.web.replicas: `replicas` and `autoscaling` both set: the HPA and every deploy would fight over the replica count\n  help: remove `replicas` (use `autoscaling.min`), or remove `autoscaling` (use `replicas: null` in an environment overlay to drop an inherited one)",
+        ),
+        (
+            "replicas_above_int32",
+            "",
+            "",
+            "  web:\n    image: ghcr.io/acme/web:1.0.0\n    port: 8080\n    health: /healthz\n    replicas: 4294967295\n",
+            "windlass.yaml:12:15: apps.web.replicas: replicas 4294967295 is above 2147483647, the most Kubernetes accepts\n  help: use a realistic count, at most 2147483647",
+        ),
+        (
+            "replicas_zero",
+            "",
+            "",
+            "  web:\n    image: ghcr.io/acme/web:1.0.0\n    port: 8080\n    health: /healthz\n    replicas: 0\n",
+            "windlass.yaml:12:15: apps.web.replicas: replicas: 0 runs nothing\n  help: use at least 1, or remove the app from this environment with `apps: {NAME: null}`",
+        ),
+        (
+            "autoscaling_min_zero",
+            "",
+            "",
+            "  web:\n    image: ghcr.io/acme/web:1.0.0\n    port: 8080\n    health: /healthz\n    autoscaling: {min: 0, max: 3}\n",
+            "windlass.yaml:12:24: apps.web.autoscaling.min: autoscaling.min must be at least 1\n  help: use `min: 2` or more to stay available during drains",
+        ),
+        (
+            "autoscaling_min_above_max",
+            "",
+            "",
+            "  web:\n    image: ghcr.io/acme/web:1.0.0\n    port: 8080\n    health: /healthz\n    autoscaling: {min: 4, max: 3}\n",
+            "windlass.yaml:12:24: apps.web.autoscaling.min: autoscaling.min (4) is above autoscaling.max (3)\n  help: make `min` at most `max`",
+        ),
+        (
+            "autoscaling_cpu",
+            "",
+            "",
+            "  web:\n    image: ghcr.io/acme/web:1.0.0\n    port: 8080\n    health: /healthz\n    autoscaling: {min: 2, max: 3, cpu: 0}\n",
+            "windlass.yaml:12:40: apps.web.autoscaling.cpu: CPU target 0% is out of range\n  help: use a percentage of the CPU request between 1 and 1000, typically 60-80",
+        ),
+        (
+            "disruption_both",
+            "",
+            "",
+            "  web:\n    image: ghcr.io/acme/web:1.0.0\n    port: 8080\n    health: /healthz\n    disruption: {maxUnavailable: 1, minAvailable: 1}\n",
+            "windlass.yaml:12:17: apps.web.disruption: set `maxUnavailable` or `minAvailable`, not both\n  help: keep one (maxUnavailable: 1 is the safe default)",
+        ),
+        (
+            "disruption_max_unavailable_zero",
+            "",
+            "",
+            "  web:\n    image: ghcr.io/acme/web:1.0.0\n    port: 8080\n    health: /healthz\n    disruption: {maxUnavailable: 0}\n",
+            "windlass.yaml:12:34: apps.web.disruption.maxUnavailable: maxUnavailable: 0 blocks every node drain\n  help: use `maxUnavailable: 1` (or more)",
+        ),
+        (
+            "disruption_min_available",
+            "",
+            "",
+            "  web:\n    image: ghcr.io/acme/web:1.0.0\n    port: 8080\n    health: /healthz\n    disruption: {minAvailable: 2}\n",
+            "windlass.yaml:12:32: apps.web.disruption.minAvailable: minAvailable (2) >= replicas (2) blocks every node drain\n  help: use `minAvailable: 1` or less, or `maxUnavailable: 1`",
+        ),
+        (
+            "resources_cpu",
+            "",
+            "",
+            "  web:\n    image: ghcr.io/acme/web:1.0.0\n    port: 8080\n    health: /healthz\n    resources: {cpu: lots}\n",
+            "windlass.yaml:12:22: apps.web.resources.cpu: `lots` is not a cpu quantity\n  help: write CPU as cores or millicores, e.g. `0.5` or `250m`",
+        ),
+        (
+            "resources_memory_limit",
+            "",
+            "",
+            "  web:\n    image: ghcr.io/acme/web:1.0.0\n    port: 8080\n    health: /healthz\n    resources: {limits: {memory: 1 GB}}\n",
+            "windlass.yaml:12:34: apps.web.resources.limits.memory: `1 GB` is not a memory quantity\n  help: write memory with a unit, e.g. `256Mi` or `1Gi`",
+        ),
+        (
+            "resources_limit_below_request",
+            "",
+            "",
+            "  web:\n    image: ghcr.io/acme/web:1.0.0\n    port: 8080\n    health: /healthz\n    resources: {memory: 1Gi, limits: {memory: 512Mi}}\n",
+            "windlass.yaml:12:47: apps.web.resources.limits.memory: memory limit 512Mi is below the request 1Gi\n  help: raise the limit to at least the request",
+        ),
+        (
+            "env_name",
+            "",
+            "",
+            "  web:\n    image: ghcr.io/acme/web:1.0.0\n    port: 8080\n    health: /healthz\n    env: {1X: a}\n",
+            "windlass.yaml:12:15: apps.web.env.1X: `1X` is not a valid environment variable name\n  help: use letters, digits and `_`, not starting with a digit",
+        ),
+        (
+            "secret_env_name",
+            "",
+            "",
+            "  web:\n    image: ghcr.io/acme/web:1.0.0\n    port: 8080\n    health: /healthz\n    secretEnv: {'A B': db/password}\n",
+            "windlass.yaml:12:24: apps.web.secretEnv.A B: `A B` is not a valid environment variable name\n  help: use letters, digits and `_`, not starting with a digit",
+        ),
+        (
+            "env_and_secret_env",
+            "",
+            "",
+            "  web:\n    image: ghcr.io/acme/web:1.0.0\n    port: 8080\n    health: /healthz\n    env: {PW: a}\n    secretEnv: {PW: db/password}\n",
+            "windlass.yaml:13:21: apps.web.secretEnv.PW: `PW` is set in both `env` and `secretEnv`\n  help: keep one",
+        ),
+        (
+            "secret_name",
+            "",
+            "",
+            "  web:\n    image: ghcr.io/acme/web:1.0.0\n    port: 8080\n    health: /healthz\n    secretEnv: {PW: Db_Creds/password}\n",
+            "windlass.yaml:12:21: apps.web.secretEnv.PW: `Db_Creds` is not a valid Secret name\n  help: use lowercase letters, digits, `-` and `.`",
+        ),
+        (
+            "secret_key",
+            "",
+            "",
+            "  web:\n    image: ghcr.io/acme/web:1.0.0\n    port: 8080\n    health: /healthz\n    secretEnv: {PW: {secret: db, key: 'pass word'}}\n",
+            "windlass.yaml:12:21: apps.web.secretEnv.PW: `pass word` is not a valid Secret key\n  help: use letters, digits, `-`, `_` and `.`",
+        ),
+        (
+            "config_file_name",
+            "",
+            "",
+            "  web:\n    image: ghcr.io/acme/web:1.0.0\n    port: 8080\n    health: /healthz\n    config: {files: {a/b.conf: x}}\n",
+            "windlass.yaml:12:32: apps.web.config.files.a/b.conf: `a/b.conf` is not a valid file name for a ConfigMap\n  help: use letters, digits, `-`, `_` and `.` (no directories)",
+        ),
+        (
+            "config_mount_relative",
+            "",
+            "",
+            "  web:\n    image: ghcr.io/acme/web:1.0.0\n    port: 8080\n    health: /healthz\n    config: {mountPath: etc/web, files: {a.conf: x}}\n",
+            "windlass.yaml:12:25: apps.web.config.mountPath: `etc/web` is not an absolute path\n  help: write e.g. `/var/cache/app`",
+        ),
+        (
+            "config_too_large",
+            "",
+            "",
+            "  web:\n    image: ghcr.io/acme/web:1.0.0\n    port: 8080\n    health: /healthz\n    config: {files: {a.conf: {MIB}}}\n",
+            "windlass.yaml:12:21: apps.web.config.files: the config files hold 1048582 bytes; a ConfigMap holds at most 1048576 (1 MiB)\n  help: keep large files in the image or on a volume (`persistence`), and only settings in `config`",
+        ),
+        (
+            "config_mount_on_writable_path",
+            "",
+            "",
+            "  web:\n    image: ghcr.io/acme/web:1.0.0\n    port: 8080\n    health: /healthz\n    writablePaths: [/etc/web]\n    config: {files: {a.conf: x}}\n",
+            "windlass.yaml:13:13: apps.web.config: `/etc/web` is already mounted by `writablePaths[0]`\n  help: give each mount its own directory",
+        ),
+        (
+            "writable_path_tmp",
+            "",
+            "",
+            "  web:\n    image: ghcr.io/acme/web:1.0.0\n    port: 8080\n    health: /healthz\n    writablePaths: [/tmp/]\n",
+            "windlass.yaml:12:21: apps.web.writablePaths[0]: `/tmp` is already mounted by windlass (it is always writable)\n  help: remove it: `/tmp` is always writable",
+        ),
+        (
+            "writable_path_twice",
+            "",
+            "",
+            "  web:\n    image: ghcr.io/acme/web:1.0.0\n    port: 8080\n    health: /healthz\n    writablePaths: [/cache, /cache]\n",
+            "windlass.yaml:12:29: apps.web.writablePaths[1]: `/cache` is already mounted by `writablePaths[0]`\n  help: give each mount its own directory",
+        ),
+        (
+            "writable_path_relative",
+            "",
+            "",
+            "  web:\n    image: ghcr.io/acme/web:1.0.0\n    port: 8080\n    health: /healthz\n    writablePaths: [cache]\n",
+            "windlass.yaml:12:21: apps.web.writablePaths[0]: `cache` is not an absolute path\n  help: write e.g. `/var/cache/app`",
+        ),
+        (
+            "needs_itself",
+            "",
+            "",
+            "  web:\n    image: ghcr.io/acme/web:1.0.0\n    port: 8080\n    health: /healthz\n    needs: [web]\n",
+            "windlass.yaml:12:13: apps.web.needs[0]: `web` needs itself\n  help: remove it from `needs`",
+        ),
+        (
+            "needs_unknown",
+            "",
+            "",
+            "  web:\n    image: ghcr.io/acme/web:1.0.0\n    port: 8080\n    health: /healthz\n    needs: [wbe]\n",
+            "windlass.yaml:12:13: apps.web.needs[0]: unknown app `wbe` in `needs`\n  help: name an app of this spec: web",
+        ),
+        (
+            "needs_twice",
+            "",
+            "",
+            "  web:\n    image: ghcr.io/acme/web:1.0.0\n    port: 8080\n    health: /healthz\n    needs: [db, db]\n  db:\n    kind: statefulset\n    image: postgres:17\n",
+            "windlass.yaml:12:17: apps.web.needs[1]: `db` is listed twice in `needs`\n  help: list it once",
+        ),
+        (
+            "egress_cidr",
+            "",
+            "",
+            "  web:\n    image: ghcr.io/acme/web:1.0.0\n    port: 8080\n    health: /healthz\n    egress: [{cidr: internet}]\n",
+            "windlass.yaml:12:21: apps.web.egress[0].cidr: `internet` is not a CIDR\n  help: write e.g. `0.0.0.0/0` or `10.20.0.0/16`",
+        ),
+        (
+            "egress_port_zero",
+            "",
+            "",
+            "  web:\n    image: ghcr.io/acme/web:1.0.0\n    port: 8080\n    health: /healthz\n    egress: [{cidr: 0.0.0.0/0, ports: [0]}]\n",
+            "windlass.yaml:12:39: apps.web.egress[0].ports: port 0 is not a valid port\n  help: use ports between 1 and 65535",
+        ),
+        (
+            "persistence_size",
+            "",
+            "",
+            "  db:\n    kind: statefulset\n    image: postgres:17\n    persistence: {size: big}\n",
+            "windlass.yaml:11:25: apps.db.persistence.size: `big` is not a volume size\n  help: write e.g. `10Gi`",
+        ),
+        (
+            "persistence_mount_relative",
+            "",
+            "",
+            "  db:\n    kind: statefulset\n    image: postgres:17\n    persistence: {size: 1Gi, mountPath: data}\n",
+            "windlass.yaml:11:41: apps.db.persistence.mountPath: `data` is not an absolute path\n  help: write e.g. `/var/cache/app`",
+        ),
+        (
+            "persistence_storage_class",
+            "",
+            "",
+            "  db:\n    kind: statefulset\n    image: postgres:17\n    persistence: {size: 1Gi, storageClass: Fast_SSD}\n",
+            "windlass.yaml:11:44: apps.db.persistence.storageClass: `Fast_SSD` is not a valid StorageClass name\n  help: use the name of a StorageClass of the cluster",
+        ),
+        (
+            "persistence_on_cron",
+            "",
+            "",
+            "  job:\n    kind: cron\n    image: ghcr.io/acme/job:1\n    schedule: '@daily'\n    persistence: {size: 1Gi}\n",
+            "windlass.yaml:12:18: apps.job.persistence: `cron` apps cannot have persistence\n  help: remove `persistence`",
+        ),
+        (
+            "persistence_shared_rwo",
+            "",
+            "",
+            "  web:\n    image: ghcr.io/acme/web:1.0.0\n    port: 8080\n    health: /healthz\n    persistence: {size: 1Gi}\n",
+            "windlass.yaml:12:18: apps.web.persistence: 2 replicas cannot share one ReadWriteOnce volume\n  help: use `kind: statefulset` (a volume per replica), `accessMode: ReadWriteMany`, or one replica",
+        ),
+        (
+            "persistence_mount_on_tmp",
+            "",
+            "",
+            "  db:\n    kind: statefulset\n    image: postgres:17\n    persistence: {size: 1Gi, mountPath: /tmp}\n",
+            "windlass.yaml:11:41: apps.db.persistence.mountPath: `/tmp` is already mounted by windlass (it is always writable)\n  help: use another directory: `/tmp` is always mounted writable",
+        ),
+        (
+            "run_as_root",
+            "",
+            "",
+            "  web:\n    image: ghcr.io/acme/web:1.0.0\n    port: 8080\n    health: /healthz\n    runAsUser: 0\n",
+            "windlass.yaml:12:16: apps.web.runAsUser: runAsUser 0 is root or invalid\n  help: use a non-root UID such as 10001 (Pod Security `restricted`)",
+        ),
+        (
+            "run_as_user_above_int32",
+            "",
+            "",
+            "  web:\n    image: ghcr.io/acme/web:1.0.0\n    port: 8080\n    health: /healthz\n    runAsUser: 2147483648\n",
+            "windlass.yaml:12:16: apps.web.runAsUser: runAsUser 2147483648 is above 2147483647, the largest UID Kubernetes accepts\n  help: use a non-root UID such as 10001",
+        ),
+        (
+            "app_namespace_invalid",
+            "",
+            "",
+            "  web:\n    image: ghcr.io/acme/web:1.0.0\n    port: 8080\n    health: /healthz\n    namespace: Shop\n",
+            "windlass.yaml:12:16: apps.web.namespace: namespace `Shop` is not a DNS-1123 label\n  help: use lowercase letters, digits and `-` (at most 63)",
+        ),
+        (
+            "app_namespace_default",
+            "",
+            "",
+            "  web:\n    image: ghcr.io/acme/web:1.0.0\n    port: 8080\n    health: /healthz\n    namespace: default\n",
+            "windlass.yaml:12:16: apps.web.namespace: namespace `default` belongs to Kubernetes\n  help: run apps in a namespace of their own, e.g. `shop`: windlass gives app namespaces restricted Pod Security and a default-deny network policy",
+        ),
+        (
+            "app_namespace_monitoring",
+            "",
+            "",
+            "  web:\n    image: ghcr.io/acme/web:1.0.0\n    port: 8080\n    health: /healthz\n    namespace: monitoring\n",
+            "windlass.yaml:12:16: apps.web.namespace: namespace `monitoring` is the platform's monitoring namespace\n  help: run apps in a namespace of their own, e.g. `shop`: windlass gives app namespaces restricted Pod Security and a default-deny network policy",
+        ),
+        (
+            "app_namespace_cert_manager",
+            "",
+            "",
+            "  web:\n    image: ghcr.io/acme/web:1.0.0\n    port: 8080\n    health: /healthz\n    namespace: cert-manager\n",
+            "windlass.yaml:12:16: apps.web.namespace: namespace `cert-manager` is the platform's cert-manager namespace\n  help: run apps in a namespace of their own, e.g. `shop`: windlass gives app namespaces restricted Pod Security and a default-deny network policy",
+        ),
+        (
+            "app_namespace_gateway",
+            "",
+            "",
+            "  web:\n    image: ghcr.io/acme/web:1.0.0\n    port: 8080\n    health: /healthz\n    namespace: envoy-gateway-system\n",
+            "windlass.yaml:12:16: apps.web.namespace: namespace `envoy-gateway-system` is the platform's traffic controller namespace\n  help: run apps in a namespace of their own, e.g. `shop`: windlass gives app namespaces restricted Pod Security and a default-deny network policy",
+        ),
+        (
+            "app_namespace_kube_node_lease",
+            "",
+            "",
+            "  web:\n    image: ghcr.io/acme/web:1.0.0\n    port: 8080\n    health: /healthz\n    namespace: kube-node-lease\n",
+            "windlass.yaml:12:16: apps.web.namespace: namespace `kube-node-lease` belongs to Kubernetes\n  help: run apps in a namespace of their own, e.g. `shop`: windlass gives app namespaces restricted Pod Security and a default-deny network policy",
+        ),
+        (
+            "label_key",
+            "",
+            "",
+            "  web:\n    image: ghcr.io/acme/web:1.0.0\n    port: 8080\n    health: /healthz\n    labels: {'bad key': x}\n",
+            "windlass.yaml:12:25: apps.web.labels.bad key: `bad key` is not a valid label key\n  help: use e.g. `tier` or `example.com/team`",
+        ),
+        (
+            "label_key_reserved",
+            "",
+            "",
+            "  web:\n    image: ghcr.io/acme/web:1.0.0\n    port: 8080\n    health: /healthz\n    labels: {app.kubernetes.io/name: x}\n",
+            "windlass.yaml:12:38: apps.web.labels.app.kubernetes.io/name: `app.kubernetes.io/name` is set by windlass\n  help: choose another key, e.g. `tier`",
+        ),
+        (
+            "label_value",
+            "",
+            "",
+            "  web:\n    image: ghcr.io/acme/web:1.0.0\n    port: 8080\n    health: /healthz\n    labels: {tier: -front}\n",
+            "windlass.yaml:12:20: apps.web.labels.tier: `-front` is not a valid label value\n  help: use up to 63 letters, digits, `-`, `_` and `.`",
+        ),
+        (
+            "dependency_cycle",
+            "",
+            "",
+            "  web:\n    image: ghcr.io/acme/web:1.0.0\n    port: 8080\n    health: /healthz\n    needs: [api]\n  api:\n    kind: worker\n    image: ghcr.io/acme/api:1\n    needs: [web]\n",
+            "windlass.yaml:16:13: apps.api.needs[0]: dependency cycle: web -> api -> web\n  help: remove `needs` until no app needs itself through others, so the apps can be deployed in order",
+        ),
+    ];
 }

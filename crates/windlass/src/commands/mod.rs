@@ -34,23 +34,29 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
     }
 }
 
-/// Reads and validates the spec named by `-f`.
+/// Reads and validates the spec named by `-f`. At most one byte past the size
+/// limit is read, so `-f /dev/zero` or a huge file is refused without filling memory.
 pub fn load_spec(path: &Path) -> Result<Spec, CliError> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(CliError::NoSpec {
+    use std::io::Read;
+    let read_err = |source: std::io::Error| {
+        if source.kind() == std::io::ErrorKind::NotFound {
+            CliError::NoSpec {
                 path: path.to_path_buf(),
-            });
-        }
-        Err(source) => {
-            return Err(CliError::ReadSpec {
+            }
+        } else {
+            CliError::ReadSpec {
                 path: path.to_path_buf(),
                 source,
-            });
+            }
         }
     };
-    Ok(windlass_core::spec::load(&path.display().to_string(), &text)?)
+    let file = std::fs::File::open(path).map_err(read_err)?;
+    let limit = u64::try_from(windlass_core::spec::MAX_SPEC_BYTES).unwrap_or(u64::MAX);
+    let mut bytes = Vec::new();
+    file.take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(read_err)?;
+    Ok(windlass_core::spec::load_bytes(&path.display().to_string(), &bytes)?)
 }
 
 /// The model of the environment chosen by `--env`.
