@@ -75,7 +75,7 @@ pub enum ClusterError {
         "the cluster did not answer in time while {doing}: {reason}\n  help: the apiserver is overloaded or the network is slow; re-run, and check the apiserver's health (`kubectl get --raw /readyz`)"
     )]
     ApiTimeout { doing: String, reason: String },
-    #[error("the cluster refused {doing} ({code}): {message}\n  help: {}", refusal_fix(*.code))]
+    #[error("the cluster refused {doing} ({code}): {message}\n  help: {}", refusal_fix(.code))]
     Refused { doing: String, code: u16, message: String },
     #[error("a request while {doing} failed: {reason}\n  help: re-run; if it persists, check the cluster with `kubectl cluster-info`")]
     Request { doing: String, reason: String },
@@ -104,7 +104,9 @@ pub enum ClusterError {
     )]
     RestoreFailed { unit: UnitId, revision: u32, reason: String },
     #[error(
-        "the revision history Secret {STATE_NAMESPACE}/{secret} cannot be read: {reason}\n  help: something other than windlass changed it; delete it (`kubectl -n {STATE_NAMESPACE} delete secret {secret}`) to start that unit's history afresh"
+        "the revision history Secret {}/{secret} cannot be read: {reason}\n  help: something other than windlass changed it; delete it (`kubectl -n {} delete secret {secret}`) to start that unit's history afresh",
+        STATE_NAMESPACE,
+        STATE_NAMESPACE
     )]
     HistoryUnreadable { secret: String, reason: String },
     #[error("the revision history of {} cannot be written: {reason} (a windlass bug; please report it)", .unit.title())]
@@ -128,7 +130,8 @@ pub enum ClusterError {
     )]
     RollbackFailed { unit: UnitId, revision: u32, reason: String },
     #[error(
-        "another windlass run ({holder}) holds Lease {STATE_NAMESPACE}/{lease}; waited {waited}s\n  help: wait for it to finish, or raise --lock-timeout; a crashed run's lease expires {expires}s after its last renewal"
+        "another windlass run ({holder}) holds Lease {}/{lease}; waited {waited}s\n  help: wait for it to finish, or raise --lock-timeout; a crashed run's lease expires {expires}s after its last renewal",
+        STATE_NAMESPACE
     )]
     LeaseHeld {
         lease: String,
@@ -178,7 +181,7 @@ fn namespace_sentence(object: &str, namespace: &str, origin: Option<&NamespaceOr
     format!("{object} cannot be created: namespace `{namespace}` does not exist\n  help: {fix}")
 }
 
-fn refusal_fix(code: u16) -> &'static str {
+fn refusal_fix(code: &u16) -> &'static str {
     match code {
         404 => "it does not exist (any more); re-run, and check it with kubectl",
         429 => "the apiserver is throttling requests; wait a moment and re-run",

@@ -182,11 +182,6 @@ impl Plan {
         }
     }
 
-    /// Whether `down` leaves the platform unit in place (it does with `--only`).
-    pub fn keeps_platform(&self) -> bool {
-        self.named.is_some()
-    }
-
     /// Who creates each namespace the environment applies objects into.
     pub fn namespace_origins(&self) -> &BTreeMap<String, NamespaceOrigin> {
         &self.namespaces
@@ -437,7 +432,6 @@ apps:
                 "platform"
             ]
         );
-        assert!(!plan.keeps_platform());
     }
 
     #[test]
@@ -446,7 +440,6 @@ apps:
         let present = plan.spec_units();
         let order: Vec<String> = plan.down(present).iter().map(UnitId::to_string).collect();
         assert_eq!(order, ["app.back.worker", "app.shop.web"]);
-        assert!(plan.keeps_platform());
         // Only what the cluster holds.
         assert_eq!(plan.down([UnitId::app("shop", "web")]), [UnitId::app("shop", "web")]);
     }

@@ -39,6 +39,11 @@ pub fn target(spec: &SpecArgs, only: &[Selector]) -> Result<Target, CliError> {
     Ok(Target { platform, plan, units })
 }
 
+/// For the read-only commands: the engine has nothing to report while they read.
+pub fn no_events() -> EventSink {
+    std::sync::Arc::new(|_| {})
+}
+
 pub fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

@@ -7,18 +7,15 @@ use std::io::IsTerminal;
 use windlass_cluster::{Action, Change};
 
 use super::ExitStatus;
-use super::cluster::{runtime, session, target};
+use super::cluster::{no_events, runtime, session, target};
 use crate::cli::{DiffArgs, OutputFormat};
 use crate::error::CliError;
 use crate::output::print;
-use crate::progress::Progress;
 
 pub fn run(args: &DiffArgs) -> Result<ExitStatus, CliError> {
     let target = target(&args.spec, &args.selection.only)?;
-    // `diff` changes nothing, so the engine reports nothing while it reads.
-    let quiet = Progress::new(args.output).sink();
     let changes = runtime()?.block_on(async {
-        let session = session(&args.cluster, &target.platform, &target.plan, false, quiet).await?;
+        let session = session(&args.cluster, &target.platform, &target.plan, false, no_events()).await?;
         Ok::<_, CliError>(session.diff(&target.units, &target.plan.spec_units()).await?)
     })?;
     match args.output {

@@ -6,20 +6,18 @@ use windlass_cluster::AppStatus;
 use windlass_core::plan::Plan;
 use windlass_core::unit::UnitId;
 
-use super::cluster::{runtime, session};
+use super::cluster::{no_events, runtime, session};
 use super::{ExitStatus, load_platform};
 use crate::cli::{OutputFormat, StatusArgs};
 use crate::error::CliError;
 use crate::output::print;
-use crate::progress::Progress;
 
 pub fn run(args: &StatusArgs) -> Result<ExitStatus, CliError> {
     let platform = load_platform(&args.spec)?;
     let plan = Plan::new(&platform, &args.selection.only)?;
     let units: Vec<UnitId> = plan.app_units().cloned().collect();
-    let quiet = Progress::new(args.output).sink();
     let apps = runtime()?.block_on(async {
-        let session = session(&args.cluster, &platform, &plan, false, quiet).await?;
+        let session = session(&args.cluster, &platform, &plan, false, no_events()).await?;
         Ok::<_, CliError>(session.status(&units).await?)
     })?;
     match args.output {
