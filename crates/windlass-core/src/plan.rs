@@ -342,19 +342,23 @@ apps:
   web:
     image: ghcr.io/example/web:1.0.0
     port: 8080
+    health: /healthz
     labels: { tier: front }
   api:
     image: ghcr.io/example/api:1.0.0
     port: 8080
+    health: /healthz
     namespace: back
     needs: [web]
   worker:
     image: ghcr.io/example/worker:1.0.0
+    kind: worker
     namespace: back
     needs: [api]
   admin:
     image: ghcr.io/example/admin:1.0.0
     port: 8080
+    health: /healthz
     labels: { tier: front }
 ";
         let spec = spec::load("windlass.yaml", text).expect("valid spec");
@@ -447,8 +451,8 @@ apps:
     #[test]
     fn a_selector_that_matches_nothing_suggests_the_nearest() {
         assert_eq!(
-            Plan::new(&platform(), &[app("wbe")]).map(|_| ()).map_err(|e| e.to_string()),
-            Err("--only app=wbe: no app matches (did you mean `app=web`?)".to_string())
+            Plan::new(&platform(), &[app("admn")]).map(|_| ()).map_err(|e| e.to_string()),
+            Err("--only app=admn: no app matches (did you mean `app=admin`?)".to_string())
         );
         assert_eq!(
             Plan::app_unit(&platform(), "wrker").map_err(|e| e.to_string()),

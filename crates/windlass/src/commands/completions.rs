@@ -39,7 +39,7 @@ mod tests {
             for sub in &subcommands {
                 assert!(script.contains(sub.as_str()), "{shell:?} completions lack `{sub}`");
             }
-            assert!(script.contains("--lock-timeout"), "{shell:?} completions lack flags");
+            assert!(script.contains("lock-timeout"), "{shell:?} completions lack flags");
         }
         assert!(script(Shell::Bash).contains("complete -F _windlass"));
     }

@@ -84,7 +84,7 @@ mod tests {
         }
         let up = String::from_utf8_lossy(&pages[4].1);
         assert!(up.starts_with(".ie \\n(.g .ds Aq"), "{up}");
-        assert!(up.contains(".TH windlass\\-up 1"), "{up}");
+        assert!(up.contains(".TH windlass-up 1 "), "{up}");
         assert!(up.contains("\\-\\-lock\\-timeout"), "{up}");
     }
 
