@@ -77,7 +77,9 @@ pub enum ClusterError {
     ApiTimeout { doing: String, reason: String },
     #[error("the cluster refused {doing} ({code}): {message}\n  help: {}", refusal_fix(.code))]
     Refused { doing: String, code: u16, message: String },
-    #[error("a request while {doing} failed: {reason}\n  help: re-run; if it persists, check the cluster with `kubectl cluster-info`")]
+    #[error(
+        "a request while {doing} failed: {reason}\n  help: re-run; if it persists, check the cluster with `kubectl cluster-info`"
+    )]
     Request { doing: String, reason: String },
     #[error(
         "{object}: the cluster does not serve {kind} ({api_version})\n  help: install the component that defines it (its CustomResourceDefinition) first, then re-run"
@@ -102,7 +104,11 @@ pub enum ClusterError {
         .unit.title(),
         .unit.app_name().unwrap_or("APP")
     )]
-    RestoreFailed { unit: UnitId, revision: u32, reason: String },
+    RestoreFailed {
+        unit: UnitId,
+        revision: u32,
+        reason: String,
+    },
     #[error(
         "the revision history Secret {}/{secret} cannot be read: {reason}\n  help: something other than windlass changed it; delete it (`kubectl -n {} delete secret {secret}`) to start that unit's history afresh",
         STATE_NAMESPACE,
@@ -128,7 +134,11 @@ pub enum ClusterError {
         "{}: rollback to revision {revision} failed: {reason}\n  help: the reasons above say why it is not ready; the failed attempt is recorded, the revision history is intact",
         .unit.title()
     )]
-    RollbackFailed { unit: UnitId, revision: u32, reason: String },
+    RollbackFailed {
+        unit: UnitId,
+        revision: u32,
+        reason: String,
+    },
     #[error(
         "another windlass run ({holder}) holds Lease {}/{lease}; waited {waited}s\n  help: wait for it to finish, or raise --lock-timeout; a crashed run's lease expires {expires}s after its last renewal",
         STATE_NAMESPACE
@@ -232,7 +242,10 @@ fn from_status(object: String, status: &kube::core::Status) -> ClusterError {
         };
     }
     match status.code {
-        401 => ClusterError::Unauthorized { doing: doing(&object), message },
+        401 => ClusterError::Unauthorized {
+            doing: doing(&object),
+            message,
+        },
         403 => ClusterError::Forbidden { object, message },
         404 if details.is_some_and(|d| d.kind == "namespaces") => ClusterError::NamespaceMissing {
             namespace: details.map(|d| d.name.clone()).unwrap_or_default(),
@@ -249,7 +262,11 @@ fn from_status(object: String, status: &kube::core::Status) -> ClusterError {
         code => ClusterError::Refused {
             doing: doing(&object),
             code,
-            message: if message.is_empty() { status.reason.clone() } else { message },
+            message: if message.is_empty() {
+                status.reason.clone()
+            } else {
+                message
+            },
         },
     }
 }
@@ -289,9 +306,15 @@ fn from_transport(object: String, e: &kube::Error) -> ClusterError {
     let unreachable = matches!(
         io_kind,
         Some(K::ConnectionRefused | K::ConnectionReset | K::ConnectionAborted | K::NotConnected | K::HostUnreachable)
-    ) || ["connection refused", "connection reset", "dns error", "no route to host", "connect"]
-        .iter()
-        .any(|s| lower.contains(s));
+    ) || [
+        "connection refused",
+        "connection reset",
+        "dns error",
+        "no route to host",
+        "connect",
+    ]
+    .iter()
+    .any(|s| lower.contains(s));
     if unreachable {
         ClusterError::Unreachable {
             doing: doing(&object),
@@ -358,7 +381,13 @@ mod tests {
     fn missing_namespace(ns: &str) -> ClusterError {
         ClusterError::api(
             format!("Certificate/{ns}/ca"),
-            status(404, "NotFound", &format!("namespaces \"{ns}\" not found"), "namespaces", ns),
+            status(
+                404,
+                "NotFound",
+                &format!("namespaces \"{ns}\" not found"),
+                "namespaces",
+                ns,
+            ),
         )
     }
 
@@ -393,7 +422,8 @@ mod tests {
 
     #[test]
     fn a_missing_app_namespace_points_at_up() {
-        let e = missing_namespace("shop").with_namespace_origin(|ns| Some(NamespaceOrigin::Unit(UnitId::namespace(ns))));
+        let e =
+            missing_namespace("shop").with_namespace_origin(|ns| Some(NamespaceOrigin::Unit(UnitId::namespace(ns))));
         assert_eq!(
             e.to_string(),
             "Certificate/shop/ca cannot be created: namespace `shop` does not exist\n  \
@@ -409,7 +439,10 @@ mod tests {
 
     #[test]
     fn connection_refused_is_unreachable() {
-        let io = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "Connection refused (os error 111)");
+        let io = std::io::Error::new(
+            std::io::ErrorKind::ConnectionRefused,
+            "Connection refused (os error 111)",
+        );
         let e = ClusterError::api("Secrets in windlass-system", kube::Error::Service(Box::new(io)));
         assert_eq!(
             e.to_string(),
@@ -471,7 +504,13 @@ mod tests {
     fn a_write_conflict_and_an_immutable_field_say_what_to_do() {
         let e = ClusterError::api(
             "Lease/windlass-system/windlass.shop",
-            status(409, "Conflict", "the object has been modified; please apply your changes to the latest version and try again", "leases", "windlass.shop"),
+            status(
+                409,
+                "Conflict",
+                "the object has been modified; please apply your changes to the latest version and try again",
+                "leases",
+                "windlass.shop",
+            ),
         );
         assert_eq!(
             e.to_string(),
@@ -480,7 +519,13 @@ mod tests {
         );
         let e = ClusterError::api(
             "Deployment/shop/web",
-            status(422, "Invalid", "Deployment.apps \"web\" is invalid: spec.selector: Invalid value: field is immutable", "deployments", "web"),
+            status(
+                422,
+                "Invalid",
+                "Deployment.apps \"web\" is invalid: spec.selector: Invalid value: field is immutable",
+                "deployments",
+                "web",
+            ),
         );
         assert!(matches!(e, ClusterError::Immutable { .. }), "{e:?}");
     }
@@ -489,7 +534,10 @@ mod tests {
     fn no_message_shows_a_debug_dump() {
         let errors = [
             missing_namespace("x"),
-            ClusterError::api("Secret/a/b", status(500, "InternalError", "etcdserver: leader changed", "", "")),
+            ClusterError::api(
+                "Secret/a/b",
+                status(500, "InternalError", "etcdserver: leader changed", "", ""),
+            ),
             ClusterError::api("Secret/a/b", status(401, "Unauthorized", "Unauthorized", "", "")),
         ];
         for e in errors {

@@ -292,7 +292,8 @@ fn decode(secret: &Secret) -> Result<History, ClusterError> {
             flate2::read::GzDecoder::new(bytes.0.as_slice())
                 .read_to_end(&mut json)
                 .map_err(|e| bad(format!("its revisions are not gzip data ({e})")))?;
-            serde_json::from_slice(&json).map_err(|e| bad(format!("its revisions are not what windlass writes ({e})")))?
+            serde_json::from_slice(&json)
+                .map_err(|e| bad(format!("its revisions are not what windlass writes ({e})")))?
         }
     };
     Ok(History {

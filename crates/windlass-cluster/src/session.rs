@@ -34,9 +34,17 @@ pub struct SessionFor<'a> {
 }
 
 impl Session {
-    pub async fn connect(target: &ClusterTarget, what: SessionFor<'_>, events: EventSink) -> Result<Session, ClusterError> {
+    pub async fn connect(
+        target: &ClusterTarget,
+        what: SessionFor<'_>,
+        events: EventSink,
+    ) -> Result<Session, ClusterError> {
         let client = connect(target).await?;
-        let applier = Applier::new(client.clone(), what.force_conflicts, what.plan.namespace_origins().clone());
+        let applier = Applier::new(
+            client.clone(),
+            what.force_conflicts,
+            what.plan.namespace_origins().clone(),
+        );
         Ok(Session {
             ctx: Arc::new(Ctx {
                 applier: Arc::new(applier),
@@ -74,7 +82,8 @@ impl Session {
         options: &UpOptions,
         lock_wait: Duration,
     ) -> Result<Vec<UnitResult>, ClusterError> {
-        self.locked(lock_wait, engine::up(self.ctx.clone(), units, options)).await
+        self.locked(lock_wait, engine::up(self.ctx.clone(), units, options))
+            .await
     }
 
     /// The units `down` would remove, in the plan's `down` order, of those the cluster holds.
@@ -97,7 +106,8 @@ impl Session {
         timeout: Duration,
         lock_wait: Duration,
     ) -> Result<(u32, u32), ClusterError> {
-        self.locked(lock_wait, engine::rollback(&self.ctx, unit, to, timeout)).await
+        self.locked(lock_wait, engine::rollback(&self.ctx, unit, to, timeout))
+            .await
     }
 
     /// What `up` of `units` would change, objects of removed units included.

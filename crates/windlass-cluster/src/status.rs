@@ -177,7 +177,11 @@ mod tests {
         ];
         assert_eq!(
             urls(&objects),
-            ["https://a.example.com", "https://b.example.com", "https://c.example.com"]
+            [
+                "https://a.example.com",
+                "https://b.example.com",
+                "https://c.example.com"
+            ]
         );
     }
 }

@@ -451,7 +451,9 @@ apps:
     #[test]
     fn a_selector_that_matches_nothing_suggests_the_nearest() {
         assert_eq!(
-            Plan::new(&platform(), &[app("admn")]).map(|_| ()).map_err(|e| e.to_string()),
+            Plan::new(&platform(), &[app("admn")])
+                .map(|_| ())
+                .map_err(|e| e.to_string()),
             Err("--only app=admn: no app matches (did you mean `app=admin`?)".to_string())
         );
         assert_eq!(
@@ -465,7 +467,10 @@ apps:
     fn namespaces_say_who_creates_them() {
         let plan = Plan::new(&platform(), &[]).expect("plan");
         let origins = plan.namespace_origins();
-        assert_eq!(origins.get("back"), Some(&NamespaceOrigin::Unit(UnitId::namespace("back"))));
+        assert_eq!(
+            origins.get("back"),
+            Some(&NamespaceOrigin::Unit(UnitId::namespace("back")))
+        );
         assert_eq!(
             origins.get("monitoring"),
             Some(&NamespaceOrigin::Component {

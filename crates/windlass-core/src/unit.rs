@@ -14,7 +14,10 @@ pub enum UnitId {
     Platform,
     /// An app namespace with its policies.
     Namespace(String),
-    App { namespace: String, name: String },
+    App {
+        namespace: String,
+        name: String,
+    },
 }
 
 /// Where a unit sits in the apply order: a lower layer goes on before a higher
@@ -160,7 +163,10 @@ mod tests {
         );
         assert_eq!(
             "namespace.".parse::<UnitId>().map_err(|e| e.to_string()),
-            Err("`namespace.` is not a unit: `namespace` needs a namespace, each non-empty and without dots".to_string())
+            Err(
+                "`namespace.` is not a unit: `namespace` needs a namespace, each non-empty and without dots"
+                    .to_string()
+            )
         );
         assert_eq!(
             "chart.x".parse::<UnitId>().map_err(|e| e.to_string()),

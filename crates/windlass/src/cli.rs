@@ -262,7 +262,12 @@ mod tests {
         let missing: Vec<String> = all
             .iter()
             .filter(|(_, a)| a.get_help().is_none_or(|h| h.to_string().trim().is_empty()))
-            .map(|(path, a)| format!("{path} {}", a.get_long().map_or(a.get_id().to_string(), |l| format!("--{l}"))))
+            .map(|(path, a)| {
+                format!(
+                    "{path} {}",
+                    a.get_long().map_or(a.get_id().to_string(), |l| format!("--{l}"))
+                )
+            })
             .collect();
         assert_eq!(missing, Vec::<String>::new(), "arguments without help");
         assert!(all.len() > 40, "the walk found only {} arguments", all.len());

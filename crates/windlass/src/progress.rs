@@ -152,7 +152,12 @@ fn describe(e: &Event) -> Line {
             unit,
             objects,
             revision,
-        } => unit_line(unit, None, format!("applying {objects} objects (revision {revision})"), false),
+        } => unit_line(
+            unit,
+            None,
+            format!("applying {objects} objects (revision {revision})"),
+            false,
+        ),
         Event::Waiting { unit, message } => unit_line(unit, None, format!("waiting: {message}"), false),
         Event::Ready {
             unit,
@@ -161,7 +166,12 @@ fn describe(e: &Event) -> Line {
             seconds,
         } => {
             let what = if *changed { "ready" } else { "unchanged" };
-            unit_line(unit, Some('✓'), format!("{what}, revision {revision} ({seconds:.1}s)"), true)
+            unit_line(
+                unit,
+                Some('✓'),
+                format!("{what}, revision {revision} ({seconds:.1}s)"),
+                true,
+            )
         }
         Event::Pruned { unit, object } => unit_line(unit, None, format!("pruned {object}"), false),
         Event::Deleted { unit, object } => unit_line(unit, None, format!("deleted {object}"), false),
@@ -207,7 +217,9 @@ mod tests {
             "  namespace shop           waiting: Deployment web: 1/2 ready"
         );
         assert!(!waiting.finished);
-        let lease = describe(&Event::WaitingForLease { holder: "h/pid-1/a".into() });
+        let lease = describe(&Event::WaitingForLease {
+            holder: "h/pid-1/a".into(),
+        });
         assert_eq!(plain(&lease), "waiting for the Lease held by h/pid-1/a");
     }
 

@@ -120,7 +120,9 @@ impl Drop for Platform {
                 return;
             };
             rt.block_on(async {
-                let _ = Api::<Namespace>::all(client).delete(&ns, &DeleteParams::background()).await;
+                let _ = Api::<Namespace>::all(client)
+                    .delete(&ns, &DeleteParams::background())
+                    .await;
             });
         })
         .join();
@@ -266,8 +268,14 @@ async fn removing_an_app_from_the_spec_prunes_exactly_its_objects() {
     );
     let pruned = p.run(&["up", "--timeout", "120"]);
     assert!(pruned.status.success(), "{}", text(&pruned));
-    assert!(p.deployments().get_opt("api").await.expect("get").is_none(), "api was not pruned");
-    assert!(p.deployments().get_opt("web").await.expect("get").is_some(), "web was pruned");
+    assert!(
+        p.deployments().get_opt("api").await.expect("get").is_none(),
+        "api was not pruned"
+    );
+    assert!(
+        p.deployments().get_opt("web").await.expect("get").is_some(),
+        "web was pruned"
+    );
     assert!(foreign.get_opt("not-windlass").await.expect("get").is_some());
 }
 

@@ -210,10 +210,16 @@ mod tests {
                           "spec": {"replicas": 2, "template": {"spec": {"containers": [{"name": "c", "image": "i:1", "imagePullPolicy": "IfNotPresent"}]}}}});
         let wanted = json!({"metadata": {"name": "a", "labels": {"x": "1"}},
                             "spec": {"replicas": 2, "template": {"spec": {"containers": [{"name": "c", "image": "i:1"}]}}}});
-        assert!(holds(&live, &wanted), "defaulted and extra fields do not count as drift");
+        assert!(
+            holds(&live, &wanted),
+            "defaulted and extra fields do not count as drift"
+        );
         let mut changed = live.clone();
         changed["spec"]["replicas"] = json!(3);
-        assert!(!holds(&changed, &wanted), "a field windlass sets, changed by someone else");
+        assert!(
+            !holds(&changed, &wanted),
+            "a field windlass sets, changed by someone else"
+        );
         let mut removed = live.clone();
         removed["metadata"]["labels"].as_object_mut().map(|l| l.remove("x"));
         assert!(!holds(&removed, &wanted), "a field windlass sets, removed");

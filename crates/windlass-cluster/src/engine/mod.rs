@@ -43,7 +43,9 @@ pub struct ApplyUnit {
 #[serde(tag = "event", rename_all = "kebab-case")]
 pub enum Event {
     /// Another run holds the platform's Lease; this one waits for it.
-    WaitingForLease { holder: String },
+    WaitingForLease {
+        holder: String,
+    },
     Applying {
         unit: UnitId,
         objects: usize,

@@ -18,13 +18,10 @@ use crate::retry::with_retry;
 
 /// Whether the live object is owned by the ApplySet `id`; `None` when it is gone.
 pub(crate) async fn owned_live(applier: &Applier, r: &ObjectRef, id: &str) -> Result<Option<bool>, ClusterError> {
-    Ok(match applier.get(r).await? {
-        Some(live) => Some(inventory::owned_by(
-            &serde_json::to_value(&live).unwrap_or_default(),
-            id,
-        )),
-        None => None,
-    })
+    Ok(applier
+        .get(r)
+        .await?
+        .map(|live| inventory::owned_by(&serde_json::to_value(&live).unwrap_or_default(), id)))
 }
 
 /// Deletes the objects among `refs` that the ApplySet `id` owns (a Namespace only

@@ -11,7 +11,11 @@ use crate::ClusterError;
 
 /// Applies `units` (in plan order) and, when all succeed, prunes units gone from
 /// the spec. Returns one result per unit (failed and skipped ones included).
-pub(crate) async fn up(ctx: Arc<Ctx>, units: Vec<ApplyUnit>, options: &UpOptions) -> Result<Vec<UnitResult>, ClusterError> {
+pub(crate) async fn up(
+    ctx: Arc<Ctx>,
+    units: Vec<ApplyUnit>,
+    options: &UpOptions,
+) -> Result<Vec<UnitResult>, ClusterError> {
     ctx.store.ensure_namespace().await?;
     let in_plan: BTreeSet<UnitId> = units.iter().map(|u| u.id.clone()).collect();
     let mut pending: Vec<ApplyUnit> = units;

@@ -32,7 +32,18 @@ mod tests {
         let subcommands: Vec<String> = command().get_subcommands().map(|s| s.get_name().to_string()).collect();
         assert_eq!(
             subcommands,
-            ["init", "render", "schema", "up", "diff", "status", "rollback", "down", "completions", "man"]
+            [
+                "init",
+                "render",
+                "schema",
+                "up",
+                "diff",
+                "status",
+                "rollback",
+                "down",
+                "completions",
+                "man"
+            ]
         );
         for shell in [Shell::Bash, Shell::Zsh, Shell::Fish, Shell::Powershell] {
             let script = script(shell);

@@ -94,9 +94,17 @@ mod tests {
     fn text_lists_each_change_and_counts_them() {
         let changes = [
             change(Action::Create, "ConfigMap/shop/a", ""),
-            change(Action::Update, "Deployment/shop/web", "--- live\n+++ windlass\n-  image: a\n+  image: b\n"),
+            change(
+                Action::Update,
+                "Deployment/shop/web",
+                "--- live\n+++ windlass\n-  image: a\n+  image: b\n",
+            ),
             change(Action::Prune, "Service/shop/old", ""),
-            change(Action::Conflict, "Deployment/shop/web", "field .spec.replicas is owned by hpa\n"),
+            change(
+                Action::Conflict,
+                "Deployment/shop/web",
+                "field .spec.replicas is owned by hpa\n",
+            ),
         ];
         assert_eq!(
             text(&changes, false),

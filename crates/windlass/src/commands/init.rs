@@ -1,7 +1,7 @@
 //! `windlass init`: a commented starter spec that renders as it is.
 
-use std::io::Write;
 use super::ExitStatus;
+use std::io::Write;
 
 use crate::cli::InitArgs;
 use crate::error::CliError;

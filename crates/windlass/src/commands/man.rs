@@ -79,8 +79,22 @@ mod tests {
             ]
         );
         let root = String::from_utf8_lossy(&pages[0].1);
-        for sub in ["init", "render", "schema", "up", "diff", "status", "rollback", "down", "completions", "man"] {
-            assert!(root.contains(&format!("windlass\\-{sub}(1)")), "windlass.1 does not list {sub}:\n{root}");
+        for sub in [
+            "init",
+            "render",
+            "schema",
+            "up",
+            "diff",
+            "status",
+            "rollback",
+            "down",
+            "completions",
+            "man",
+        ] {
+            assert!(
+                root.contains(&format!("windlass\\-{sub}(1)")),
+                "windlass.1 does not list {sub}:\n{root}"
+            );
         }
         let up = String::from_utf8_lossy(&pages[4].1);
         assert!(up.starts_with(".ie \\n(.g .ds Aq"), "{up}");

@@ -1,9 +1,9 @@
 //! `windlass render`: the chosen environment's objects as YAML files, one
 //! directory per namespace and app, or one stream on stdout.
 
+use super::ExitStatus;
 use std::borrow::Cow;
 use std::collections::BTreeMap;
-use super::ExitStatus;
 
 use windlass_core::render::{Object, Rendered, to_yaml_all};
 
