@@ -3,7 +3,7 @@
 //! unless the caller forces them. CRDs are waited for until Established, after
 //! which discovery is asked again.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -12,6 +12,7 @@ use kube::api::{ApiResource, DeleteParams, DynamicObject, GroupVersionKind, Patc
 use kube::discovery::{ApiCapabilities, Scope, pinned_kind};
 use kube::{Api, Client};
 use serde_json::Value;
+use windlass_core::plan::NamespaceOrigin;
 
 use crate::error::FieldConflict;
 use crate::inventory::ObjectRef;
@@ -22,14 +23,17 @@ use crate::{ClusterError, FIELD_MANAGER};
 pub struct Applier {
     client: Client,
     force_conflicts: bool,
+    /// Who creates each namespace, for the fix of a "namespace not found".
+    namespaces: BTreeMap<String, NamespaceOrigin>,
     resources: Mutex<HashMap<(String, String), (ApiResource, ApiCapabilities)>>,
 }
 
 impl Applier {
-    pub fn new(client: Client, force_conflicts: bool) -> Self {
+    pub fn new(client: Client, force_conflicts: bool, namespaces: BTreeMap<String, NamespaceOrigin>) -> Self {
         Applier {
             client,
             force_conflicts,
+            namespaces,
             resources: Mutex::new(HashMap::new()),
         }
     }
@@ -101,7 +105,7 @@ impl Applier {
         let patch = Patch::Apply(obj);
         let answered = with_retry(|| api.patch(&r.name, &params, &patch))
             .await
-            .map_err(|e| conflict_or(r.to_string(), e))?;
+            .map_err(|e| conflict_or(r.to_string(), e).with_namespace_origin(|ns| self.namespaces.get(ns).cloned()))?;
         if r.kind == "CustomResourceDefinition" && !dry_run {
             self.wait_established(&r.name, Duration::from_secs(60)).await?;
             self.rediscover();
@@ -140,8 +144,8 @@ impl Applier {
         let start = Instant::now();
         while self.get(r).await?.is_some() {
             if start.elapsed() > timeout {
-                return Err(ClusterError::Timeout {
-                    what: format!("{r} to be deleted"),
+                return Err(ClusterError::DeleteTimeout {
+                    object: r.to_string(),
                     seconds: timeout.as_secs(),
                 });
             }
@@ -167,8 +171,8 @@ impl Applier {
                 return Ok(());
             }
             if start.elapsed() > timeout {
-                return Err(ClusterError::Timeout {
-                    what: format!("CustomResourceDefinition/{name} to be Established"),
+                return Err(ClusterError::CrdTimeout {
+                    name: name.to_string(),
                     seconds: timeout.as_secs(),
                 });
             }

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::config::{KubeConfigOptions, Kubeconfig, KubeconfigError};
 use kube::{Client, Config};
 
 use crate::ClusterError;
@@ -21,33 +21,56 @@ pub async fn connect(target: &ClusterTarget) -> Result<Client, ClusterError> {
     };
     let config = match &target.kubeconfig {
         Some(path) => {
-            let kubeconfig = Kubeconfig::read_from(path).map_err(|source| ClusterError::Kubeconfig {
+            let kubeconfig = Kubeconfig::read_from(path).map_err(|e| ClusterError::Kubeconfig {
                 path: path.clone(),
-                source,
+                reason: kubeconfig_reason(&e),
             })?;
-            Config::from_custom_kubeconfig(kubeconfig, &options).await
-        }
-        None if target.context.is_some() => Config::from_kubeconfig(&options).await,
-        None => {
-            return Config::infer()
+            Config::from_custom_kubeconfig(kubeconfig, &options)
                 .await
-                .map_err(|e| ClusterError::Config {
-                    context: None,
-                    message: e.to_string(),
-                })
-                .and_then(client_from);
+                .map_err(|e| config_error(target, &e))?
         }
-    }
-    .map_err(|e| ClusterError::Config {
-        context: target.context.clone(),
-        message: e.to_string(),
-    })?;
+        None if target.context.is_some() => Config::from_kubeconfig(&options)
+            .await
+            .map_err(|e| config_error(target, &e))?,
+        // Without flags, as kubectl: the kubeconfig, else the in-cluster service account.
+        None => Config::infer().await.map_err(|e| {
+            match std::error::Error::source(&e).and_then(|s| s.downcast_ref::<KubeconfigError>()) {
+                Some(k) => config_error(target, k),
+                None => ClusterError::NoKubeconfig,
+            }
+        })?,
+    };
     client_from(config)
+}
+
+fn config_error(target: &ClusterTarget, e: &KubeconfigError) -> ClusterError {
+    match e {
+        KubeconfigError::FindPath => ClusterError::NoKubeconfig,
+        KubeconfigError::ReadConfig(_, path) => ClusterError::Kubeconfig {
+            path: path.clone(),
+            reason: kubeconfig_reason(e),
+        },
+        _ => ClusterError::Config {
+            context: target.context.clone(),
+            reason: kubeconfig_reason(e),
+        },
+    }
+}
+
+/// The kubeconfig problem in words, without the OS error number.
+fn kubeconfig_reason(e: &KubeconfigError) -> String {
+    match e {
+        KubeconfigError::ReadConfig(io, _) if io.kind() == std::io::ErrorKind::NotFound => "it does not exist".into(),
+        KubeconfigError::ReadConfig(io, _) => io.kind().to_string(),
+        KubeconfigError::Parse(_) => "it is not valid kubeconfig YAML".into(),
+        KubeconfigError::CurrentContextNotSet => "it sets no current context".into(),
+        other => other.to_string(),
+    }
 }
 
 fn client_from(mut config: Config) -> Result<Client, ClusterError> {
     // Bounded requests: a hung apiserver must surface as a retryable timeout, not a hang.
     config.read_timeout = Some(std::time::Duration::from_secs(30));
     config.connect_timeout = Some(std::time::Duration::from_secs(5));
-    Client::try_from(config).map_err(|e| ClusterError::Connect(e.to_string()))
+    Client::try_from(config).map_err(|e| ClusterError::api("the connection to the cluster", e))
 }

@@ -13,6 +13,7 @@ use kube::{Api, Client};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
+use windlass_core::unit::UnitId;
 
 use crate::inventory::{self, ObjectRef};
 use crate::retry::with_retry;
@@ -99,7 +100,7 @@ pub fn digest(objects: &[Value]) -> String {
 /// One unit's history, oldest revision first.
 #[derive(Debug, Clone)]
 pub struct History {
-    pub unit: String,
+    pub unit: UnitId,
     pub secret_name: String,
     pub revisions: Vec<Revision>,
 }
@@ -157,7 +158,7 @@ impl HistoryStore {
         }
     }
 
-    pub fn secret_name(&self, unit: &str) -> String {
+    pub fn secret_name(&self, unit: &UnitId) -> String {
         format!("windlass.{}.{}.{unit}", self.platform, self.environment)
     }
 
@@ -172,7 +173,7 @@ impl HistoryStore {
             .map_err(|e| ClusterError::api(format!("Namespace/{STATE_NAMESPACE}"), e))
     }
 
-    pub async fn load(&self, unit: &str) -> Result<History, ClusterError> {
+    pub async fn load(&self, unit: &UnitId) -> Result<History, ClusterError> {
         let name = self.secret_name(unit);
         let secret = with_retry(|| self.api.get_opt(&name))
             .await
@@ -180,7 +181,7 @@ impl HistoryStore {
         match secret {
             Some(s) => decode(&s),
             None => Ok(History {
-                unit: unit.to_string(),
+                unit: unit.clone(),
                 secret_name: name,
                 revisions: Vec::new(),
             }),
@@ -201,10 +202,14 @@ impl HistoryStore {
     }
 
     pub async fn save(&self, history: &History) -> Result<(), ClusterError> {
-        let json = serde_json::to_vec(&history.revisions).map_err(|e| ClusterError::History(e.to_string()))?;
+        let unwritable = |reason: String| ClusterError::HistoryUnwritable {
+            unit: history.unit.clone(),
+            reason,
+        };
+        let json = serde_json::to_vec(&history.revisions).map_err(|e| unwritable(e.to_string()))?;
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-        gz.write_all(&json).map_err(|e| ClusterError::History(e.to_string()))?;
-        let bytes = gz.finish().map_err(|e| ClusterError::History(e.to_string()))?;
+        gz.write_all(&json).map_err(|e| unwritable(e.to_string()))?;
+        let bytes = gz.finish().map_err(|e| unwritable(e.to_string()))?;
         let refs: BTreeSet<ObjectRef> = history.all_refs();
         let group_kinds: BTreeSet<String> = refs.iter().map(ObjectRef::group_kind).collect();
         let namespaces: BTreeSet<&str> = refs
@@ -234,7 +239,7 @@ impl HistoryStore {
                         inventory::NAMESPACES_ANNOTATION.to_string(),
                         namespaces.into_iter().collect::<Vec<_>>().join(","),
                     ),
-                    (UNIT_ANNOTATION.to_string(), history.unit.clone()),
+                    (UNIT_ANNOTATION.to_string(), history.unit.to_string()),
                 ])),
                 ..ObjectMeta::default()
             },
@@ -242,7 +247,7 @@ impl HistoryStore {
             data: Some(BTreeMap::from([(DATA_KEY.to_string(), ByteString(bytes))])),
             ..Secret::default()
         };
-        let mut value = serde_json::to_value(&secret).map_err(|e| ClusterError::History(e.to_string()))?;
+        let mut value = serde_json::to_value(&secret).map_err(|e| unwritable(e.to_string()))?;
         value["apiVersion"] = Value::String("v1".into());
         value["kind"] = Value::String("Secret".into());
         let params = PatchParams::apply(FIELD_MANAGER).force();
@@ -268,22 +273,27 @@ impl HistoryStore {
 
 fn decode(secret: &Secret) -> Result<History, ClusterError> {
     let name = secret.metadata.name.clone().unwrap_or_default();
+    let bad = |reason: String| ClusterError::HistoryUnreadable {
+        secret: name.clone(),
+        reason,
+    };
     let unit = secret
         .metadata
         .annotations
         .as_ref()
         .and_then(|a| a.get(UNIT_ANNOTATION))
-        .cloned()
-        .unwrap_or_default();
-    let bad = |m: String| ClusterError::History(format!("Secret/{STATE_NAMESPACE}/{name}: unreadable history: {m}"));
+        .ok_or_else(|| bad(format!("it has no {UNIT_ANNOTATION} annotation")))?
+        .parse::<UnitId>()
+        .map_err(|e| bad(format!("its {UNIT_ANNOTATION} annotation: {e}")))?;
     let revisions = match secret.data.as_ref().and_then(|d| d.get(DATA_KEY)) {
         None => Vec::new(),
         Some(bytes) => {
             let mut json = Vec::new();
             flate2::read::GzDecoder::new(bytes.0.as_slice())
                 .read_to_end(&mut json)
-                .map_err(|e| bad(e.to_string()))?;
-            serde_json::from_slice(&json).map_err(|e| bad(e.to_string()))?
+                .map_err(|e| bad(format!("its revisions are not gzip data ({e})")))?;
+            serde_json::from_slice(&json)
+                .map_err(|e| bad(format!("its revisions are not what windlass writes ({e})")))?
         }
     };
     Ok(History {
@@ -321,7 +331,7 @@ mod tests {
     #[test]
     fn history_is_bounded_and_finds_the_last_good_revision() {
         let mut h = History {
-            unit: "app.a.b".into(),
+            unit: UnitId::app("a", "b"),
             secret_name: "s".into(),
             revisions: Vec::new(),
         };
@@ -338,7 +348,7 @@ mod tests {
     #[test]
     fn secrets_round_trip() {
         let mut h = History {
-            unit: "app.a.b".into(),
+            unit: UnitId::app("a", "b"),
             secret_name: "windlass.p.e.app.a.b".into(),
             revisions: vec![rev(1, Outcome::Deployed)],
         };
@@ -349,7 +359,7 @@ mod tests {
         let secret = Secret {
             metadata: ObjectMeta {
                 name: Some(h.secret_name.clone()),
-                annotations: Some(BTreeMap::from([(UNIT_ANNOTATION.to_string(), h.unit.clone())])),
+                annotations: Some(BTreeMap::from([(UNIT_ANNOTATION.to_string(), "app.a.b".to_string())])),
                 ..ObjectMeta::default()
             },
             data: Some(BTreeMap::from([(
@@ -359,7 +369,27 @@ mod tests {
             ..Secret::default()
         };
         let back = decode(&secret).expect("decodes");
-        assert_eq!(back.unit, "app.a.b");
+        assert_eq!(back.unit, UnitId::app("a", "b"));
         assert_eq!(back.revisions[0].images(), vec!["x:1".to_string()]);
+    }
+
+    #[test]
+    fn a_history_with_a_foreign_unit_annotation_is_named_unreadable() {
+        let secret = Secret {
+            metadata: ObjectMeta {
+                name: Some("windlass.p.e.x".into()),
+                annotations: Some(BTreeMap::from([(UNIT_ANNOTATION.to_string(), "chart.x".to_string())])),
+                ..ObjectMeta::default()
+            },
+            ..Secret::default()
+        };
+        assert_eq!(
+            decode(&secret).map(|h| h.unit).map_err(|e| e.to_string()),
+            Err("the revision history Secret windlass-system/windlass.p.e.x cannot be read: its windlass.dev/unit annotation: \
+                 `chart.x` is not a unit: units are `platform`, `namespace.NAMESPACE` and `app.NAMESPACE.NAME`\n  \
+                 help: something other than windlass changed it; delete it (`kubectl -n windlass-system delete secret windlass.p.e.x`) \
+                 to start that unit's history afresh"
+                .to_string())
+        );
     }
 }

@@ -103,11 +103,12 @@ pub async fn acquire(
                 if is_live(&old, now) {
                     let other = old.holder_identity.unwrap_or_default();
                     if start.elapsed() > wait {
-                        return Err(ClusterError::Lease(format!(
-                            "another windlass run ({other}) holds {what}; waited {}s\n  help: wait for it to finish; a crashed run's lease expires {}s after its last renewal",
-                            wait.as_secs(),
-                            DURATION.as_secs()
-                        )));
+                        return Err(ClusterError::LeaseHeld {
+                            lease: name.clone(),
+                            holder: other,
+                            waited: wait.as_secs(),
+                            expires: DURATION.as_secs(),
+                        });
                     }
                     if !told {
                         on_wait(&other);

@@ -1,13 +1,17 @@
-//! The plan: which apps an invocation acts on (`--only app=NAME|tier=NAME`,
-//! widened to their transitive `needs`) and the order they go in (a
-//! dependency before its dependents; ties broken by name, so output is stable).
+//! The plan: the typed unit graph of one environment. Which units an invocation
+//! acts on (`--only app=NAME|tier=NAME`, widened to their transitive `needs`),
+//! what each unit needs, and the one order every command takes: `up` and `diff`
+//! go in dependency order, `down` in reverse. Ties are broken by name, so output is stable.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::str::FromStr;
 
+use crate::defaults as d;
 use crate::diagnostics::did_you_mean;
 use crate::model::Platform;
+use crate::spec::TrafficMode;
+use crate::unit::{UnitId, removal_order};
 
 /// One `--only` selector.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,10 +45,41 @@ impl fmt::Display for Selector {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PlanError {
-    #[error("--only {selector}: no app matches{}", .suggestion.as_ref().map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default())]
+    #[error("--only {selector}: no app matches{}", suggest(.suggestion))]
     NothingSelected {
         selector: String,
         suggestion: Option<String>,
+    },
+    #[error("no app `{name}` in the spec{}", suggest(.suggestion))]
+    NoSuchApp { name: String, suggestion: Option<String> },
+}
+
+fn suggest(suggestion: &Option<String>) -> String {
+    suggestion
+        .as_ref()
+        .map(|s| format!(" (did you mean `{s}`?)"))
+        .unwrap_or_default()
+}
+
+/// A unit with the units that must be ready before it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedUnit {
+    pub id: UnitId,
+    pub needs: Vec<UnitId>,
+}
+
+/// Who makes a namespace that objects are applied into: what a "namespace not
+/// found" from the cluster should tell the user to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NamespaceOrigin {
+    /// `windlass up` creates it as this unit, before the units that need it.
+    Unit(UnitId),
+    /// A platform component's namespace, which windlass does not create yet.
+    Component {
+        /// The component, for people: `the monitoring stack`.
+        component: &'static str,
+        /// The spec key that names the namespace, when the spec can move it.
+        spec_key: Option<&'static str>,
     },
 }
 
@@ -52,46 +87,27 @@ pub enum PlanError {
 pub struct Plan {
     /// Selected app names in deploy order.
     pub apps: Vec<String>,
+    /// Selected units in dependency order: the platform, the selected apps'
+    /// namespaces, the selected apps.
+    units: Vec<PlannedUnit>,
+    /// Every unit of the environment in dependency order, whatever `--only` selected.
+    spec_units: Vec<UnitId>,
+    /// The app units `--only` named itself, before widening; `None` without `--only`.
+    named: Option<BTreeSet<UnitId>>,
+    namespaces: BTreeMap<String, NamespaceOrigin>,
 }
 
 impl Plan {
     pub fn new(platform: &Platform, only: &[Selector]) -> Result<Plan, PlanError> {
-        let mut chosen: BTreeSet<&str> = BTreeSet::new();
-        if only.is_empty() {
-            chosen.extend(platform.apps.iter().map(|a| a.name.as_str()));
-        }
-        for sel in only {
-            let matched: Vec<&str> = platform
-                .apps
-                .iter()
-                .filter(|a| match sel {
-                    Selector::App(n) => a.name == *n,
-                    Selector::Label(k, v) => a.labels.get(k) == Some(v),
-                })
-                .map(|a| a.name.as_str())
-                .collect();
-            if matched.is_empty() {
-                let suggestion = match sel {
-                    Selector::App(n) => {
-                        did_you_mean(n, platform.apps.iter().map(|a| a.name.as_str())).map(|s| format!("app={s}"))
-                    }
-                    Selector::Label(k, v) => {
-                        let values: BTreeSet<&str> = platform
-                            .apps
-                            .iter()
-                            .filter_map(|a| a.labels.get(k))
-                            .map(String::as_str)
-                            .collect();
-                        did_you_mean(v, values).map(|s| format!("{k}={s}"))
-                    }
-                };
-                return Err(PlanError::NothingSelected {
-                    selector: sel.to_string(),
-                    suggestion,
-                });
-            }
-            chosen.extend(matched);
-        }
+        let named = if only.is_empty() {
+            None
+        } else {
+            Some(select(platform, only)?)
+        };
+        let mut chosen: BTreeSet<&str> = match &named {
+            None => platform.apps.iter().map(|a| a.name.as_str()).collect(),
+            Some(named) => named.iter().copied().collect(),
+        };
         // Widen to transitive needs.
         let mut stack: Vec<&str> = chosen.iter().copied().collect();
         while let Some(name) = stack.pop() {
@@ -103,10 +119,140 @@ impl Plan {
                 }
             }
         }
+        let apps = order(platform, &chosen);
+        let all: BTreeSet<&str> = platform.apps.iter().map(|a| a.name.as_str()).collect();
+        let spec_units = unit_graph(platform, &order(platform, &all))
+            .into_iter()
+            .map(|u| u.id)
+            .collect();
+        let unit_of = |name: &str| platform.app(name).map(|a| UnitId::app(&a.namespace, &a.name));
         Ok(Plan {
-            apps: order(platform, &chosen),
+            units: unit_graph(platform, &apps),
+            apps,
+            spec_units,
+            named: named.map(|n| n.into_iter().filter_map(unit_of).collect()),
+            namespaces: namespace_origins(platform),
         })
     }
+
+    /// The unit of one app, for commands that name an app (`rollback APP`).
+    pub fn app_unit(platform: &Platform, name: &str) -> Result<UnitId, PlanError> {
+        match platform.app(name) {
+            Some(app) => Ok(UnitId::app(&app.namespace, &app.name)),
+            None => Err(PlanError::NoSuchApp {
+                name: name.to_string(),
+                suggestion: did_you_mean(name, platform.apps.iter().map(|a| a.name.as_str())).map(str::to_string),
+            }),
+        }
+    }
+
+    /// Selected units in the order `up` applies them (each after what it needs).
+    pub fn up(&self) -> &[PlannedUnit] {
+        &self.units
+    }
+
+    /// The selected app units in dependency order.
+    pub fn app_units(&self) -> impl Iterator<Item = &UnitId> {
+        self.units.iter().map(|u| &u.id).filter(|id| id.app_name().is_some())
+    }
+
+    /// Every unit of the environment, whatever `--only` selected: a unit the
+    /// cluster has and this set lacks was removed from the spec.
+    pub fn spec_units(&self) -> BTreeSet<UnitId> {
+        self.spec_units.iter().cloned().collect()
+    }
+
+    /// What `down` removes of the units the cluster holds (`present`), in the
+    /// order it removes them. With `--only`: exactly the named apps (never what
+    /// they need, others may need it too), dependents first. Without: everything,
+    /// units the spec no longer has first, then the spec's units in reverse
+    /// dependency order, the platform last.
+    pub fn down(&self, present: impl IntoIterator<Item = UnitId>) -> Vec<UnitId> {
+        let present: BTreeSet<UnitId> = present.into_iter().collect();
+        let reversed = self.spec_units.iter().rev().filter(|u| present.contains(*u));
+        match &self.named {
+            Some(named) => reversed.filter(|u| named.contains(*u)).cloned().collect(),
+            None => {
+                let known: BTreeSet<&UnitId> = self.spec_units.iter().collect();
+                let mut gone: Vec<UnitId> = present.iter().filter(|u| !known.contains(u)).cloned().collect();
+                removal_order(&mut gone);
+                gone.extend(reversed.cloned());
+                gone
+            }
+        }
+    }
+
+    /// Who creates each namespace the environment applies objects into.
+    pub fn namespace_origins(&self) -> &BTreeMap<String, NamespaceOrigin> {
+        &self.namespaces
+    }
+}
+
+/// The apps each selector matches; a selector that matches none is an error.
+fn select<'a>(platform: &'a Platform, only: &[Selector]) -> Result<BTreeSet<&'a str>, PlanError> {
+    let mut chosen = BTreeSet::new();
+    for sel in only {
+        let matched: Vec<&str> = platform
+            .apps
+            .iter()
+            .filter(|a| match sel {
+                Selector::App(n) => a.name == *n,
+                Selector::Label(k, v) => a.labels.get(k) == Some(v),
+            })
+            .map(|a| a.name.as_str())
+            .collect();
+        if matched.is_empty() {
+            let suggestion = match sel {
+                Selector::App(n) => {
+                    did_you_mean(n, platform.apps.iter().map(|a| a.name.as_str())).map(|s| format!("app={s}"))
+                }
+                Selector::Label(k, v) => {
+                    let values: BTreeSet<&str> = platform
+                        .apps
+                        .iter()
+                        .filter_map(|a| a.labels.get(k))
+                        .map(String::as_str)
+                        .collect();
+                    did_you_mean(v, values).map(|s| format!("{k}={s}"))
+                }
+            };
+            return Err(PlanError::NothingSelected {
+                selector: sel.to_string(),
+                suggestion,
+            });
+        }
+        chosen.extend(matched);
+    }
+    Ok(chosen)
+}
+
+/// The platform, then each namespace of `apps` (sorted), then `apps` in the given
+/// order; each with its needs among them.
+fn unit_graph(platform: &Platform, apps: &[String]) -> Vec<PlannedUnit> {
+    let apps: Vec<_> = apps.iter().filter_map(|n| platform.app(n)).collect();
+    let namespaces: BTreeSet<&str> = apps.iter().map(|a| a.namespace.as_str()).collect();
+    let mut units = vec![PlannedUnit {
+        id: UnitId::Platform,
+        needs: Vec::new(),
+    }];
+    units.extend(namespaces.iter().map(|ns| PlannedUnit {
+        id: UnitId::namespace(*ns),
+        needs: vec![UnitId::Platform],
+    }));
+    for app in &apps {
+        let mut needs = vec![UnitId::namespace(&app.namespace)];
+        needs.extend(
+            app.needs
+                .iter()
+                .filter_map(|n| platform.app(n))
+                .map(|n| UnitId::app(&n.namespace, &n.name)),
+        );
+        units.push(PlannedUnit {
+            id: UnitId::app(&app.namespace, &app.name),
+            needs,
+        });
+    }
+    units
 }
 
 /// Kahn's algorithm over the chosen apps; validation guarantees there is no cycle.
@@ -142,4 +288,203 @@ fn order(platform: &Platform, chosen: &BTreeSet<&str>) -> Vec<String> {
     // Anything left is in a cycle; validation rejects those, but never lose an app.
     out.extend(pending.keys().map(|k| (*k).to_string()));
     out
+}
+
+/// App namespaces are units of the plan; the platform components' namespaces
+/// (traffic controller, monitoring stack, cert-manager) must exist already.
+fn namespace_origins(platform: &Platform) -> BTreeMap<String, NamespaceOrigin> {
+    let mut out = BTreeMap::new();
+    out.insert(
+        d::CERT_MANAGER_NAMESPACE.to_string(),
+        NamespaceOrigin::Component {
+            component: "cert-manager",
+            spec_key: None,
+        },
+    );
+    out.insert(
+        platform.monitoring.namespace.clone(),
+        NamespaceOrigin::Component {
+            component: "the monitoring stack",
+            spec_key: Some("platform.monitoring.namespace"),
+        },
+    );
+    out.insert(
+        platform.traffic.namespace.clone(),
+        NamespaceOrigin::Component {
+            component: match platform.traffic.mode {
+                TrafficMode::Gateway => "the Gateway controller",
+                TrafficMode::Ingress => "the Ingress controller",
+            },
+            spec_key: Some("platform.traffic.namespace"),
+        },
+    );
+    for ns in platform.namespaces() {
+        out.insert(ns.to_string(), NamespaceOrigin::Unit(UnitId::namespace(ns)));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec;
+
+    /// web <- api <- worker, admin alone; `api` and `worker` in namespace `back`.
+    fn platform() -> Platform {
+        let text = "apiVersion: windlass.dev/v1alpha1
+kind: Platform
+platform:
+  name: shop
+  domain: shop.example.com
+  email: ops@example.com
+  tls: letsencrypt-staging
+apps:
+  web:
+    image: ghcr.io/example/web:1.0.0
+    port: 8080
+    health: /healthz
+    labels: { tier: front }
+  api:
+    image: ghcr.io/example/api:1.0.0
+    port: 8080
+    health: /healthz
+    namespace: back
+    needs: [web]
+  worker:
+    image: ghcr.io/example/worker:1.0.0
+    kind: worker
+    namespace: back
+    needs: [api]
+  admin:
+    image: ghcr.io/example/admin:1.0.0
+    port: 8080
+    health: /healthz
+    labels: { tier: front }
+";
+        let spec = spec::load("windlass.yaml", text).expect("valid spec");
+        let (env, file) = spec.environment(None).expect("environment");
+        Platform::build(file, env)
+    }
+
+    fn ids(units: &[PlannedUnit]) -> Vec<String> {
+        units.iter().map(|u| u.id.to_string()).collect()
+    }
+
+    fn app(name: &str) -> Selector {
+        Selector::App(name.into())
+    }
+
+    #[test]
+    fn up_goes_platform_then_namespaces_then_apps_after_their_needs() {
+        let plan = Plan::new(&platform(), &[]).expect("plan");
+        assert_eq!(
+            ids(plan.up()),
+            [
+                "platform",
+                "namespace.back",
+                "namespace.shop",
+                "app.shop.admin",
+                "app.shop.web",
+                "app.back.api",
+                "app.back.worker"
+            ]
+        );
+        let worker = plan.up().last().expect("worker");
+        assert_eq!(worker.needs, [UnitId::namespace("back"), UnitId::app("back", "api")]);
+        assert_eq!(plan.up()[1].needs, [UnitId::Platform]);
+        assert_eq!(plan.apps, ["admin", "web", "api", "worker"]);
+    }
+
+    #[test]
+    fn only_widens_to_transitive_needs_and_their_namespaces() {
+        let plan = Plan::new(&platform(), &[app("worker")]).expect("plan");
+        assert_eq!(
+            ids(plan.up()),
+            [
+                "platform",
+                "namespace.back",
+                "namespace.shop",
+                "app.shop.web",
+                "app.back.api",
+                "app.back.worker"
+            ]
+        );
+        // Pruning still knows the whole spec.
+        assert!(plan.spec_units().contains(&UnitId::app("shop", "admin")));
+        let by_label = Plan::new(&platform(), &[Selector::Label("tier".into(), "front".into())]).expect("plan");
+        assert_eq!(by_label.apps, ["admin", "web"]);
+    }
+
+    #[test]
+    fn down_is_the_reverse_with_units_gone_from_the_spec_first() {
+        let plan = Plan::new(&platform(), &[]).expect("plan");
+        let mut present: Vec<UnitId> = plan.spec_units().into_iter().collect();
+        present.push(UnitId::app("old", "gone"));
+        present.push(UnitId::namespace("old"));
+        let order: Vec<String> = plan.down(present).iter().map(UnitId::to_string).collect();
+        assert_eq!(
+            order,
+            [
+                "app.old.gone",
+                "namespace.old",
+                "app.back.worker",
+                "app.back.api",
+                "app.shop.web",
+                "app.shop.admin",
+                "namespace.shop",
+                "namespace.back",
+                "platform"
+            ]
+        );
+    }
+
+    #[test]
+    fn down_with_only_removes_exactly_the_named_apps_dependents_first() {
+        let plan = Plan::new(&platform(), &[app("web"), app("worker")]).expect("plan");
+        let present = plan.spec_units();
+        let order: Vec<String> = plan.down(present).iter().map(UnitId::to_string).collect();
+        assert_eq!(order, ["app.back.worker", "app.shop.web"]);
+        // Only what the cluster holds.
+        assert_eq!(plan.down([UnitId::app("shop", "web")]), [UnitId::app("shop", "web")]);
+    }
+
+    #[test]
+    fn a_selector_that_matches_nothing_suggests_the_nearest() {
+        assert_eq!(
+            Plan::new(&platform(), &[app("admn")])
+                .map(|_| ())
+                .map_err(|e| e.to_string()),
+            Err("--only app=admn: no app matches (did you mean `app=admin`?)".to_string())
+        );
+        assert_eq!(
+            Plan::app_unit(&platform(), "wrker").map_err(|e| e.to_string()),
+            Err("no app `wrker` in the spec (did you mean `worker`?)".to_string())
+        );
+        assert_eq!(Plan::app_unit(&platform(), "api"), Ok(UnitId::app("back", "api")));
+    }
+
+    #[test]
+    fn namespaces_say_who_creates_them() {
+        let plan = Plan::new(&platform(), &[]).expect("plan");
+        let origins = plan.namespace_origins();
+        assert_eq!(
+            origins.get("back"),
+            Some(&NamespaceOrigin::Unit(UnitId::namespace("back")))
+        );
+        assert_eq!(
+            origins.get("monitoring"),
+            Some(&NamespaceOrigin::Component {
+                component: "the monitoring stack",
+                spec_key: Some("platform.monitoring.namespace")
+            })
+        );
+        assert_eq!(
+            origins.get("cert-manager"),
+            Some(&NamespaceOrigin::Component {
+                component: "cert-manager",
+                spec_key: None
+            })
+        );
+        assert!(origins.contains_key("envoy-gateway-system"));
+    }
 }

@@ -67,7 +67,7 @@ fn only_selects_transitive_needs_in_dependency_order() {
         .units
         .iter()
         .filter_map(|u| match &u.kind {
-            windlass_core::render::UnitKind::App { name, .. } => Some(name.as_str()),
+            windlass_core::render::UnitId::App { name, .. } => Some(name.as_str()),
             _ => None,
         })
         .collect();
@@ -76,7 +76,7 @@ fn only_selects_transitive_needs_in_dependency_order() {
     let n = r
         .units
         .iter()
-        .filter(|u| matches!(u.kind, windlass_core::render::UnitKind::App { .. }))
+        .filter(|u| matches!(u.kind, windlass_core::render::UnitId::App { .. }))
         .count();
     assert_eq!(n, 3, "backend, cleanup and postgres (needed by backend)");
 }

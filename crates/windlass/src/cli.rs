@@ -35,6 +35,32 @@ pub enum Command {
     Rollback(RollbackArgs),
     /// Delete what windlass owns, in reverse order, and wait until it is gone.
     Down(DownArgs),
+    /// Print a shell completion script (e.g. `windlass completions bash > /etc/bash_completion.d/windlass`).
+    Completions(CompletionsArgs),
+    /// Write man pages: windlass(1) and one page per subcommand.
+    Man(ManArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete in.
+    #[arg(value_enum)]
+    pub shell: Shell,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Shell {
+    Bash,
+    Zsh,
+    Fish,
+    Powershell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Directory to write the pages into (created when missing).
+    #[arg(long, value_name = "DIR", default_value = "man")]
+    pub out: PathBuf,
 }
 
 /// Which cluster (as kubectl chooses it).
@@ -94,6 +120,7 @@ pub struct StatusArgs {
     pub cluster: ClusterArgs,
     #[command(flatten)]
     pub selection: Selection,
+    /// Format: a table, or JSON.
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     pub output: OutputFormat,
 }
@@ -115,6 +142,7 @@ pub struct RollbackArgs {
     /// Seconds to wait for another windlass run's Lease.
     #[arg(long, value_name = "SECONDS", default_value_t = 600)]
     pub lock_timeout: u64,
+    /// Progress format: text lines (live on a terminal) or one JSON event per line.
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     pub output: OutputFormat,
 }
@@ -137,6 +165,7 @@ pub struct DownArgs {
     /// Seconds to wait for another windlass run's Lease.
     #[arg(long, value_name = "SECONDS", default_value_t = 600)]
     pub lock_timeout: u64,
+    /// Progress format: text lines (live on a terminal) or one JSON event per line.
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     pub output: OutputFormat,
 }
@@ -179,7 +208,9 @@ pub struct RenderArgs {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
+    /// For people.
     Text,
+    /// For scripts.
     Json,
 }
 
@@ -201,4 +232,60 @@ pub struct InitArgs {
 
 pub fn parse() -> Cli {
     Cli::parse()
+}
+
+/// The clap definition, for completions, man pages and the help test.
+pub fn command() -> clap::Command {
+    <Cli as clap::CommandFactory>::command()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every argument of every command, with the command path that has it.
+    fn arguments(cmd: &clap::Command, path: &str, out: &mut Vec<(String, clap::Arg)>) {
+        for arg in cmd.get_arguments() {
+            out.push((path.to_string(), arg.clone()));
+        }
+        for sub in cmd.get_subcommands() {
+            arguments(sub, &format!("{path} {}", sub.get_name()), out);
+        }
+    }
+
+    #[test]
+    fn every_flag_and_argument_says_what_it_is_for() {
+        let mut cmd = command();
+        cmd.build();
+        let mut all = Vec::new();
+        arguments(&cmd, "windlass", &mut all);
+        let missing: Vec<String> = all
+            .iter()
+            .filter(|(_, a)| a.get_help().is_none_or(|h| h.to_string().trim().is_empty()))
+            .map(|(path, a)| {
+                format!(
+                    "{path} {}",
+                    a.get_long().map_or(a.get_id().to_string(), |l| format!("--{l}"))
+                )
+            })
+            .collect();
+        assert_eq!(missing, Vec::<String>::new(), "arguments without help");
+        assert!(all.len() > 40, "the walk found only {} arguments", all.len());
+    }
+
+    #[test]
+    fn every_subcommand_says_what_it_does() {
+        let cmd = command();
+        let missing: Vec<&str> = cmd
+            .get_subcommands()
+            .filter(|s| s.get_about().is_none())
+            .map(|s| s.get_name())
+            .collect();
+        assert_eq!(missing, Vec::<&str>::new());
+    }
+
+    #[test]
+    fn the_definition_is_consistent() {
+        command().debug_assert();
+    }
 }

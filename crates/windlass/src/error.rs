@@ -1,13 +1,15 @@
 //! The one error type of the CLI and the one place it is rendered.
-//! Exit codes: 0 ok, 1 findings/changes, 2 usage or input error, 3 runtime failure.
+//! Each error decides its `ExitStatus` (2 usage or input, 3 runtime); cluster
+//! errors arrive as sentences with their fix (`windlass_cluster::error`).
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceSpan};
 use windlass_core::diagnostics::SpecError;
 use windlass_core::plan::PlanError;
+
+use crate::commands::ExitStatus;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
@@ -38,7 +40,7 @@ pub enum CliError {
 }
 
 impl CliError {
-    pub fn exit_code(&self) -> u8 {
+    pub fn exit_status(&self) -> ExitStatus {
         match self {
             CliError::Spec(_)
             | CliError::Plan(_)
@@ -46,15 +48,17 @@ impl CliError {
             | CliError::NoSpec { .. }
             | CliError::SpecExists { .. }
             | CliError::ForeignOutput { .. }
-            | CliError::Usage(_) => 2,
-            CliError::Write { .. } | CliError::Invariant(_) | CliError::Cluster(_) | CliError::Failed(_) => 3,
+            | CliError::Usage(_) => ExitStatus::Input,
+            CliError::Write { .. } | CliError::Invariant(_) | CliError::Cluster(_) | CliError::Failed(_) => {
+                ExitStatus::Runtime
+            }
         }
     }
 }
 
-/// Prints the error to stderr (with source snippets on a terminal) and returns its exit code.
+/// Prints the error to stderr (with source snippets on a terminal) and returns how the process exits.
 #[allow(clippy::print_stderr)]
-pub fn report(e: &CliError) -> ExitCode {
+pub fn report(e: &CliError) -> ExitStatus {
     let tty = std::io::stderr().is_terminal();
     match e {
         CliError::Spec(spec) if tty && !spec.source_text.is_empty() => {
@@ -62,7 +66,7 @@ pub fn report(e: &CliError) -> ExitCode {
         }
         other => eprintln!("error: {other}"),
     }
-    ExitCode::from(e.exit_code())
+    e.exit_status()
 }
 
 /// One miette report per diagnostic, with the offending line underlined.

@@ -1,4 +1,5 @@
-//! The `windlass` binary: parse arguments, run one command, render errors once.
+//! The `windlass` binary: parse arguments, run one command, render errors once,
+//! exit with the command's `ExitStatus`.
 
 use std::process::ExitCode;
 
@@ -6,6 +7,7 @@ mod cli;
 mod commands;
 mod error;
 mod output;
+mod progress;
 mod sink;
 
 // Rendering allocates and frees many small values; mimalloc is markedly faster and leaner at that than glibc.
@@ -15,7 +17,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 fn main() -> ExitCode {
     let args = cli::parse();
     match commands::run(args) {
-        Ok(code) => code,
-        Err(e) => error::report(&e),
+        Ok(status) => status.into(),
+        Err(e) => error::report(&e).into(),
     }
 }

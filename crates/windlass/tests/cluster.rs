@@ -1,19 +1,54 @@
-//! The apply engine on the real test bed, through the real binary: first deploy,
-//! no-op re-run, diff exit codes, image bump, conflicts, the Lease, a never-ready
+//! The apply engine on the real test bed, through the real binary: one behaviour
+//! per test, each on its own platform in its own namespaces: first deploy and a
+//! no-op re-run, diff and an image bump, conflicts, the Lease, a never-ready
 //! rollout rolled back, pruning a removed app, and `down` sparing what others own.
 
 mod common;
+
+use std::path::PathBuf;
+use std::process::Output;
 
 use common::{text, windlass};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace};
 use kube::api::{DeleteParams, Patch, PatchParams, PostParams};
-use kube::{Api, ResourceExt};
-use windlass_testbed::TestBed;
+use kube::{Api, Client, ResourceExt};
+use windlass_testbed::{TestBed, TestNamespace};
 
-fn spec(name: &str, apps_ns: &str, gw: &str, mon: &str, web_image: &str, web_labels: &str, with_api: bool) -> String {
-    let mut s = format!(
-        "apiVersion: windlass.dev/v1alpha1
+/// One platform on the test bed: its gateway and monitoring namespaces (made
+/// by the test bed) and its app namespace (made by windlass, deleted on drop).
+struct Platform {
+    client: Client,
+    kubeconfig: PathBuf,
+    dir: tempfile::TempDir,
+    name: String,
+    apps_ns: String,
+    gw: TestNamespace,
+    mon: TestNamespace,
+}
+
+impl Platform {
+    async fn new(prefix: &str) -> Option<Platform> {
+        let bed = TestBed::connect().await?;
+        let gw = bed.namespace(&format!("{prefix}-gw")).await.expect("namespace");
+        let mon = bed.namespace(&format!("{prefix}-mon")).await.expect("namespace");
+        let suffix = gw.name().trim_start_matches(&format!("{prefix}-gw-")).to_string();
+        Some(Platform {
+            client: bed.client(),
+            kubeconfig: bed.kubeconfig().to_path_buf(),
+            dir: tempfile::tempdir().expect("tempdir"),
+            name: format!("p{prefix}{suffix}"),
+            apps_ns: format!("{prefix}-apps-{suffix}"),
+            gw,
+            mon,
+        })
+    }
+
+    /// Writes the spec: `web` (and `api`, which needs it, when `with_api`).
+    fn write(&self, web_image: &str, web_labels: &str, with_api: bool) {
+        let (name, apps_ns, gw, mon) = (&self.name, &self.apps_ns, self.gw.name(), self.mon.name());
+        let mut s = format!(
+            "apiVersion: windlass.dev/v1alpha1
 kind: Platform
 platform:
   name: {name}
@@ -31,100 +66,127 @@ apps:
     replicas: 2
     labels: {{ {web_labels} }}
 "
-    );
-    if with_api {
-        s.push_str(
-            "  api:\n    image: ghcr.io/example/api:1.0.0\n    port: 8080\n    health: /healthz\n    needs: [web]\n",
         );
+        if with_api {
+            s.push_str(
+                "  api:\n    image: ghcr.io/example/api:1.0.0\n    port: 8080\n    health: /healthz\n    needs: [web]\n",
+            );
+        }
+        std::fs::write(self.dir.path().join("windlass.yaml"), s).expect("write spec");
     }
-    s
+
+    fn run(&self, args: &[&str]) -> Output {
+        windlass(self.dir.path(), &self.kubeconfig, args)
+    }
+
+    /// The spec written and `up` run once, successfully.
+    fn deployed(&self, with_api: bool) {
+        self.write("ghcr.io/example/web:1.0.0", "tier: web", with_api);
+        let first = self.run(&["up", "--timeout", "120"]);
+        assert!(first.status.success(), "first up failed:\n{}", text(&first));
+    }
+
+    fn deployments(&self) -> Api<Deployment> {
+        Api::namespaced(self.client.clone(), &self.apps_ns)
+    }
+
+    /// Someone else's ConfigMap in the app namespace.
+    async fn foreign_config_map(&self) -> Api<ConfigMap> {
+        let foreign: Api<ConfigMap> = Api::namespaced(self.client.clone(), &self.apps_ns);
+        let cm: ConfigMap =
+            serde_json::from_value(serde_json::json!({"metadata": {"name": "not-windlass"}, "data": {"a": "b"}}))
+                .expect("configmap");
+        foreign
+            .create(&PostParams::default(), &cm)
+            .await
+            .expect("foreign configmap");
+        foreign
+    }
+
+    async fn image_of_web(&self) -> Option<String> {
+        let web = self.deployments().get("web").await.expect("web");
+        web.spec
+            .and_then(|s| s.template.spec)
+            .and_then(|s| s.containers.first().and_then(|c| c.image.clone()))
+    }
+}
+
+impl Drop for Platform {
+    fn drop(&mut self) {
+        // The test bed deletes its own namespaces; the app namespace is windlass's.
+        let (client, ns) = (self.client.clone(), self.apps_ns.clone());
+        let _ = std::thread::spawn(move || {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+                return;
+            };
+            rt.block_on(async {
+                let _ = Api::<Namespace>::all(client)
+                    .delete(&ns, &DeleteParams::background())
+                    .await;
+            });
+        })
+        .join();
+    }
+}
+
+fn versions(list: &[Deployment]) -> Vec<(String, String)> {
+    list.iter()
+        .map(|d| (d.name_any(), d.resource_version().unwrap_or_default()))
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn up_status_diff_rollback_prune_and_down_on_the_test_bed() {
-    let Some(bed) = TestBed::connect().await else {
+async fn first_up_is_ready_and_a_rerun_changes_nothing() {
+    let Some(p) = Platform::new("wl-first").await else {
         return;
     };
-    let client = bed.client();
-    let gw = bed.namespace("wl-gw").await.expect("namespace");
-    let mon = bed.namespace("wl-mon").await.expect("namespace");
-    let name = gw.name().trim_start_matches("wl-gw-").to_string();
-    let platform = format!("p{name}");
-    let apps_ns = format!("apps-{name}");
-    let dir = tempfile::tempdir().expect("tempdir");
-    let write = |image: &str, labels: &str, with_api: bool| {
-        std::fs::write(
-            dir.path().join("windlass.yaml"),
-            spec(&platform, &apps_ns, gw.name(), mon.name(), image, labels, with_api),
-        )
-        .expect("write spec")
-    };
-    let kc = bed.kubeconfig().to_path_buf();
-    let run = |args: &[&str]| windlass(dir.path(), &kc, args);
-    let deployments: Api<Deployment> = Api::namespaced(client.clone(), &apps_ns);
-
-    // First deploy: everything ready, in order.
-    write("ghcr.io/example/web:1.0.0", "tier: web", true);
-    let first = run(&["up", "--timeout", "120"]);
-    assert!(first.status.success(), "first up failed:\n{}", text(&first));
-    let web = deployments.get("web").await.expect("web exists");
+    p.deployed(true);
+    let web = p.deployments().get("web").await.expect("web exists");
     assert_eq!(web.status.as_ref().and_then(|s| s.ready_replicas), Some(2));
-    let before: Vec<(String, String)> = deployments
-        .list(&Default::default())
-        .await
-        .expect("list")
-        .items
-        .iter()
-        .map(|d| (d.name_any(), d.resource_version().unwrap_or_default()))
-        .collect();
+    let before = versions(&p.deployments().list(&Default::default()).await.expect("list").items);
 
-    // Re-run: nothing patched.
-    let again = run(&["up"]);
+    let again = p.run(&["up"]);
     assert!(again.status.success(), "{}", text(&again));
     assert!(text(&again).contains("0 changed"), "{}", text(&again));
-    let after: Vec<(String, String)> = deployments
-        .list(&Default::default())
-        .await
-        .expect("list")
-        .items
-        .iter()
-        .map(|d| (d.name_any(), d.resource_version().unwrap_or_default()))
-        .collect();
+    let after = versions(&p.deployments().list(&Default::default()).await.expect("list").items);
     assert_eq!(before, after, "a no-op up changed a Deployment");
-    let diff = run(&["diff"]);
+    let diff = p.run(&["diff"]);
     assert_eq!(diff.status.code(), Some(0), "{}", text(&diff));
+    assert_eq!(String::from_utf8_lossy(&diff.stdout), "no changes\n");
+}
 
-    // Image change: diff says so (exit 1), up rolls it out as revision 2.
-    write("ghcr.io/example/web:1.1.0", "tier: web", true);
-    let diff = run(&["diff"]);
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_image_bump_shows_in_diff_and_rolls_out_as_the_next_revision() {
+    let Some(p) = Platform::new("wl-bump").await else {
+        return;
+    };
+    p.deployed(true);
+    p.write("ghcr.io/example/web:1.1.0", "tier: web", true);
+    let diff = p.run(&["diff"]);
     assert_eq!(diff.status.code(), Some(1), "{}", text(&diff));
     assert!(
         text(&diff).contains("+        image: ghcr.io/example/web:1.1.0"),
         "{}",
         text(&diff)
     );
-    let bump = run(&["up", "--timeout", "120"]);
+    let bump = p.run(&["up", "--timeout", "120"]);
     assert!(bump.status.success(), "{}", text(&bump));
-    let status = run(&["status", "--output", "json"]);
+    let status = p.run(&["status", "--output", "json"]);
     let json: serde_json::Value = serde_json::from_slice(&status.stdout).expect("status json");
     let web_status = &json["apps"][0];
     assert_eq!(web_status["app"], "web");
     assert_eq!(web_status["revision"], 2);
     assert_eq!(web_status["images"][0], "ghcr.io/example/web:1.1.0");
+}
 
-    // Someone else's object in the app namespace.
-    let foreign: Api<ConfigMap> = Api::namespaced(client.clone(), &apps_ns);
-    let cm: ConfigMap =
-        serde_json::from_value(serde_json::json!({"metadata": {"name": "not-windlass"}, "data": {"a": "b"}}))
-            .expect("configmap");
-    foreign
-        .create(&PostParams::default(), &cm)
-        .await
-        .expect("foreign configmap");
-
-    // A field taken by another manager is a conflict, named; --force-conflicts takes it back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_field_another_manager_owns_is_a_conflict_until_forced() {
+    let Some(p) = Platform::new("wl-conflict").await else {
+        return;
+    };
+    p.deployed(false);
     let intrusion = serde_json::json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"}, "spec": {"replicas": 3}});
-    deployments
+    p.deployments()
         .patch(
             "web",
             &PatchParams::apply("intruder").force(),
@@ -132,69 +194,125 @@ async fn up_status_diff_rollback_prune_and_down_on_the_test_bed() {
         )
         .await
         .expect("intruder apply");
-    let conflict = run(&["up", "--timeout", "60"]);
+    // The spec is unchanged: the drift alone makes `up` apply, and meet the other manager.
+    let conflict = p.run(&["up", "--timeout", "60"]);
     assert_eq!(conflict.status.code(), Some(3), "{}", text(&conflict));
-    assert!(
-        text(&conflict).contains("field .spec.replicas is owned by intruder"),
-        "{}",
-        text(&conflict)
+    let out = text(&conflict);
+    let line = out.lines().find(|l| l.starts_with("✗ app web")).unwrap_or_default();
+    assert_eq!(
+        line,
+        format!(
+            "✗ app web                  failed: Deployment/{}/web has fields another tool manages: field .spec.replicas is owned by intruder",
+            p.apps_ns
+        ),
+        "{out}"
     );
-    let forced = run(&["up", "--force-conflicts", "--timeout", "120"]);
+    let forced = p.run(&["up", "--force-conflicts", "--timeout", "120"]);
     assert!(forced.status.success(), "{}", text(&forced));
+}
 
-    // Two ups at once serialize on the Lease.
-    write("ghcr.io/example/web:1.2.0", "tier: web", true);
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_ups_at_once_take_turns_on_the_lease() {
+    let Some(p) = Platform::new("wl-lease").await else {
+        return;
+    };
+    p.deployed(false);
+    p.write("ghcr.io/example/web:1.2.0", "tier: web", false);
     let (a, b) = std::thread::scope(|s| {
-        let a = s.spawn(|| run(&["up", "--timeout", "120"]));
-        let b = s.spawn(|| run(&["up", "--timeout", "120"]));
+        let a = s.spawn(|| p.run(&["up", "--timeout", "120"]));
+        let b = s.spawn(|| p.run(&["up", "--timeout", "120"]));
         (a.join().expect("thread"), b.join().expect("thread"))
     });
     assert!(a.status.success() && b.status.success(), "{}\n{}", text(&a), text(&b));
     assert!(
-        text(&a).contains("waiting for the Lease") || text(&b).contains("waiting for the Lease"),
+        text(&a).contains("waiting for the Lease held by ") || text(&b).contains("waiting for the Lease held by "),
         "neither up waited for the other:\n{}\n{}",
         text(&a),
         text(&b)
     );
+}
 
-    // A pod that never becomes Ready: rolled back to the last good revision, exit 3, reason named.
-    write("ghcr.io/example/web:2.0.0", "windlass.dev/testbed: never-ready", true);
-    let bad = run(&["up", "--timeout", "20"]);
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rollout_that_never_becomes_ready_is_rolled_back_with_its_reason() {
+    let Some(p) = Platform::new("wl-never").await else {
+        return;
+    };
+    p.deployed(false);
+    p.write("ghcr.io/example/web:2.0.0", "windlass.dev/testbed: never-ready", false);
+    let bad = p.run(&["up", "--timeout", "20"]);
     assert_eq!(bad.status.code(), Some(3), "{}", text(&bad));
     let out = text(&bad);
-    assert!(out.contains("rolled back"), "{out}");
+    assert!(
+        out.lines()
+            .any(|l| l == "↺ app web                  rolled back: revision 2 failed, back to revision 1"),
+        "{out}"
+    );
     assert!(out.contains("pod web-") && out.contains("Ready=False"), "{out}");
-    let web = deployments.get("web").await.expect("web");
-    let image = web
-        .spec
-        .and_then(|s| s.template.spec)
-        .map(|s| s.containers[0].image.clone());
-    assert_eq!(image, Some(Some("ghcr.io/example/web:1.2.0".to_string())));
+    assert_eq!(p.image_of_web().await.as_deref(), Some("ghcr.io/example/web:1.0.0"));
+}
 
-    // Removing an app prunes exactly its objects.
-    write("ghcr.io/example/web:1.2.0", "tier: web", false);
-    let pruned = run(&["up", "--timeout", "120"]);
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn removing_an_app_from_the_spec_prunes_exactly_its_objects() {
+    let Some(p) = Platform::new("wl-prune").await else {
+        return;
+    };
+    p.deployed(true);
+    let foreign = p.foreign_config_map().await;
+    p.write("ghcr.io/example/web:1.0.0", "tier: web", false);
+    let diff = p.run(&["diff"]);
+    assert_eq!(diff.status.code(), Some(1), "{}", text(&diff));
+    assert!(
+        text(&diff).contains(&format!("- prune Deployment/{}/api\n", p.apps_ns)),
+        "{}",
+        text(&diff)
+    );
+    let pruned = p.run(&["up", "--timeout", "120"]);
     assert!(pruned.status.success(), "{}", text(&pruned));
     assert!(
-        deployments.get_opt("api").await.expect("get").is_none(),
+        p.deployments().get_opt("api").await.expect("get").is_none(),
         "api was not pruned"
     );
     assert!(
-        deployments.get_opt("web").await.expect("get").is_some(),
+        p.deployments().get_opt("web").await.expect("get").is_some(),
         "web was pruned"
     );
     assert!(foreign.get_opt("not-windlass").await.expect("get").is_some());
+}
 
-    // down: everything windlass owns goes; the foreign ConfigMap (and so its namespace) stays.
-    let down = run(&["down", "--yes"]);
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn down_deletes_what_windlass_owns_and_keeps_what_others_put_there() {
+    let Some(p) = Platform::new("wl-down").await else {
+        return;
+    };
+    p.deployed(true);
+    let foreign = p.foreign_config_map().await;
+    let down = p.run(&["down", "--yes"]);
     assert!(down.status.success(), "{}", text(&down));
-    assert!(deployments.get_opt("web").await.expect("get").is_none());
+    assert!(p.deployments().get_opt("web").await.expect("get").is_none());
+    assert!(p.deployments().get_opt("api").await.expect("get").is_none());
     assert!(foreign.get_opt("not-windlass").await.expect("get").is_some());
-    assert!(text(&down).contains("kept Namespace"), "{}", text(&down));
-    let diff = run(&["diff"]);
+    let out = text(&down);
+    assert!(
+        out.contains(&format!(
+            "kept Namespace/{}: it holds ConfigMap/{}/not-windlass, which windlass does not own",
+            p.apps_ns, p.apps_ns
+        )),
+        "{out}"
+    );
+    // Apps go before their namespace, the platform last.
+    let mut order: Vec<&str> = out
+        .lines()
+        .filter_map(|l| l.strip_prefix("  "))
+        .filter_map(|l| l.split_once(" deleted ").or_else(|| l.split_once(" kept ")))
+        .map(|(unit, _)| unit.trim())
+        .collect();
+    order.dedup();
+    assert_eq!(
+        order,
+        ["app api", "app web", &format!("namespace {}", p.apps_ns), "platform"],
+        "{out}"
+    );
+    assert!(out.ends_with("deleted 4 units of environment `default`\n"), "{out}");
+    let diff = p.run(&["diff"]);
     assert_eq!(diff.status.code(), Some(1), "{}", text(&diff));
-
-    let _ = Api::<Namespace>::all(client)
-        .delete(&apps_ns, &DeleteParams::background())
-        .await;
 }

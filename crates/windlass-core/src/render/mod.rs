@@ -23,22 +23,11 @@ pub use yaml::{to_yaml, to_yaml_all, to_yaml_stream};
 
 use crate::model::{App, Platform};
 use crate::plan::Plan;
-
-/// What a unit of rendered objects belongs to.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum UnitKind {
-    /// Cluster-wide and shared objects: issuers, the Gateway, platform content.
-    Platform,
-    Namespace(String),
-    App {
-        namespace: String,
-        name: String,
-    },
-}
+pub use crate::unit::UnitId;
 
 #[derive(Debug, Clone)]
 pub struct Unit {
-    pub kind: UnitKind,
+    pub kind: UnitId,
     /// Directory (relative, `/`-separated) the unit's files go in.
     pub dir: String,
     /// Objects in apply order.
@@ -78,7 +67,7 @@ pub fn render(platform: &Platform, plan: &Plan) -> Rendered {
     platform_objects.extend(traffic::https_redirect(platform));
     platform_objects.append(&mut content.platform);
     let mut units = vec![Unit {
-        kind: UnitKind::Platform,
+        kind: UnitId::Platform,
         dir: PLATFORM_DIR.to_string(),
         objects: platform_objects,
     }];
@@ -88,7 +77,7 @@ pub fn render(platform: &Platform, plan: &Plan) -> Rendered {
     namespaces.dedup();
     for ns in namespaces {
         units.push(Unit {
-            kind: UnitKind::Namespace(ns.to_string()),
+            kind: UnitId::Namespace(ns.to_string()),
             dir: ns.to_string(),
             objects: namespace::namespace_objects(platform, ns),
         });
@@ -96,7 +85,7 @@ pub fn render(platform: &Platform, plan: &Plan) -> Rendered {
     for (app, mut objects) in apps.into_iter().zip(app_objects) {
         objects.extend(content.apps.remove(&app.name).unwrap_or_default());
         units.push(Unit {
-            kind: UnitKind::App {
+            kind: UnitId::App {
                 namespace: app.namespace.clone(),
                 name: app.name.clone(),
             },

@@ -1,13 +1,13 @@
 //! `windlass init`: a commented starter spec that renders as it is.
 
+use super::ExitStatus;
 use std::io::Write;
-use std::process::ExitCode;
 
 use crate::cli::InitArgs;
 use crate::error::CliError;
 use crate::output::print;
 
-pub fn run(args: &InitArgs) -> Result<ExitCode, CliError> {
+pub fn run(args: &InitArgs) -> Result<ExitStatus, CliError> {
     let name = match &args.name {
         Some(n) => n.clone(),
         None => args.domain.split('.').next().unwrap_or("platform").to_string(),
@@ -46,7 +46,7 @@ pub fn run(args: &InitArgs) -> Result<ExitCode, CliError> {
         "wrote {}\n  next: edit the apps, then `windlass render --env development` to see what it makes\n",
         args.file.display()
     ))?;
-    Ok(ExitCode::SUCCESS)
+    Ok(ExitStatus::Success)
 }
 
 fn starter(name: &str, domain: &str, email: &str) -> String {

@@ -1,13 +1,15 @@
-//! One module per command. Each returns the process exit code or a `CliError`.
+//! One module per command. Each returns how the process exits (`ExitStatus`) or a `CliError`.
 
+mod cluster;
+mod completions;
 mod diff;
 mod down;
 mod init;
+mod man;
 mod render;
 mod rollback;
 mod schema;
 mod status;
-mod units;
 mod up;
 
 use std::path::Path;
@@ -21,7 +23,31 @@ use windlass_core::spec::Spec;
 use crate::cli::{Cli, Command, SpecArgs};
 use crate::error::CliError;
 
-pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
+/// How the process exits, as scripts read it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// Done; nothing to report.
+    Success,
+    /// Done, and there are findings or changes (`diff` with changes).
+    Changes,
+    /// The command line or the spec is wrong; nothing was written or applied.
+    Input,
+    /// The cluster or the machine failed the command.
+    Runtime,
+}
+
+impl From<ExitStatus> for ExitCode {
+    fn from(status: ExitStatus) -> ExitCode {
+        ExitCode::from(match status {
+            ExitStatus::Success => 0,
+            ExitStatus::Changes => 1,
+            ExitStatus::Input => 2,
+            ExitStatus::Runtime => 3,
+        })
+    }
+}
+
+pub fn run(cli: Cli) -> Result<ExitStatus, CliError> {
     match cli.command {
         Command::Init(args) => init::run(&args),
         Command::Render(args) => render::run(&args),
@@ -31,6 +57,8 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Status(args) => status::run(&args),
         Command::Rollback(args) => rollback::run(&args),
         Command::Down(args) => down::run(&args),
+        Command::Completions(args) => completions::run(&args),
+        Command::Man(args) => man::run(&args),
     }
 }
 
@@ -69,6 +97,12 @@ pub fn load_platform(args: &SpecArgs) -> Result<Platform, CliError> {
 /// The chosen environment rendered for `--only`, every object held to the
 /// production invariants before anything writes or applies it.
 pub fn render_checked(args: &SpecArgs, only: &[Selector]) -> Result<(Platform, Rendered), CliError> {
+    let (platform, _, rendered) = plan_checked(args, only)?;
+    Ok((platform, rendered))
+}
+
+/// As `render_checked`, with the plan the objects were rendered for.
+pub fn plan_checked(args: &SpecArgs, only: &[Selector]) -> Result<(Platform, Plan, Rendered), CliError> {
     let platform = load_platform(args)?;
     let plan = Plan::new(&platform, only)?;
     let rendered = render(&platform, &plan);
@@ -81,5 +115,5 @@ pub fn render_checked(args: &SpecArgs, only: &[Selector]) -> Result<(Platform, R
                 .collect(),
         ));
     }
-    Ok((platform, rendered))
+    Ok((platform, plan, rendered))
 }

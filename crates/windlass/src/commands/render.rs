@@ -1,11 +1,11 @@
 //! `windlass render`: the chosen environment's objects as YAML files, one
 //! directory per namespace and app, or one stream on stdout.
 
+use super::ExitStatus;
 use std::borrow::Cow;
 use std::collections::BTreeMap;
-use std::process::ExitCode;
 
-use windlass_core::render::{Object, Rendered, UnitKind, to_yaml_all};
+use windlass_core::render::{Object, Rendered, to_yaml_all};
 
 use super::render_checked;
 use crate::cli::{OutputFormat, RenderArgs};
@@ -13,7 +13,7 @@ use crate::error::CliError;
 use crate::output::{print, print_all};
 use crate::sink::files::{RenderedFile, write_tree};
 
-pub fn run(args: &RenderArgs) -> Result<ExitCode, CliError> {
+pub fn run(args: &RenderArgs) -> Result<ExitStatus, CliError> {
     let (platform, rendered) = render_checked(&args.spec, &args.selection.only)?;
     let total = rendered.objects().count();
     if args.stdout {
@@ -23,7 +23,7 @@ pub fn run(args: &RenderArgs) -> Result<ExitCode, CliError> {
         write_tree(&args.out, documents(rendered))?;
         print(&summary)?;
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(ExitStatus::Success)
 }
 
 /// Objects serialised per batch: each batch uses every core, then its objects are freed,
@@ -88,11 +88,7 @@ fn summary(args: &RenderArgs, env: &str, rendered: &Rendered, files: usize) -> S
             // A line per unit while that stays readable; a large platform gets the first few and a count.
             const SHOWN: usize = 24;
             for u in rendered.units.iter().take(SHOWN) {
-                let what = match &u.kind {
-                    UnitKind::Platform => "platform".to_string(),
-                    UnitKind::Namespace(ns) => format!("namespace {ns}"),
-                    UnitKind::App { name, .. } => format!("app {name}"),
-                };
+                let what = u.kind.title();
                 let mut kinds: BTreeMap<&str, usize> = BTreeMap::new();
                 for o in &u.objects {
                     *kinds.entry(o.kind()).or_default() += 1;

@@ -1,46 +1,30 @@
 //! `windlass rollback APP [--to REVISION]`: an app put back to an earlier
 //! revision from its history in the cluster, recorded as a new revision.
 
-use std::process::ExitCode;
 use std::time::Duration;
 
-use windlass_cluster::engine;
+use windlass_core::plan::Plan;
 
-use super::load_platform;
-use super::units::{Progress, app_unit, lock, runtime, session};
+use super::cluster::{runtime, session};
+use super::{ExitStatus, load_platform};
 use crate::cli::RollbackArgs;
 use crate::error::CliError;
+use crate::progress::Progress;
 
-pub fn run(args: &RollbackArgs) -> Result<ExitCode, CliError> {
+pub fn run(args: &RollbackArgs) -> Result<ExitStatus, CliError> {
     let platform = load_platform(&args.spec)?;
-    let Some(app) = platform.app(&args.app) else {
-        let known: Vec<&str> = platform.apps.iter().map(|a| a.name.as_str()).collect();
-        return Err(CliError::Usage(format!(
-            "no app `{}` in the spec; apps: {}",
-            args.app,
-            known.join(", ")
-        )));
-    };
-    let unit = app_unit(&app.namespace, &app.name);
+    let unit = Plan::app_unit(&platform, &args.app)?;
+    let plan = Plan::new(&platform, &[])?;
     let progress = Progress::new(args.output);
-    runtime()?.block_on(async {
-        let session = session(&args.cluster, &platform, false).await?;
-        let held = lock(&session, &platform, args.lock_timeout, &progress).await?;
-        let done = engine::rollback(
-            session.applier.clone(),
-            session.store.clone(),
-            &unit,
-            args.to,
-            Duration::from_secs(args.timeout),
-            progress.sink(),
-        )
-        .await;
-        held.release().await;
-        let (revision, to) = done?;
-        progress.note(&format!(
-            "app {} rolled back to revision {to} (now revision {revision})",
-            app.name
-        ));
-        Ok(ExitCode::SUCCESS)
-    })
+    let (revision, to) = runtime()?.block_on(async {
+        let session = session(&args.cluster, &platform, &plan, false, progress.sink()).await?;
+        let timeout = Duration::from_secs(args.timeout);
+        let lock_wait = Duration::from_secs(args.lock_timeout);
+        Ok::<_, CliError>(session.rollback(&unit, args.to, timeout, lock_wait).await?)
+    })?;
+    progress.note(&format!(
+        "{} rolled back to revision {to} (now revision {revision})",
+        unit.title()
+    ));
+    Ok(ExitStatus::Success)
 }

@@ -1,0 +1,124 @@
+//! The apply engine: units (the platform, each namespace, each app) applied in
+//! the plan's dependency order, each waited for through its readiness gates and
+//! put back to its last good revision when it fails. One module per job:
+//! `schedule` (which unit runs when), `apply` (one unit), `wait` (readiness
+//! gates), `diagnose` (why a rollout is stuck), `prune` (removing what a unit no
+//! longer has, and `down`), `rollback` (an earlier revision, on request).
+
+mod apply;
+mod diagnose;
+mod prune;
+mod rollback;
+mod schedule;
+mod wait;
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Serialize;
+use serde_json::Value;
+use windlass_core::unit::UnitId;
+
+use crate::apply::Applier;
+use crate::history::HistoryStore;
+
+pub(crate) use apply::{stale_refs, unit_objects};
+pub(crate) use prune::{down, owned_live, removed_units};
+pub(crate) use rollback::rollback;
+pub(crate) use schedule::up;
+
+/// One unit to apply: the plan's unit with its rendered objects.
+#[derive(Debug, Clone)]
+pub struct ApplyUnit {
+    pub id: UnitId,
+    /// In apply order.
+    pub objects: Vec<Value>,
+    /// Units that must be ready first.
+    pub needs: Vec<UnitId>,
+}
+
+/// Something that happened, for progress lines and `--output json`.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "event", rename_all = "kebab-case")]
+pub enum Event {
+    /// Another run holds the platform's Lease; this one waits for it.
+    WaitingForLease {
+        holder: String,
+    },
+    Applying {
+        unit: UnitId,
+        objects: usize,
+        revision: u32,
+    },
+    Waiting {
+        unit: UnitId,
+        message: String,
+    },
+    Ready {
+        unit: UnitId,
+        revision: u32,
+        changed: bool,
+        seconds: f64,
+    },
+    Pruned {
+        unit: UnitId,
+        object: String,
+    },
+    Kept {
+        unit: UnitId,
+        object: String,
+        reason: String,
+    },
+    Deleted {
+        unit: UnitId,
+        object: String,
+    },
+    RolledBack {
+        unit: UnitId,
+        failed_revision: u32,
+        to_revision: u32,
+    },
+    Failed {
+        unit: UnitId,
+        reason: String,
+        details: Vec<String>,
+    },
+    Skipped {
+        unit: UnitId,
+        reason: String,
+    },
+}
+
+pub type EventSink = Arc<dyn Fn(Event) + Send + Sync>;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct UnitResult {
+    pub unit: UnitId,
+    pub ok: bool,
+    pub changed: bool,
+    pub revision: Option<u32>,
+}
+
+#[derive(Debug, Clone)]
+pub struct UpOptions {
+    pub concurrency: usize,
+    /// Per unit, for its rollout.
+    pub timeout: Duration,
+    /// Every unit the whole spec has (whatever `--only` selected): histories of
+    /// other units belong to units removed from the spec, and are pruned.
+    pub spec_units: BTreeSet<UnitId>,
+}
+
+/// What every job of the engine works with.
+pub(crate) struct Ctx {
+    pub applier: Arc<Applier>,
+    pub store: HistoryStore,
+    pub events: EventSink,
+}
+
+impl Ctx {
+    fn emit(&self, e: Event) {
+        (self.events)(e);
+    }
+}

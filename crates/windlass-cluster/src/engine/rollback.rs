@@ -1,0 +1,131 @@
+//! Going back: `restore` puts a failed unit back to its last good revision
+//! (called by `apply`); `rollback` re-applies an earlier revision on request as a
+//! new revision and prunes what that revision does not have.
+
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use windlass_core::unit::UnitId;
+
+use super::apply::{apply_all, set_result, stale_refs};
+use super::prune::remove_owned;
+use super::wait::wait_ready;
+use super::{Ctx, Event};
+use crate::ClusterError;
+use crate::history::{self, Outcome, Revision};
+use crate::inventory::ObjectRef;
+
+/// Puts a unit back to `good`: re-apply its objects, drop what the failed revision added, wait.
+pub(super) async fn restore(
+    ctx: &Ctx,
+    unit: &UnitId,
+    good: &Revision,
+    failed: &[Value],
+    id: &str,
+    timeout: Duration,
+) -> Result<(), ClusterError> {
+    let restore_failed = |reason: String| ClusterError::RestoreFailed {
+        unit: unit.clone(),
+        revision: good.revision,
+        reason,
+    };
+    apply_all(ctx, &good.objects)
+        .await
+        .map_err(|e| restore_failed(e.to_string()))?;
+    let keep: BTreeSet<ObjectRef> = good.refs().collect();
+    let added: Vec<ObjectRef> = failed
+        .iter()
+        .map(ObjectRef::of)
+        .filter(|r| !keep.contains(r))
+        .rev()
+        .collect();
+    remove_owned(ctx, unit, &added, id, true, timeout)
+        .await
+        .map_err(|e| restore_failed(e.to_string()))?;
+    wait_ready(ctx, unit, &good.objects, timeout)
+        .await
+        .map_err(|f| restore_failed(format!("it did not become ready again: {}", f.reason)))
+}
+
+/// `windlass rollback`: re-apply revision `to` (default: the good revision before
+/// the current one) as a new revision, prune what it does not have, wait.
+/// Returns the new revision's number and the revision it went back to.
+pub(crate) async fn rollback(
+    ctx: &Ctx,
+    unit: &UnitId,
+    to: Option<u32>,
+    timeout: Duration,
+) -> Result<(u32, u32), ClusterError> {
+    let mut history = ctx.store.load(unit).await?;
+    if history.revisions.is_empty() {
+        return Err(ClusterError::NoHistory { unit: unit.clone() });
+    }
+    let current = history.last_deployed().map(|r| r.revision);
+    let target = match to {
+        Some(n) => history.get(n).cloned().ok_or_else(|| ClusterError::NoRevision {
+            unit: unit.clone(),
+            revision: n,
+            kept: history
+                .revisions
+                .iter()
+                .map(|r| format!("{} ({})", r.revision, r.result))
+                .collect(),
+        })?,
+        None => history
+            .revisions
+            .iter()
+            .rev()
+            .find(|r| r.result == Outcome::Deployed && Some(r.revision) != current)
+            .cloned()
+            .ok_or_else(|| ClusterError::NoEarlierRevision { unit: unit.clone() })?,
+    };
+    let number = history.next_number();
+    let id = history.applyset_id();
+    history.push(Revision {
+        revision: number,
+        digest: target.digest.clone(),
+        at: history::now(),
+        result: Outcome::Pending,
+        message: format!("rollback to revision {}", target.revision),
+        objects: target.objects.clone(),
+    });
+    ctx.store.save(&history).await?;
+    ctx.emit(Event::Applying {
+        unit: unit.clone(),
+        objects: target.objects.len(),
+        revision: number,
+    });
+    let started = Instant::now();
+    apply_all(ctx, &target.objects).await?;
+    if let Err(f) = wait_ready(ctx, unit, &target.objects, timeout).await {
+        set_result(&mut history, number, Outcome::Failed, f.reason.clone());
+        ctx.store.save(&history).await?;
+        ctx.emit(Event::Failed {
+            unit: unit.clone(),
+            reason: f.reason.clone(),
+            details: f.details,
+        });
+        return Err(ClusterError::RollbackFailed {
+            unit: unit.clone(),
+            revision: target.revision,
+            reason: f.reason,
+        });
+    }
+    let stale = stale_refs(&history, &target.objects);
+    remove_owned(ctx, unit, &stale, &id, true, timeout).await?;
+    set_result(
+        &mut history,
+        number,
+        Outcome::Deployed,
+        format!("rollback to revision {}", target.revision),
+    );
+    ctx.store.save(&history).await?;
+    ctx.emit(Event::Ready {
+        unit: unit.clone(),
+        revision: number,
+        changed: true,
+        seconds: started.elapsed().as_secs_f64(),
+    });
+    Ok((number, target.revision))
+}

@@ -1,0 +1,98 @@
+//! Readiness gates: a unit is ready when each of its workloads passes its gate
+//! (`gates`: rollout complete, Job succeeded); a gate that fails or a timeout
+//! ends the wait with the reason and a diagnosis.
+
+use std::time::{Duration, Instant};
+
+use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, StatefulSet};
+use k8s_openapi::api::batch::v1::Job;
+use kube::Api;
+use serde_json::Value;
+use windlass_core::unit::UnitId;
+
+use super::{Ctx, Event, diagnose};
+use crate::ClusterError;
+use crate::gates::{self, Rollout};
+use crate::inventory::ObjectRef;
+use crate::retry::with_retry;
+
+/// Why a unit did not become ready.
+pub(crate) struct Failure {
+    pub reason: String,
+    pub details: Vec<String>,
+}
+
+/// The kinds with a readiness gate.
+pub(crate) fn is_workload(kind: &str) -> bool {
+    matches!(kind, "Deployment" | "StatefulSet" | "DaemonSet" | "Job")
+}
+
+/// Waits until every workload among `objects` passes its readiness gate.
+pub(super) async fn wait_ready(ctx: &Ctx, unit: &UnitId, objects: &[Value], timeout: Duration) -> Result<(), Failure> {
+    let workloads: Vec<ObjectRef> = objects
+        .iter()
+        .map(ObjectRef::of)
+        .filter(|r| is_workload(&r.kind))
+        .collect();
+    let start = Instant::now();
+    let mut last_message = String::new();
+    loop {
+        let mut progress = Vec::new();
+        for w in &workloads {
+            match gate(ctx, w).await {
+                Ok(Rollout::Ready) => {}
+                Ok(Rollout::Progressing(m)) => progress.push(format!("{} {}: {m}", w.kind, w.name)),
+                Ok(Rollout::Failed(m)) => {
+                    return Err(Failure {
+                        reason: format!("{} {}: {m}", w.kind, w.name),
+                        details: diagnose::diagnose(ctx, objects).await,
+                    });
+                }
+                Err(e) => progress.push(format!("{} {}: {e}", w.kind, w.name)),
+            }
+        }
+        if progress.is_empty() {
+            return Ok(());
+        }
+        let message = progress.join("; ");
+        if start.elapsed() > timeout {
+            return Err(Failure {
+                reason: format!("rollout did not complete within {}s: {message}", timeout.as_secs()),
+                details: diagnose::diagnose(ctx, objects).await,
+            });
+        }
+        if message != last_message {
+            ctx.emit(Event::Waiting {
+                unit: unit.clone(),
+                message: message.clone(),
+            });
+            last_message = message;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+/// The rollout state of one live workload (retried reads).
+async fn gate(ctx: &Ctx, w: &ObjectRef) -> Result<Rollout, ClusterError> {
+    let client = ctx.applier.client();
+    let what = w.to_string();
+    macro_rules! typed {
+        ($t:ty, $f:path) => {{
+            let api: Api<$t> = Api::namespaced(client.clone(), &w.namespace);
+            match with_retry(|| api.get_opt(&w.name))
+                .await
+                .map_err(|e| ClusterError::api(&what, e))?
+            {
+                Some(o) => $f(&o),
+                None => Rollout::Progressing("not found".into()),
+            }
+        }};
+    }
+    Ok(match w.kind.as_str() {
+        "Deployment" => typed!(Deployment, gates::deployment),
+        "StatefulSet" => typed!(StatefulSet, gates::stateful_set),
+        "DaemonSet" => typed!(DaemonSet, gates::daemon_set),
+        "Job" => typed!(Job, gates::job),
+        _ => Rollout::Ready,
+    })
+}

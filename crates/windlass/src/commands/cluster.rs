@@ -1,0 +1,73 @@
+//! What the cluster commands share: the spec planned and rendered as the
+//! engine's units (order and needs from the plan), the async runtime, and the
+//! session for the chosen cluster.
+
+use std::collections::BTreeMap;
+
+use windlass_cluster::{ApplyUnit, ClusterTarget, EventSink, Session, SessionFor};
+use windlass_core::model::Platform;
+use windlass_core::plan::{Plan, Selector};
+
+use super::plan_checked;
+use crate::cli::{ClusterArgs, SpecArgs};
+use crate::error::CliError;
+
+/// The spec's environment, planned and rendered as apply units.
+pub struct Target {
+    pub platform: Platform,
+    pub plan: Plan,
+    /// Selected units in the plan's `up` order.
+    pub units: Vec<ApplyUnit>,
+}
+
+pub fn target(spec: &SpecArgs, only: &[Selector]) -> Result<Target, CliError> {
+    let (platform, plan, rendered) = plan_checked(spec, only)?;
+    let mut objects: BTreeMap<_, _> = rendered
+        .units
+        .into_iter()
+        .map(|u| (u.kind, u.objects.into_iter().map(|o| o.0).collect::<Vec<_>>()))
+        .collect();
+    let units = plan
+        .up()
+        .iter()
+        .map(|u| ApplyUnit {
+            id: u.id.clone(),
+            objects: objects.remove(&u.id).unwrap_or_default(),
+            needs: u.needs.clone(),
+        })
+        .collect();
+    Ok(Target { platform, plan, units })
+}
+
+/// For the read-only commands: the engine has nothing to report while they read.
+pub fn no_events() -> EventSink {
+    std::sync::Arc::new(|_| {})
+}
+
+pub fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::Failed(format!("cannot start the async runtime: {e}")))
+}
+
+pub async fn session(
+    cluster: &ClusterArgs,
+    platform: &Platform,
+    plan: &Plan,
+    force_conflicts: bool,
+    events: EventSink,
+) -> Result<Session, CliError> {
+    let target = ClusterTarget {
+        kubeconfig: cluster.kubeconfig.clone(),
+        context: cluster.context.clone(),
+    };
+    let what = SessionFor {
+        platform: &platform.name,
+        environment: &platform.environment,
+        plan,
+        force_conflicts,
+    };
+    Ok(Session::connect(&target, what, events).await?)
+}
