@@ -37,6 +37,15 @@ pub const CERT_MANAGER_NAMESPACE: &str = "cert-manager";
 pub const LETSENCRYPT_PROD_SERVER: &str = "https://acme-v02.api.letsencrypt.org/directory";
 pub const LETSENCRYPT_STAGING_SERVER: &str = "https://acme-staging-v02.api.letsencrypt.org/directory";
 
+// Ports, named for what they serve: a mesh or gateway reads the protocol from the name.
+/// The app's port when it speaks HTTP (a web app, HTTP probes, or metrics on it).
+pub const PORT_HTTP: &str = "http";
+/// The app's port when its protocol is not known (a database, a queue).
+pub const PORT_TCP: &str = "tcp";
+/// A separate port serving Prometheus metrics.
+pub const PORT_METRICS: &str = "metrics";
+pub const APP_PROTOCOL_HTTP: &str = "http";
+
 // Workload.
 pub const RUN_AS_USER: i64 = 10001;
 pub const CPU_REQUEST: &str = "100m";

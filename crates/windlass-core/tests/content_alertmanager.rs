@@ -59,7 +59,7 @@ fn alertmanager_config_passes_amtool_and_routes_by_severity_and_namespace() {
     run_failing(&amtool, &args, dir.path());
 
     assert_eq!(
-        mounted_secrets(&fixture.obs.alerting),
+        mounted_secrets(&fixture.platform.observability.alerting),
         vec!["alertmanager-receivers".to_string()]
     );
 }

@@ -18,7 +18,7 @@ fn packs() -> Vec<(String, content::Pack)> {
         .map(|(env, file)| {
             let platform = Platform::build(file, env);
             let apps: Vec<&App> = platform.apps.iter().collect();
-            (env.clone(), content::build(&platform, &file.observability, &apps))
+            (env.clone(), content::build(&platform, &apps))
         })
         .collect()
 }

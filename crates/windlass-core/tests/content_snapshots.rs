@@ -10,7 +10,7 @@ use windlass_core::render::to_yaml_stream;
 #[test]
 fn content_pack_snapshot() {
     let f = Fixture::new(SPEC);
-    let objects = content::render_with(&f.platform, &f.obs, &f.apps());
+    let objects = content::render(&f.platform, &f.apps());
     let mut out = String::from("# platform\n");
     out.push_str(&to_yaml_stream(&objects.platform));
     for (app, objs) in &objects.apps {
@@ -23,8 +23,8 @@ fn content_pack_snapshot() {
 #[test]
 fn rendering_is_deterministic() {
     let f = Fixture::new(SPEC);
-    let a = content::render_with(&f.platform, &f.obs, &f.apps());
-    let b = content::render_with(&f.platform, &f.obs, &f.apps());
+    let a = content::render(&f.platform, &f.apps());
+    let b = content::render(&f.platform, &f.apps());
     assert_eq!(to_yaml_stream(&a.platform), to_yaml_stream(&b.platform));
     assert_eq!(a.apps.len(), b.apps.len());
 }

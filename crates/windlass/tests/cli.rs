@@ -119,7 +119,7 @@ fn wrong_type_is_located() {
     let spec = BASE.replace("port: 8080", "port: eighty");
     assert_spec_error(
         &spec,
-        &["windlass.yaml:10:11: apps.web.port: expected an integer from 0 to 65535, found string \"eighty\""],
+        &["windlass.yaml:10:11: apps.web.port: expected a port number from 1 to 65535, found string \"eighty\""],
     );
 }
 

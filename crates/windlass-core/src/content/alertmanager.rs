@@ -12,10 +12,9 @@ use serde::Serialize;
 
 use super::defaults as d;
 use super::{content_labels, meta, yaml};
-use crate::model::Platform;
+use crate::model::{Alerting, Platform, ReceiverKind, SecretRef};
 use crate::render::Object;
-use crate::spec::SecretKeyRef;
-use crate::spec::observability::{AlertingSpec, NULL_RECEIVER, ReceiverSpec, Severity};
+use crate::spec::observability::{NULL_RECEIVER, Severity};
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct AlertmanagerConfig {
@@ -114,7 +113,7 @@ pub struct Authorization {
 }
 
 /// Where the Alertmanager sees a Secret key listed in `alertmanagerSpec.secrets`.
-pub fn secret_path(r: &SecretKeyRef) -> String {
+pub fn secret_path(r: &SecretRef) -> String {
     format!("{}/{}/{}", d::ALERTMANAGER_SECRETS_DIR, r.secret, r.key)
 }
 
@@ -122,9 +121,9 @@ fn matcher(label: &str, value: &str) -> String {
     format!("{label}=\"{}\"", value.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
-pub fn config(spec: &AlertingSpec) -> AlertmanagerConfig {
+pub fn config(spec: &Alerting) -> AlertmanagerConfig {
     let mut routes = vec![Route {
-        receiver: spec.heartbeat.clone().unwrap_or_else(|| NULL_RECEIVER.to_string()),
+        receiver: spec.heartbeat_receiver.clone(),
         matchers: vec![matcher("alertname", d::WATCHDOG)],
         group_wait: Some("0s".to_string()),
         group_interval: Some(d::HEARTBEAT_REPEAT_INTERVAL.to_string()),
@@ -151,13 +150,13 @@ pub fn config(spec: &AlertingSpec) -> AlertmanagerConfig {
         name: NULL_RECEIVER.to_string(),
         ..Receiver::default()
     }];
-    receivers.extend(spec.receivers.iter().map(|(name, r)| receiver(name, r)));
+    receivers.extend(spec.receivers.iter().map(|r| receiver(&r.name, &r.kind)));
     AlertmanagerConfig {
         global: Global {
             resolve_timeout: d::RESOLVE_TIMEOUT.to_string(),
         },
         route: Route {
-            receiver: spec.default.clone().unwrap_or_else(|| NULL_RECEIVER.to_string()),
+            receiver: spec.default_receiver.clone(),
             group_by: d::GROUP_BY.iter().map(|s| s.to_string()).collect(),
             group_wait: Some(d::GROUP_WAIT.to_string()),
             group_interval: Some(d::GROUP_INTERVAL.to_string()),
@@ -181,66 +180,58 @@ pub fn config(spec: &AlertingSpec) -> AlertmanagerConfig {
     }
 }
 
-fn receiver(name: &str, r: &ReceiverSpec) -> Receiver {
+fn receiver(name: &str, kind: &ReceiverKind) -> Receiver {
     let mut out = Receiver {
         name: name.to_string(),
         ..Receiver::default()
     };
-    if let Some(s) = &r.slack {
-        out.slack_configs.push(SlackConfig {
-            api_url_file: secret_path(&s.webhook_url.0),
-            channel: s.channel.clone(),
+    match kind {
+        ReceiverKind::Slack { webhook_url, channel } => out.slack_configs.push(SlackConfig {
+            api_url_file: secret_path(webhook_url),
+            channel: channel.clone(),
             send_resolved: true,
             title: "[{{ .Status | toUpper }}] {{ .CommonLabels.alertname }} ({{ .CommonLabels.namespace }})".to_string(),
             text: "{{ range .Alerts }}*{{ .Annotations.summary }}*\n{{ .Annotations.description }}\n{{ .Annotations.runbook_url }}\n{{ end }}"
                 .to_string(),
-        });
-    }
-    if let Some(p) = &r.pagerduty {
-        out.pagerduty_configs.push(PagerdutyConfig {
-            routing_key_file: secret_path(&p.routing_key.0),
+        }),
+        ReceiverKind::Pagerduty { routing_key } => out.pagerduty_configs.push(PagerdutyConfig {
+            routing_key_file: secret_path(routing_key),
             send_resolved: true,
-        });
-    }
-    if let Some(e) = &r.email {
-        out.email_configs.push(EmailConfig {
-            to: e.to.clone(),
-            from: e.from.clone(),
-            smarthost: e.smarthost.clone(),
-            auth_username: e.username.clone(),
-            auth_password_file: e.password.as_ref().map(|p| secret_path(&p.0)),
+        }),
+        ReceiverKind::Email {
+            to,
+            from,
+            smarthost,
+            username,
+            password,
+        } => out.email_configs.push(EmailConfig {
+            to: to.clone(),
+            from: from.clone(),
+            smarthost: smarthost.clone(),
+            auth_username: username.clone(),
+            auth_password_file: password.as_ref().map(secret_path),
             send_resolved: true,
-        });
-    }
-    if let Some(w) = &r.webhook {
-        out.webhook_configs.push(WebhookConfig {
-            url: w.url.clone(),
+        }),
+        ReceiverKind::Webhook { url, token } => out.webhook_configs.push(WebhookConfig {
+            url: url.clone(),
             send_resolved: true,
-            http_config: w.token.as_ref().map(|t| HttpConfig {
+            http_config: token.as_ref().map(|t| HttpConfig {
                 authorization: Authorization {
-                    credentials_file: secret_path(&t.0),
+                    credentials_file: secret_path(t),
                 },
             }),
-        });
+        }),
     }
     out
 }
 
 /// Names of the Secrets the configuration reads files from: list them in the
 /// kube-prometheus-stack value `alertmanager.alertmanagerSpec.secrets`.
-pub fn mounted_secrets(spec: &AlertingSpec) -> Vec<String> {
+pub fn mounted_secrets(spec: &Alerting) -> Vec<String> {
     let mut names: Vec<String> = spec
         .receivers
-        .values()
-        .flat_map(|r| {
-            [
-                r.slack.as_ref().map(|s| &s.webhook_url.0),
-                r.pagerduty.as_ref().map(|p| &p.routing_key.0),
-                r.email.as_ref().and_then(|e| e.password.as_ref()).map(|p| &p.0),
-                r.webhook.as_ref().and_then(|w| w.token.as_ref()).map(|t| &t.0),
-            ]
-        })
-        .flatten()
+        .iter()
+        .flat_map(|r| r.kind.secrets())
         .map(|s| s.secret.clone())
         .collect();
     names.sort();

@@ -7,13 +7,12 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::ConfigMap;
 
-use super::alerts::{num, runbook_url};
+use super::alerts::runbook_url;
 use super::crds::{Rule, RuleFile, RuleGroup};
 use super::defaults as d;
 use super::{content_labels, meta, yaml};
-use crate::model::{App, Platform};
+use crate::model::{App, LogAlert, Platform};
 use crate::render::Object;
-use crate::spec::observability::{LogAlertSpec, LogPreset, ObservabilitySpec};
 
 pub const LOG_ALERT: &str = "LogPatternMatched";
 
@@ -25,23 +24,16 @@ pub struct LogRules {
     pub file: RuleFile,
 }
 
-pub fn rules(platform: &Platform, obs: &ObservabilitySpec, apps: &[&App]) -> Vec<LogRules> {
+pub fn rules(platform: &Platform, apps: &[&App]) -> Vec<LogRules> {
     let mut out = Vec::new();
     for app in apps {
-        let logs = &app.spec.alerts.logs;
+        let logs = &app.alerts.logs;
         if logs.is_empty() {
             continue;
         }
-        let own = format!(
-            "{{{}=\"{}\", {}=\"{}\"}}",
-            d::LOG_LABEL_NAMESPACE,
-            logql_escape(&app.namespace),
-            d::LOG_LABEL_APP,
-            logql_escape(&app.name)
-        );
         let rules = logs
             .iter()
-            .map(|(name, spec)| rule(name, spec, &own, Some((&app.name, &app.namespace))))
+            .map(|la| rule(la, Some((&app.name, &app.namespace))))
             .collect();
         out.push(LogRules {
             app: Some(app.name.clone()),
@@ -56,12 +48,9 @@ pub fn rules(platform: &Platform, obs: &ObservabilitySpec, apps: &[&App]) -> Vec
             },
         });
     }
-    if !obs.log_alerts.is_empty() {
-        let rules = obs
-            .log_alerts
-            .iter()
-            .map(|(name, spec)| rule(name, spec, "{namespace=~\".+\"}", None))
-            .collect();
+    let platform_alerts = &platform.observability.log_alerts;
+    if !platform_alerts.is_empty() {
+        let rules = platform_alerts.iter().map(|la| rule(la, None)).collect();
         out.push(LogRules {
             app: None,
             name: "windlass-log-alerts".to_string(),
@@ -78,57 +67,50 @@ pub fn rules(platform: &Platform, obs: &ObservabilitySpec, apps: &[&App]) -> Vec
     out
 }
 
-/// The regex a log alert matches lines with.
-pub fn pattern(spec: &LogAlertSpec) -> String {
-    match (&spec.pattern, spec.preset) {
-        (Some(p), _) => p.clone(),
-        (None, Some(LogPreset::MariadbInnodbIo)) => d::PRESET_MARIADB_INNODB_IO.to_string(),
-        (None, Some(LogPreset::PhpFatal)) => d::PRESET_PHP_FATAL.to_string(),
-        // Validation requires one of them; an empty pattern would match every line.
-        (None, None) => ".+".to_string(),
-    }
-}
-
-/// The LogQL expression of a log alert.
-pub fn expr(spec: &LogAlertSpec, default_selector: &str) -> String {
-    let selector = spec.selector.as_deref().unwrap_or(default_selector).trim();
-    let window = spec.window.as_deref().unwrap_or(d::LOG_WINDOW);
-    let threshold = spec.threshold.unwrap_or(0);
+/// The stream selector of an app's own logs, as the log collector labels them.
+pub fn own_streams(namespace: &str, app: &str) -> String {
     format!(
-        "sum by (namespace, pod) (count_over_time({selector} |~ {} [{window}])) > {threshold}",
-        logql_string(&pattern(spec))
+        "{{{}=\"{}\", {}=\"{}\"}}",
+        d::LOG_LABEL_NAMESPACE,
+        logql_escape(namespace),
+        d::LOG_LABEL_APP,
+        logql_escape(app)
     )
 }
 
-fn rule(name: &str, spec: &LogAlertSpec, default_selector: &str, app: Option<(&str, &str)>) -> Rule {
-    let severity = spec.severity.unwrap_or(d::LOG_ALERT.severity);
+/// The LogQL expression of a log alert.
+pub fn expr(la: &LogAlert) -> String {
+    format!(
+        "sum by (namespace, pod) (count_over_time({} |~ {} [{}])) > {}",
+        la.selector,
+        logql_string(&la.pattern),
+        la.window,
+        la.threshold
+    )
+}
+
+fn rule(la: &LogAlert, app: Option<(&str, &str)>) -> Rule {
     let mut labels = BTreeMap::from([
-        ("severity".to_string(), severity.as_str().to_string()),
-        ("log_alert".to_string(), name.to_string()),
+        ("severity".to_string(), la.severity.as_str().to_string()),
+        ("log_alert".to_string(), la.name.clone()),
     ]);
     if let Some((a, ns)) = app {
         labels.insert("app".to_string(), a.to_string());
         labels.insert("namespace".to_string(), ns.to_string());
     }
-    let window = spec.window.as_deref().unwrap_or(d::LOG_WINDOW);
-    let summary = spec
-        .summary
-        .clone()
-        .unwrap_or_else(|| format!("Log lines matching `{name}`"));
     Rule {
         alert: Some(LOG_ALERT.to_string()),
         record: None,
-        expr: expr(spec, default_selector),
-        for_: Some(spec.for_.clone().unwrap_or_else(|| d::LOG_ALERT.for_.to_string())),
+        expr: expr(la),
+        for_: Some(la.for_.to_string()),
         labels,
         annotations: BTreeMap::from([
-            ("summary".to_string(), summary),
+            ("summary".to_string(), la.summary.clone()),
             (
                 "description".to_string(),
                 format!(
-                    "Pod {{{{ $labels.namespace }}}}/{{{{ $labels.pod }}}} logged more than {} line(s) matching `{}` in {window}.",
-                    num(f64::from(spec.threshold.unwrap_or(0))),
-                    pattern(spec)
+                    "Pod {{{{ $labels.namespace }}}}/{{{{ $labels.pod }}}} logged more than {} line(s) matching `{}` in {}.",
+                    la.threshold, la.pattern, la.window
                 ),
             ),
             ("runbook_url".to_string(), runbook_url(LOG_ALERT)),

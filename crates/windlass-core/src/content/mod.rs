@@ -1,6 +1,6 @@
 //! The observability content pack: alert rules, log alerts, uptime probes,
-//! Alertmanager routing, SLOs and dashboards, rendered from the model and the
-//! spec's `observability` settings. `build` returns the typed pack (what the
+//! Alertmanager routing, SLOs and dashboards, rendered from the model only
+//! (`model::Observability` and each app's `alerts`). `build` returns the typed pack (what the
 //! tests feed to promtool, amtool and the LogQL parser); `render` turns it
 //! into Kubernetes objects.
 
@@ -23,7 +23,6 @@ use self::scenarios::Scenario;
 use crate::defaults as core;
 use crate::model::{App, Platform};
 use crate::render::Object;
-use crate::spec::observability::ObservabilitySpec;
 
 /// Content objects: platform-wide ones, and per app (keyed by app name).
 #[derive(Debug, Clone, Default)]
@@ -54,27 +53,22 @@ pub struct Pack {
     pub dashboards: Vec<dashboards::DashboardConfig>,
 }
 
-/// Renders the content pack for `apps` (the selected apps, in deploy order) of `platform`
-/// with the spec's `observability` settings.
+/// Renders the content pack for `apps` (the selected apps, in deploy order) of `platform`.
 pub fn render(platform: &Platform, apps: &[&App]) -> ContentObjects {
-    render_with(platform, &platform.observability, apps)
-}
-
-/// Renders the content pack with the spec's `observability` settings.
-pub fn render_with(platform: &Platform, obs: &ObservabilitySpec, apps: &[&App]) -> ContentObjects {
-    build(platform, obs, apps).objects(platform)
+    build(platform, apps).objects(platform)
 }
 
 /// Builds the typed content pack (with the scenarios that prove its alerts).
-pub fn build(platform: &Platform, obs: &ObservabilitySpec, apps: &[&App]) -> Pack {
-    let mut rules: Vec<RuleSet> = apps.iter().map(|app| app_rules(platform, obs, app)).collect();
-    rules.push(platform_rules(platform, obs));
-    let mut dashboards = dashboards::platform_dashboards(platform, obs, apps);
+pub fn build(platform: &Platform, apps: &[&App]) -> Pack {
+    let obs = &platform.observability;
+    let mut rules: Vec<RuleSet> = apps.iter().map(|app| app_rules(platform, app)).collect();
+    rules.push(platform_rules(platform));
+    let mut dashboards = dashboards::platform_dashboards(platform, apps);
     dashboards.extend(apps.iter().map(|a| dashboards::app_dashboard(platform, a)));
     Pack {
         rules,
-        log_rules: logs::rules(platform, obs, apps),
-        probes: probes::probes(platform, obs, apps),
+        log_rules: logs::rules(platform, apps),
+        probes: probes::probes(platform, apps),
         blackbox: probes::blackbox_config(),
         alertmanager: alertmanager::config(&obs.alerting),
         dashboards,
@@ -83,24 +77,23 @@ pub fn build(platform: &Platform, obs: &ObservabilitySpec, apps: &[&App]) -> Pac
 
 /// The platform-wide content objects for the selected `apps`, in apply order.
 pub fn platform_objects(platform: &Platform, apps: &[&App]) -> Vec<Object> {
-    let obs = &platform.observability;
-    let mut out = vec![platform_rules(platform, obs).object(platform)];
+    let mut out = vec![platform_rules(platform).object(platform)];
     out.extend(
-        logs::rules(platform, obs, &[])
+        logs::rules(platform, &[])
             .iter()
             .filter(|l| l.app.is_none())
             .map(|l| l.object(platform)),
     );
     out.extend(
-        probes::probes(platform, obs, &[])
+        probes::probes(platform, &[])
             .iter()
             .filter(|p| p.app.is_none())
             .map(|p| p.object(platform)),
     );
     out.push(probes::blackbox_config().object(platform));
-    out.push(alertmanager::config(&obs.alerting).object(platform));
+    out.push(alertmanager::config(&platform.observability.alerting).object(platform));
     out.extend(
-        dashboards::platform_dashboards(platform, obs, apps)
+        dashboards::platform_dashboards(platform, apps)
             .iter()
             .map(|d| d.object(platform)),
     );
@@ -109,16 +102,15 @@ pub fn platform_objects(platform: &Platform, apps: &[&App]) -> Vec<Object> {
 
 /// One app's content objects (rules, log rules, uptime probe, dashboard), in apply order.
 pub fn app_objects(platform: &Platform, app: &App) -> Vec<Object> {
-    let obs = &platform.observability;
-    let mut out = vec![app_rules(platform, obs, app).object(platform)];
+    let mut out = vec![app_rules(platform, app).object(platform)];
     out.extend(
-        logs::rules(platform, obs, &[app])
+        logs::rules(platform, &[app])
             .iter()
             .filter(|l| l.app.is_some())
             .map(|l| l.object(platform)),
     );
     out.extend(
-        probes::probes(platform, obs, &[app])
+        probes::probes(platform, &[app])
             .iter()
             .filter(|p| p.app.is_some())
             .map(|p| p.object(platform)),
@@ -128,19 +120,14 @@ pub fn app_objects(platform: &Platform, app: &App) -> Vec<Object> {
 }
 
 /// An app's alert rules: health, traffic and SLO groups.
-fn app_rules(platform: &Platform, obs: &ObservabilitySpec, app: &App) -> RuleSet {
-    let slo_window = obs
-        .slo
-        .window
-        .clone()
-        .unwrap_or_else(|| defaults::SLO_WINDOW.to_string());
+fn app_rules(platform: &Platform, app: &App) -> RuleSet {
     let t = Target { app, platform };
     let mut groups = Vec::new();
     let mut scenarios = Vec::new();
     for (concern, checked) in [
         ("health", alerts::app_health::rules(&t)),
         ("traffic", alerts::traffic::rules(&t)),
-        ("slo", alerts::slo::rules(&t, &slo_window)),
+        ("slo", alerts::slo::rules(&t, platform.observability.slo_window)),
     ] {
         push_group(&mut groups, &mut scenarios, format!("{}.{concern}", app.name), checked);
     }
@@ -154,7 +141,8 @@ fn app_rules(platform: &Platform, obs: &ObservabilitySpec, app: &App) -> RuleSet
 }
 
 /// The platform's own alert rules (and uptime rules when probes run).
-fn platform_rules(platform: &Platform, obs: &ObservabilitySpec) -> RuleSet {
+fn platform_rules(platform: &Platform) -> RuleSet {
+    let obs = &platform.observability;
     let mut groups = Vec::new();
     let mut scenarios = Vec::new();
     push_group(
@@ -163,7 +151,7 @@ fn platform_rules(platform: &Platform, obs: &ObservabilitySpec) -> RuleSet {
         "windlass.platform".to_string(),
         alerts::platform::rules(&obs.alerts),
     );
-    if obs.uptime.enabled || !obs.uptime.urls.is_empty() {
+    if obs.uptime.public_hosts || !obs.uptime.urls.is_empty() {
         push_group(
             &mut groups,
             &mut scenarios,

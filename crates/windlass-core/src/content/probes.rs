@@ -12,7 +12,6 @@ use super::defaults as d;
 use super::{content_labels, meta, yaml};
 use crate::model::{App, Platform};
 use crate::render::Object;
-use crate::spec::observability::ObservabilitySpec;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct UptimeProbe {
@@ -25,14 +24,11 @@ pub struct UptimeProbe {
     pub labels: BTreeMap<String, String>,
 }
 
-pub fn probes(platform: &Platform, obs: &ObservabilitySpec, apps: &[&App]) -> Vec<UptimeProbe> {
-    let interval = obs
-        .uptime
-        .interval
-        .clone()
-        .unwrap_or_else(|| d::UPTIME_INTERVAL.to_string());
+pub fn probes(platform: &Platform, apps: &[&App]) -> Vec<UptimeProbe> {
+    let uptime = &platform.observability.uptime;
+    let interval = uptime.interval.to_string();
     let mut out = Vec::new();
-    if obs.uptime.enabled {
+    if uptime.public_hosts {
         for app in apps.iter().filter(|a| !a.hosts.is_empty() && a.port.is_some()) {
             out.push(UptimeProbe {
                 app: Some(app.name.clone()),
@@ -52,13 +48,7 @@ pub fn probes(platform: &Platform, obs: &ObservabilitySpec, apps: &[&App]) -> Ve
         (d::BLACKBOX_MODULE_HTTPS, "https://"),
         (d::BLACKBOX_MODULE_HTTP, "http://"),
     ] {
-        let targets: Vec<String> = obs
-            .uptime
-            .urls
-            .iter()
-            .filter(|u| u.starts_with(scheme))
-            .cloned()
-            .collect();
+        let targets: Vec<String> = uptime.urls.iter().filter(|u| u.starts_with(scheme)).cloned().collect();
         if !targets.is_empty() {
             out.push(UptimeProbe {
                 app: None,

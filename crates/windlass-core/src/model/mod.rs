@@ -2,11 +2,17 @@
 //! it runs, how it is probed, scaled, protected and reached. Rendering reads
 //! only this model, never the raw spec.
 
+mod observability;
+
 use std::collections::BTreeMap;
 
+pub use self::observability::{
+    AlertPolicy, AlertRoute, Alerting, AppAlerts, Cost, LatencySlo, LogAlert, Observability, PlatformAlerts, Receiver,
+    ReceiverKind, Slo, Uptime,
+};
 use crate::defaults as d;
-use crate::spec::observability::ObservabilitySpec;
 use crate::spec::quantity::parse_milli;
+use crate::spec::values::Quantity;
 use crate::spec::{AccessMode, AppKind, AppSpec, PlatformFile, TlsIssuer, TrafficMode};
 
 #[derive(Debug, Clone)]
@@ -20,8 +26,8 @@ pub struct Platform {
     pub monitoring: Monitoring,
     /// Apps in spec order.
     pub apps: Vec<App>,
-    /// Alert routing, log alerts, uptime checks and dashboards settings, as written.
-    pub observability: ObservabilitySpec,
+    /// Alert routing, platform log alerts, uptime checks, SLO window, platform alerts and prices.
+    pub observability: Observability,
     /// App name -> position in `apps`.
     index: BTreeMap<String, usize>,
 }
@@ -52,7 +58,8 @@ pub struct App {
     pub image: String,
     /// The image tag or digest, used as the `app.kubernetes.io/version` label value when it fits.
     pub version: Option<String>,
-    pub port: Option<u16>,
+    /// The port the app serves on, named for what it serves.
+    pub port: Option<AppPort>,
     pub command: Option<Vec<String>>,
     pub args: Option<Vec<String>>,
     /// Fully qualified public hosts.
@@ -73,8 +80,36 @@ pub struct App {
     pub writable_paths: Vec<String>,
     pub run_as_user: i64,
     pub labels: BTreeMap<String, String>,
-    /// The app as written, for content (alerts, SLOs) that reads app-level settings.
-    pub spec: AppSpec,
+    /// Alerts, SLOs and log alerts of the app.
+    pub alerts: AppAlerts,
+}
+
+/// A port of the app's container and Service, named for what it serves: a mesh,
+/// gateway or scraper reads the protocol from the name and `appProtocol`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AppPort {
+    pub number: u16,
+    /// `http`, `tcp` or `metrics`.
+    pub name: &'static str,
+    /// Set only when the protocol is known.
+    pub app_protocol: Option<&'static str>,
+}
+
+impl App {
+    /// The container and Service ports: the app's port, then a separate metrics port.
+    pub fn ports(&self) -> Vec<AppPort> {
+        let mut ports: Vec<AppPort> = self.port.into_iter().collect();
+        if let Some(m) = &self.metrics
+            && self.port.is_none_or(|p| p.number != m.port)
+        {
+            ports.push(AppPort {
+                number: m.port,
+                name: d::PORT_METRICS,
+                app_protocol: Some(d::APP_PROTOCOL_HTTP),
+            });
+        }
+        ports
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -112,7 +147,7 @@ pub struct Metrics {
     pub path: String,
     pub port: u16,
     /// Service/container port name the ServiceMonitor scrapes.
-    pub port_name: String,
+    pub port_name: &'static str,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -226,7 +261,7 @@ impl Platform {
             traffic,
             monitoring,
             apps,
-            observability: spec.observability.clone(),
+            observability: observability::observability(&spec.observability),
             index,
         }
     }
@@ -250,11 +285,8 @@ impl Platform {
 }
 
 fn build_app(name: &str, a: &AppSpec, default_ns: &str, domain: &str) -> App {
-    let (_, tag, digest) = crate::spec::names::split_image(&a.image);
-    let version = tag
-        .or_else(|| digest.and_then(|d| d.split(':').nth(1)).map(|h| &h[..h.len().min(12)]))
-        .filter(|v| crate::spec::names::is_label_value(v))
-        .map(str::to_string);
+    let namespace = a.namespace.clone().unwrap_or_else(|| default_ns.to_string());
+    let version = version_label(&a.image);
     let hosts: Vec<String> = a.hosts.iter().map(|h| crate::spec::qualify_host(h, domain)).collect();
     let routes = if a.routes.is_empty() && !hosts.is_empty() {
         vec![Route {
@@ -271,13 +303,36 @@ fn build_app(name: &str, a: &AppSpec, default_ns: &str, domain: &str) -> App {
             .collect()
     };
     let probes = probe_policy(a);
+    let app_port = a.port.map(|p| p.get());
+    let metrics_port = a.metrics.as_ref().and_then(|m| m.0.port.map(|p| p.get()).or(app_port));
+    let port = app_port.map(|number| {
+        // The app's port speaks HTTP when it is a web app, answers HTTP probes or serves the metrics.
+        let http_probe =
+            matches!(&probes, Some(ProbePolicy { check: ProbeCheck::Http { port, .. }, .. }) if *port == number);
+        if a.kind == AppKind::Web || http_probe || metrics_port == Some(number) {
+            AppPort {
+                number,
+                name: d::PORT_HTTP,
+                app_protocol: Some(d::APP_PROTOCOL_HTTP),
+            }
+        } else {
+            AppPort {
+                number,
+                name: d::PORT_TCP,
+                app_protocol: None,
+            }
+        }
+    });
     let metrics = a.metrics.as_ref().and_then(|m| {
-        let port = m.0.port.or(a.port)?;
-        let port_name = if Some(port) == a.port { "http" } else { "metrics" };
+        let scraped = metrics_port?;
+        let port_name = match port {
+            Some(main) if main.number == scraped => main.name,
+            _ => d::PORT_METRICS,
+        };
         Some(Metrics {
             path: m.0.path.clone(),
-            port,
-            port_name: port_name.to_string(),
+            port: scraped,
+            port_name,
         })
     });
     let scaling = match &a.autoscaling {
@@ -297,31 +352,39 @@ fn build_app(name: &str, a: &AppSpec, default_ns: &str, domain: &str) -> App {
         None => Disruption::MaxUnavailable(d::PDB_MAX_UNAVAILABLE),
     };
     let limits = a.resources.limits.clone().unwrap_or_default();
-    let memory_request = a
-        .resources
-        .memory
-        .clone()
-        .unwrap_or_else(|| d::MEMORY_REQUEST.to_string());
-    let memory_limit = limits.memory.clone().unwrap_or_else(|| {
-        parse_milli(&memory_request)
-            .map(|m| format_bytes(m / 1000 * d::MEMORY_LIMIT_FACTOR))
-            .unwrap_or_else(|| memory_request.clone())
-    });
-    let cpu_request = a.resources.cpu.clone().unwrap_or_else(|| d::CPU_REQUEST.to_string());
-    let cpu_limit = limits.cpu.clone().unwrap_or_else(|| {
+    let written =
+        |q: &Option<Quantity>, default: &str| q.as_ref().map_or_else(|| default.to_string(), Quantity::to_string);
+    let memory_request = written(&a.resources.memory, d::MEMORY_REQUEST);
+    let memory_limit = match &limits.memory {
+        Some(q) => q.to_string(),
+        None => a
+            .resources
+            .memory
+            .as_ref()
+            .map(Quantity::milli)
+            .or_else(|| parse_milli(d::MEMORY_REQUEST))
+            .map_or_else(
+                || memory_request.clone(),
+                |m| format_bytes(m / 1000 * d::MEMORY_LIMIT_FACTOR),
+            ),
+    };
+    let cpu_request = written(&a.resources.cpu, d::CPU_REQUEST);
+    let cpu_limit = match &limits.cpu {
+        Some(q) => q.to_string(),
         // Never default a limit below an explicit request.
-        match (parse_milli(&cpu_request), parse_milli(d::CPU_LIMIT)) {
+        None => match (a.resources.cpu.as_ref().map(Quantity::milli), parse_milli(d::CPU_LIMIT)) {
             (Some(r), Some(l)) if r > l => cpu_request.clone(),
             _ => d::CPU_LIMIT.to_string(),
-        }
-    });
+        },
+    };
+    let alerts = observability::app_alerts(&a.alerts, &crate::content::logs::own_streams(&namespace, name));
     App {
         name: name.to_string(),
-        namespace: a.namespace.clone().unwrap_or_else(|| default_ns.to_string()),
+        namespace,
         kind: a.kind,
         image: a.image.clone(),
         version,
-        port: a.port,
+        port,
         command: a.command.clone(),
         args: a.args.clone(),
         hosts,
@@ -360,11 +423,11 @@ fn build_app(name: &str, a: &AppSpec, default_ns: &str, domain: &str) -> App {
             .iter()
             .map(|e| Egress {
                 cidr: e.cidr.clone(),
-                ports: e.ports.clone(),
+                ports: e.ports.iter().map(|p| p.get()).collect(),
             })
             .collect(),
         persistence: a.persistence.as_ref().map(|p| Persistence {
-            size: p.size.clone(),
+            size: p.size.to_string(),
             mount_path: p.mount_path.clone().unwrap_or_else(|| d::DATA_MOUNT_PATH.to_string()),
             storage_class: p.storage_class.clone(),
             access_mode: p.access_mode.unwrap_or(AccessMode::ReadWriteOnce),
@@ -373,7 +436,7 @@ fn build_app(name: &str, a: &AppSpec, default_ns: &str, domain: &str) -> App {
         writable_paths: a.writable_paths.clone(),
         run_as_user: a.run_as_user.unwrap_or(d::RUN_AS_USER),
         labels: a.labels.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
-        spec: a.clone(),
+        alerts,
     }
 }
 
@@ -387,7 +450,7 @@ fn probe_policy(a: &AppSpec) -> Option<ProbePolicy> {
             if let Some(cmd) = &h.command {
                 ProbeCheck::Exec { command: cmd.clone() }
             } else {
-                let port = h.port.or(a.port)?;
+                let port = h.port.or(a.port)?.get();
                 match &h.path {
                     Some(path) => ProbeCheck::Http {
                         path: path.clone(),
@@ -398,7 +461,7 @@ fn probe_policy(a: &AppSpec) -> Option<ProbePolicy> {
             }
         }
         // A stateful service with a port but no HTTP endpoint (a database) is probed over TCP.
-        None if a.kind == AppKind::Statefulset => ProbeCheck::Tcp { port: a.port? },
+        None if a.kind == AppKind::Statefulset => ProbeCheck::Tcp { port: a.port?.get() },
         None => return None,
     };
     Some(ProbePolicy {
@@ -407,6 +470,19 @@ fn probe_policy(a: &AppSpec) -> Option<ProbePolicy> {
         readiness: d::probes::READINESS,
         liveness: d::probes::LIVENESS,
     })
+}
+
+/// The `app.kubernetes.io/version` value of an image: its tag, or the first 12
+/// characters of its digest's hash, when that is a valid label value.
+fn version_label(image: &str) -> Option<String> {
+    let (_, tag, digest) = crate::spec::names::split_image(image);
+    let version = match (tag, digest) {
+        (Some(t), _) => t.to_string(),
+        // Characters, not bytes: the digest is text the spec has not vetted yet.
+        (None, Some(dg)) => dg.split(':').nth(1)?.chars().take(12).collect(),
+        (None, None) => return None,
+    };
+    crate::spec::names::is_label_value(&version).then_some(version)
 }
 
 /// Bytes as the largest binary unit that divides them exactly (`268435456` -> `256Mi`).
@@ -421,10 +497,98 @@ fn format_bytes(bytes: u128) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use crate::source::{FieldPath, from_node, parse_yaml};
+
+    /// The model of a spec that is only typed, not validated: the model must hold on any typed input.
+    fn platform(apps: &str) -> Platform {
+        let text = format!(
+            "apiVersion: windlass.dev/v1alpha1\nkind: Platform\nplatform: {{name: shop, domain: example.com}}\napps:\n{apps}"
+        );
+        let node = parse_yaml(&text).expect("yaml");
+        let file: PlatformFile = from_node(&node, &FieldPath::root()).expect("typed spec");
+        Platform::build(&file, "default")
+    }
+
     #[test]
     fn formats_binary_units() {
         assert_eq!(super::format_bytes(256 << 20), "256Mi");
         assert_eq!(super::format_bytes(2 << 30), "2Gi");
         assert_eq!(super::format_bytes(1000), "1000");
+    }
+
+    #[test]
+    fn version_label_never_splits_a_character() {
+        assert_eq!(version_label("ghcr.io/acme/web:1.4.2").as_deref(), Some("1.4.2"));
+        assert_eq!(
+            version_label("ghcr.io/acme/web@sha256:0123456789abcdef0123").as_deref(),
+            Some("0123456789ab")
+        );
+        // Twelve bytes would end inside the fourth `é`.
+        assert_eq!(
+            version_label("ghcr.io/acme/web@sha256:\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}"),
+            None
+        );
+        assert_eq!(version_label("ghcr.io/acme/web@sha256:12345678901\u{1F600}"), None);
+        let p = platform(
+            "  web: {image: \"ghcr.io/acme/web@sha256:\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\", port: 80}\n",
+        );
+        assert_eq!(p.apps[0].version, None);
+    }
+
+    fn ports(app: &App) -> Vec<(&'static str, u16, Option<&'static str>)> {
+        app.ports().iter().map(|p| (p.name, p.number, p.app_protocol)).collect()
+    }
+
+    #[test]
+    fn ports_are_named_for_what_they_serve() {
+        let p = platform(
+            "  web: {image: w:1, port: 3000, health: /healthz, metrics: /metrics}\n\
+               \x20 db: {kind: statefulset, image: postgres:17, port: 5432, health: {command: [pg_isready]}}\n\
+               \x20 cache: {kind: statefulset, image: redis:7, port: 6379}\n\
+               \x20 api: {kind: worker, image: a:1, port: 8080, health: /ready}\n\
+               \x20 queue: {kind: worker, image: q:1, port: 5672, metrics: {path: /metrics, port: 9090}}\n\
+               \x20 exporter: {kind: statefulset, image: e:1, port: 9187, metrics: /metrics}\n\
+               \x20 job: {kind: cron, image: j:1, schedule: '@daily'}\n",
+        );
+        let app = |n: &str| p.app(n).expect("app");
+        assert_eq!(ports(app("web")), vec![("http", 3000, Some("http"))]);
+        assert_eq!(app("web").metrics.as_ref().map(|m| m.port_name), Some("http"));
+        assert_eq!(ports(app("db")), vec![("tcp", 5432, None)]);
+        assert_eq!(ports(app("cache")), vec![("tcp", 6379, None)]);
+        assert_eq!(ports(app("api")), vec![("http", 8080, Some("http"))]);
+        assert_eq!(
+            ports(app("queue")),
+            vec![("tcp", 5672, None), ("metrics", 9090, Some("http"))]
+        );
+        assert_eq!(app("queue").metrics.as_ref().map(|m| m.port_name), Some("metrics"));
+        assert_eq!(ports(app("exporter")), vec![("http", 9187, Some("http"))]);
+        assert_eq!(ports(app("job")), vec![]);
+    }
+
+    #[test]
+    fn alert_defaults_and_tuning_are_decided_in_the_model() {
+        let p = platform(
+            "  web:\n    image: w:1\n    port: 3000\n    alerts:\n      latency: {threshold: 800ms}\n      oomKilled: {enabled: false}\n      errorRate: {for: 5m}\n      logs:\n        fatal: {preset: php-fatal}\n",
+        );
+        let a = &p.apps[0].alerts;
+        let latency = a.latency.expect("latency alert");
+        assert!((latency.threshold - 0.8).abs() < 1e-12);
+        assert_eq!(latency.for_, crate::content::defaults::LATENCY.for_);
+        assert_eq!(a.oom_killed, None);
+        let errors = a.error_rate.expect("error-rate alert");
+        assert_eq!((errors.threshold, errors.for_.to_string()), (0.05, "5m".to_string()));
+        assert_eq!(a.status_label, "code");
+        assert_eq!(a.logs.len(), 1);
+        assert_eq!(a.logs[0].selector, r#"{namespace="shop", app="web"}"#);
+        assert_eq!(a.logs[0].pattern, crate::content::defaults::PRESET_PHP_FATAL);
+        assert_eq!(
+            (a.logs[0].window.to_string(), a.logs[0].for_.to_string()),
+            ("5m".into(), "0s".into())
+        );
+        let obs = &p.observability;
+        assert_eq!(obs.slo_window.to_string(), "30d");
+        assert_eq!(obs.uptime.interval.to_string(), "1m");
+        assert_eq!(obs.alerting.default_receiver, "null");
     }
 }

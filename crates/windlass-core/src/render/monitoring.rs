@@ -22,7 +22,7 @@ pub fn service_monitor(platform: &Platform, app: &App) -> Option<Object> {
         ServiceMonitorSpec {
             selector: selector(platform, app),
             endpoints: vec![ServiceMonitorEndpoint {
-                port: m.port_name.clone(),
+                port: m.port_name.to_string(),
                 path: m.path.clone(),
                 interval: d::SCRAPE_INTERVAL.to_string(),
                 scrape_timeout: d::SCRAPE_TIMEOUT.to_string(),

@@ -92,7 +92,7 @@ fn app_peer(platform: &Platform, app: &App) -> NetworkPolicyPeer {
 /// object is the same whichever apps `--only` selected.
 pub fn app_policy(platform: &Platform, app: &App) -> Object {
     let mut ingress = Vec::new();
-    if let Some(port) = app.port {
+    if let Some(port) = app.port.map(|p| p.number) {
         if !app.hosts.is_empty() {
             ingress.push(NetworkPolicyIngressRule {
                 from: Some(vec![NetworkPolicyPeer {
@@ -125,7 +125,7 @@ pub fn app_policy(platform: &Platform, app: &App) -> Object {
     let mut egress = Vec::new();
     for need in &app.needs {
         if let Some(target) = platform.app(need)
-            && let Some(port) = target.port
+            && let Some(port) = target.port.map(|p| p.number)
         {
             egress.push(NetworkPolicyEgressRule {
                 to: Some(vec![app_peer(platform, target)]),

@@ -6,7 +6,7 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use super::labels::{app_meta, selector_labels};
 use super::object::Object;
 use super::workload::headless_service_name;
-use crate::model::{App, Platform};
+use crate::model::{App, AppPort, Platform};
 use crate::spec::AppKind;
 
 /// The pod's identity, without an API token: apps do not talk to the apiserver.
@@ -18,33 +18,20 @@ pub fn service_account(platform: &Platform, app: &App) -> Object {
     })
 }
 
-fn ports(app: &App) -> Vec<ServicePort> {
-    let mut ports = Vec::new();
-    if let Some(p) = app.port {
-        ports.push(named_port("http", p));
-    }
-    if let Some(m) = &app.metrics
-        && m.port_name == "metrics"
-    {
-        ports.push(named_port("metrics", m.port));
-    }
-    ports
-}
-
-fn named_port(name: &str, port: u16) -> ServicePort {
+fn named_port(port: &AppPort) -> ServicePort {
     ServicePort {
-        name: Some(name.to_string()),
-        port: i32::from(port),
-        target_port: Some(IntOrString::String(name.to_string())),
+        name: Some(port.name.to_string()),
+        port: i32::from(port.number),
+        target_port: Some(IntOrString::String(port.name.to_string())),
         protocol: Some("TCP".to_string()),
-        app_protocol: (name == "http").then(|| "http".to_string()),
+        app_protocol: port.app_protocol.map(str::to_string),
         ..ServicePort::default()
     }
 }
 
 /// The ClusterIP Service (and for a StatefulSet the headless one giving each replica a DNS name).
 pub fn services(platform: &Platform, app: &App) -> Vec<Object> {
-    let ports = ports(app);
+    let ports: Vec<ServicePort> = app.ports().iter().map(named_port).collect();
     if ports.is_empty() {
         return Vec::new();
     }

@@ -114,7 +114,9 @@ pub fn https_redirect(platform: &Platform) -> Option<Object> {
 
 /// Route objects for an app: one for open paths, one per restricted path (so a policy can target it).
 pub fn routes(platform: &Platform, app: &App) -> Vec<Object> {
-    let Some(port) = app.port else { return Vec::new() };
+    let Some(port) = app.port.map(|p| p.number) else {
+        return Vec::new();
+    };
     if app.hosts.is_empty() {
         return Vec::new();
     }
@@ -256,7 +258,7 @@ fn ingress(platform: &Platform, app: &App, name: String, routes: &[&Route], allo
                 service: Some(IngressServiceBackend {
                     name: app.name.clone(),
                     port: Some(ServiceBackendPort {
-                        name: Some("http".to_string()),
+                        name: Some(app.port.map_or(crate::defaults::PORT_HTTP, |p| p.name).to_string()),
                         ..ServiceBackendPort::default()
                     }),
                 }),

@@ -24,7 +24,7 @@ use super::config::config_checksum;
 use super::labels::{app_labels, app_meta, selector, selector_labels};
 use super::object::Object;
 use crate::defaults as d;
-use crate::model::{App, Platform, ProbeCheck, ProbeTiming, Scaling};
+use crate::model::{App, AppPort, Platform, ProbeCheck, ProbeTiming, Scaling};
 use crate::spec::AppKind;
 
 /// Annotation carrying a hash of the app's config files, so a change rolls the pods.
@@ -281,15 +281,7 @@ fn volumes(app: &App) -> (Vec<Volume>, Vec<VolumeMount>) {
 }
 
 fn container(app: &App, mounts: Vec<VolumeMount>) -> Container {
-    let mut ports = Vec::new();
-    if let Some(p) = app.port {
-        ports.push(container_port("http", p));
-    }
-    if let Some(m) = &app.metrics
-        && m.port_name == "metrics"
-    {
-        ports.push(container_port("metrics", m.port));
-    }
+    let ports: Vec<ContainerPort> = app.ports().iter().map(container_port).collect();
     let mut env: Vec<EnvVar> = app
         .env
         .iter()
@@ -371,10 +363,10 @@ fn container(app: &App, mounts: Vec<VolumeMount>) -> Container {
     }
 }
 
-fn container_port(name: &str, port: u16) -> ContainerPort {
+fn container_port(port: &AppPort) -> ContainerPort {
     ContainerPort {
-        name: Some(name.to_string()),
-        container_port: i32::from(port),
+        name: Some(port.name.to_string()),
+        container_port: i32::from(port.number),
         protocol: Some("TCP".to_string()),
         ..ContainerPort::default()
     }

@@ -57,7 +57,12 @@ impl std::error::Error for DeError {}
 
 impl de::Error for DeError {
     fn custom<T: fmt::Display>(msg: T) -> Self {
-        DeError(Diagnostic::new(FieldPath::root(), msg.to_string()))
+        // Typed spec values (`spec::values`) append their fix after a separator.
+        let msg = msg.to_string();
+        match msg.split_once(crate::spec::values::HELP_SEPARATOR) {
+            Some((message, help)) => DeError(Diagnostic::new(FieldPath::root(), message).help(help)),
+            None => DeError(Diagnostic::new(FieldPath::root(), msg)),
+        }
     }
 
     fn unknown_field(field: &str, expected: &'static [&'static str]) -> Self {

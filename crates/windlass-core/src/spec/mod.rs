@@ -6,10 +6,12 @@ mod load;
 pub mod names;
 pub mod observability;
 pub mod quantity;
+mod re2;
 mod schema;
 mod shorthand;
 mod types;
 mod validate;
+pub mod values;
 
 pub use load::{Spec, load};
 pub use schema::json_schema;

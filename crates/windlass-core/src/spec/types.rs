@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use super::observability::{AppAlertsSpec, ObservabilitySpec};
 use super::shorthand::{Scalar, Shorthand};
+use super::values::{Port, Quantity};
 
 /// The only spec version this windlass reads.
 pub const API_VERSION: &str = "windlass.dev/v1alpha1";
@@ -152,7 +153,7 @@ pub struct AppSpec {
     pub allow_latest: bool,
     /// Container port serving HTTP (required for `web`).
     #[serde(default)]
-    pub port: Option<u16>,
+    pub port: Option<Port>,
     /// Command (entrypoint) override.
     #[serde(default)]
     pub command: Option<Vec<String>>,
@@ -239,7 +240,7 @@ pub struct HealthSpec {
     pub path: Option<String>,
     /// Port for the health check (default: the app port).
     #[serde(default)]
-    pub port: Option<u16>,
+    pub port: Option<Port>,
     /// Probe by opening a TCP connection to the port instead of HTTP.
     #[serde(default)]
     pub tcp: bool,
@@ -255,7 +256,7 @@ pub struct MetricsSpec {
     pub path: String,
     /// Port serving metrics (default: the app port).
     #[serde(default)]
-    pub port: Option<u16>,
+    pub port: Option<Port>,
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
@@ -286,10 +287,10 @@ pub struct DisruptionSpec {
 pub struct ResourcesSpec {
     /// CPU request, e.g. `100m` or `0.5`.
     #[serde(default)]
-    pub cpu: Option<String>,
+    pub cpu: Option<Quantity>,
     /// Memory request, e.g. `256Mi`.
     #[serde(default)]
-    pub memory: Option<String>,
+    pub memory: Option<Quantity>,
     /// Limits (default: CPU 1, memory twice the request).
     #[serde(default)]
     pub limits: Option<LimitsSpec>,
@@ -299,9 +300,9 @@ pub struct ResourcesSpec {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct LimitsSpec {
     #[serde(default)]
-    pub cpu: Option<String>,
+    pub cpu: Option<Quantity>,
     #[serde(default)]
-    pub memory: Option<String>,
+    pub memory: Option<Quantity>,
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
@@ -330,14 +331,14 @@ pub struct EgressRule {
     pub cidr: String,
     /// TCP ports (empty: all ports).
     #[serde(default)]
-    pub ports: Vec<u16>,
+    pub ports: Vec<Port>,
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct PersistenceSpec {
     /// Volume size, e.g. `10Gi`.
-    pub size: String,
+    pub size: Quantity,
     /// Where the volume is mounted (default `/data`).
     #[serde(default)]
     pub mount_path: Option<String>,

@@ -6,7 +6,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::names::*;
-use super::quantity::parse_milli;
 use super::types::*;
 use crate::diagnostics::{Diagnostic, did_you_mean};
 use crate::source::{FieldPath, Node};
@@ -281,13 +280,6 @@ fn app_checks(
             path.key("schedule"),
             format!("`{s}` is not a cron schedule"),
             "use five fields (minute hour day-of-month month day-of-week), e.g. `0 3 * * *`, or a macro like `@daily`",
-        );
-    }
-    if app.port == Some(0) {
-        f.err(
-            path.key("port"),
-            "port 0 is not a valid port",
-            "use a port between 1 and 65535",
         );
     }
 
@@ -593,19 +585,12 @@ fn app_checks(
                 "write e.g. `0.0.0.0/0` or `10.20.0.0/16`",
             );
         }
-        if e.ports.contains(&0) {
-            f.err(
-                path.key("egress").index(i).key("ports"),
-                "port 0 is not a valid port",
-                "use ports between 1 and 65535",
-            );
-        }
     }
 
     // Storage.
     if let Some(p) = &app.persistence {
         let pp = path.key("persistence");
-        if parse_milli(&p.size).is_none_or(|v| v == 0) {
+        if p.size.milli() == 0 {
             f.err(
                 pp.key("size"),
                 format!("`{}` is not a volume size", p.size),
@@ -718,24 +703,8 @@ fn absolute(f: &mut Findings<'_>, p: &str, path: &FieldPath) {
 fn resources(f: &mut Findings<'_>, r: &ResourcesSpec, path: &FieldPath) {
     let limits = r.limits.clone().unwrap_or_default();
     for (field, req, lim) in [("cpu", &r.cpu, &limits.cpu), ("memory", &r.memory, &limits.memory)] {
-        let parsed_req = req.as_deref().map(|q| (q, parse_milli(q)));
-        let parsed_lim = lim.as_deref().map(|q| (q, parse_milli(q)));
-        if let Some((q, None)) = parsed_req {
-            f.err(
-                path.key(field),
-                format!("`{q}` is not a {field} quantity"),
-                quantity_help(field),
-            );
-        }
-        if let Some((q, None)) = parsed_lim {
-            f.err(
-                path.key("limits").key(field),
-                format!("`{q}` is not a {field} quantity"),
-                quantity_help(field),
-            );
-        }
-        if let (Some((rq, Some(rv))), Some((lq, Some(lv)))) = (parsed_req, parsed_lim)
-            && rv > lv
+        if let (Some(rq), Some(lq)) = (req, lim)
+            && rq.milli() > lq.milli()
         {
             f.err(
                 path.key("limits").key(field),
@@ -743,14 +712,6 @@ fn resources(f: &mut Findings<'_>, r: &ResourcesSpec, path: &FieldPath) {
                 "raise the limit to at least the request",
             );
         }
-    }
-}
-
-fn quantity_help(field: &str) -> &'static str {
-    if field == "cpu" {
-        "write CPU as cores or millicores, e.g. `0.5` or `250m`"
-    } else {
-        "write memory with a unit, e.g. `256Mi` or `1Gi`"
     }
 }
 

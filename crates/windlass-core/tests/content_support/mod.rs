@@ -9,7 +9,6 @@ use std::process::Command;
 
 use windlass_core::content::{self, Pack};
 use windlass_core::model::{App, Platform};
-use windlass_core::spec::observability::ObservabilitySpec;
 
 /// A platform with one app of every kind, both traffic sources, SLOs and log alerts.
 pub const SPEC: &str = r##"
@@ -88,7 +87,6 @@ observability:
 
 pub struct Fixture {
     pub platform: Platform,
-    pub obs: ObservabilitySpec,
 }
 
 impl Fixture {
@@ -100,14 +98,13 @@ impl Fixture {
         let (env, file) = spec.environment(None).expect("default environment");
         Fixture {
             platform: Platform::build(file, env),
-            obs: file.observability.clone(),
         }
     }
     pub fn apps(&self) -> Vec<&App> {
         self.platform.apps.iter().collect()
     }
     pub fn pack(&self) -> Pack {
-        content::build(&self.platform, &self.obs, &self.apps())
+        content::build(&self.platform, &self.apps())
     }
 }
 

@@ -2,58 +2,56 @@
 //! autoscaler at its ceiling, disruption budgets and failed jobs, all from
 //! kube-state-metrics and scoped to the app's own pods and controllers.
 
-use super::{Alert, Checked, Target, Tuned, num, sel, timing, tune};
-use crate::content::defaults as d;
+use super::{Alert, Checked, Target, num, sel, timing};
 use crate::content::scenarios::{Scenario, stepping};
-use crate::model::Scaling;
+use crate::model::{AlertPolicy, Scaling};
 use crate::spec::AppKind;
-use crate::spec::observability::ThresholdKind;
 
 pub fn rules(t: &Target<'_>) -> Checked {
     let a = t.alerts();
     let mut out = Checked::default();
     let kind = t.app.kind;
-    if let Some(c) = tune(d::CRASH_LOOP, &a.crash_loop, ThresholdKind::Count) {
-        out.extend(crash_loop(t, &c));
+    if let Some(c) = &a.crash_loop {
+        out.extend(crash_loop(t, c));
     }
-    if let Some(c) = tune(d::OOM_KILLED, &a.oom_killed, ThresholdKind::None) {
-        out.extend(oom_killed(t, &c));
+    if let Some(c) = &a.oom_killed {
+        out.extend(oom_killed(t, c));
     }
     if kind != AppKind::Cron
-        && let Some(c) = tune(d::NOT_READY, &a.not_ready, ThresholdKind::None)
+        && let Some(c) = &a.not_ready
     {
-        out.extend(not_ready(t, &c));
+        out.extend(not_ready(t, c));
     }
     match kind {
         AppKind::Web | AppKind::Worker => {
-            if let Some(c) = tune(d::REPLICAS_MISMATCH, &a.replicas_mismatch, ThresholdKind::None) {
-                out.extend(replicas_mismatch(t, &c, Controller::Deployment));
+            if let Some(c) = &a.replicas_mismatch {
+                out.extend(replicas_mismatch(t, c, Controller::Deployment));
             }
-            if let Some(c) = tune(d::ROLLOUT_STUCK, &a.rollout_stuck, ThresholdKind::None) {
-                out.extend(rollout_stuck(t, &c));
+            if let Some(c) = &a.rollout_stuck {
+                out.extend(rollout_stuck(t, c));
             }
         }
         AppKind::Statefulset => {
-            if let Some(c) = tune(d::REPLICAS_MISMATCH, &a.replicas_mismatch, ThresholdKind::None) {
-                out.extend(replicas_mismatch(t, &c, Controller::StatefulSet));
+            if let Some(c) = &a.replicas_mismatch {
+                out.extend(replicas_mismatch(t, c, Controller::StatefulSet));
             }
         }
         AppKind::Cron => {
-            if let Some(c) = tune(d::JOB_FAILED, &a.job_failed, ThresholdKind::None) {
-                out.extend(job_failed(t, &c));
+            if let Some(c) = &a.job_failed {
+                out.extend(job_failed(t, c));
             }
         }
     }
     if matches!(t.app.scaling, Scaling::Auto { .. })
         && kind != AppKind::Cron
-        && let Some(c) = tune(d::HPA_MAXED_OUT, &a.hpa_maxed_out, ThresholdKind::None)
+        && let Some(c) = &a.hpa_maxed_out
     {
-        out.extend(hpa_maxed_out(t, &c));
+        out.extend(hpa_maxed_out(t, c));
     }
     if kind != AppKind::Cron
-        && let Some(c) = tune(d::PDB_UNHEALTHY, &a.pdb_unhealthy, ThresholdKind::None)
+        && let Some(c) = &a.pdb_unhealthy
     {
-        out.extend(pdb_unhealthy(t, &c));
+        out.extend(pdb_unhealthy(t, c));
     }
     out
 }
@@ -71,11 +69,18 @@ fn selector(extra: &[(&str, &str, &str)], base: &[(&'static str, &'static str, S
     sel(&m)
 }
 
-fn alert(t: &Target<'_>, c: &Tuned, name: &'static str, expr: String, summary: String, description: &str) -> Alert {
+fn alert(
+    t: &Target<'_>,
+    c: &AlertPolicy,
+    name: &'static str,
+    expr: String,
+    summary: String,
+    description: &str,
+) -> Alert {
     Alert {
         name,
         expr,
-        for_: c.for_.clone(),
+        for_: c.for_,
         severity: c.severity,
         summary,
         description: description.to_string(),
@@ -85,7 +90,7 @@ fn alert(t: &Target<'_>, c: &Tuned, name: &'static str, expr: String, summary: S
 
 pub const CRASH_LOOPING: &str = "AppCrashLooping";
 
-fn crash_loop(t: &Target<'_>, c: &Tuned) -> Checked {
+fn crash_loop(t: &Target<'_>, c: &AlertPolicy) -> Checked {
     let p = pods(t);
     let waiting = selector(&[("reason", "=", "CrashLoopBackOff")], &p);
     let restarts = selector(&[], &p);
@@ -105,7 +110,7 @@ fn crash_loop(t: &Target<'_>, c: &Tuned) -> Checked {
         "Container {{ $labels.container }} of pod {{ $labels.namespace }}/{{ $labels.pod }} keeps restarting \
          (CrashLoopBackOff, or more restarts an hour than the threshold). Check `kubectl logs --previous`.",
     ));
-    let (at, n) = timing(&c.for_);
+    let (at, n) = timing(c.for_);
     let pod = t.sample_pod();
     let ns = t.namespace();
     let labels = [("namespace", ns), ("pod", pod.as_str()), ("container", t.name())];
@@ -138,7 +143,7 @@ fn crash_loop(t: &Target<'_>, c: &Tuned) -> Checked {
 
 pub const OOM_KILLED: &str = "AppOOMKilled";
 
-fn oom_killed(t: &Target<'_>, c: &Tuned) -> Checked {
+fn oom_killed(t: &Target<'_>, c: &AlertPolicy) -> Checked {
     let p = pods(t);
     let expr = format!(
         "max by (namespace, pod, container) (increase(kube_pod_container_status_restarts_total{}[10m])) >= 1\n\
@@ -174,7 +179,7 @@ fn oom_killed(t: &Target<'_>, c: &Tuned) -> Checked {
             "0x5 1x20",
         )
         .fires(
-            &format!("{}m", 7 + super::minutes(&c.for_)),
+            &format!("{}m", 7 + super::minutes(c.for_)),
             OOM_KILLED,
             c.severity,
             &[("namespace", ns), ("pod", &pod), ("container", t.name())],
@@ -201,12 +206,12 @@ fn oom_killed(t: &Target<'_>, c: &Tuned) -> Checked {
 
 pub const NOT_READY: &str = "AppPodNotReady";
 
-fn not_ready(t: &Target<'_>, c: &Tuned) -> Checked {
+fn not_ready(t: &Target<'_>, c: &AlertPolicy) -> Checked {
     let expr = format!(
         "max by (namespace, pod) (kube_pod_status_ready{}) == 1",
         selector(&[("condition", "=", "false")], &pods(t))
     );
-    let (at, n) = timing(&c.for_);
+    let (at, n) = timing(c.for_);
     let mut out = Checked::default();
     out.alert(alert(
         t,
@@ -259,7 +264,7 @@ enum Controller {
 pub const DEPLOYMENT_MISMATCH: &str = "AppDeploymentReplicasMismatch";
 pub const STATEFULSET_MISMATCH: &str = "AppStatefulSetReplicasMismatch";
 
-fn replicas_mismatch(t: &Target<'_>, c: &Tuned, ctl: Controller) -> Checked {
+fn replicas_mismatch(t: &Target<'_>, c: &AlertPolicy, ctl: Controller) -> Checked {
     let (name, label, desired, available, updated, what) = match ctl {
         Controller::Deployment => (
             DEPLOYMENT_MISMATCH,
@@ -285,7 +290,7 @@ fn replicas_mismatch(t: &Target<'_>, c: &Tuned, ctl: Controller) -> Checked {
          and on (namespace, {label})\n\
          ({by} (changes({updated}{s}[10m])) == 0)"
     );
-    let (at, n) = timing(&c.for_);
+    let (at, n) = timing(c.for_);
     let mut out = Checked::default();
     out.alert(alert(
         t,
@@ -337,7 +342,7 @@ fn replicas_mismatch(t: &Target<'_>, c: &Tuned, ctl: Controller) -> Checked {
 
 pub const ROLLOUT_STUCK: &str = "AppRolloutStuck";
 
-fn rollout_stuck(t: &Target<'_>, c: &Tuned) -> Checked {
+fn rollout_stuck(t: &Target<'_>, c: &AlertPolicy) -> Checked {
     let s = sel(&[
         ("namespace", "=", t.namespace()),
         ("deployment", "=", t.name()),
@@ -345,7 +350,7 @@ fn rollout_stuck(t: &Target<'_>, c: &Tuned) -> Checked {
         ("status", "=", "false"),
     ]);
     let expr = format!("max by (namespace, deployment) (kube_deployment_status_condition{s}) == 1");
-    let (at, n) = timing(&c.for_);
+    let (at, n) = timing(c.for_);
     let mut out = Checked::default();
     out.alert(alert(
         t,
@@ -385,7 +390,7 @@ fn rollout_stuck(t: &Target<'_>, c: &Tuned) -> Checked {
 
 pub const HPA_MAXED_OUT: &str = "AppAutoscalerMaxedOut";
 
-fn hpa_maxed_out(t: &Target<'_>, c: &Tuned) -> Checked {
+fn hpa_maxed_out(t: &Target<'_>, c: &AlertPolicy) -> Checked {
     let s = sel(&[
         ("namespace", "=", t.namespace()),
         ("horizontalpodautoscaler", "=", t.name()),
@@ -394,7 +399,7 @@ fn hpa_maxed_out(t: &Target<'_>, c: &Tuned) -> Checked {
     let expr = format!(
         "{by} (kube_horizontalpodautoscaler_status_current_replicas{s})\n>= {by} (kube_horizontalpodautoscaler_spec_max_replicas{s})"
     );
-    let (at, n) = timing(&c.for_);
+    let (at, n) = timing(c.for_);
     let mut out = Checked::default();
     out.alert(alert(
         t,
@@ -444,7 +449,7 @@ fn hpa_maxed_out(t: &Target<'_>, c: &Tuned) -> Checked {
 
 pub const PDB_UNHEALTHY: &str = "AppDisruptionBudgetUnhealthy";
 
-fn pdb_unhealthy(t: &Target<'_>, c: &Tuned) -> Checked {
+fn pdb_unhealthy(t: &Target<'_>, c: &AlertPolicy) -> Checked {
     let s = sel(&[
         ("namespace", "=", t.namespace()),
         ("poddisruptionbudget", "=", t.name()),
@@ -453,7 +458,7 @@ fn pdb_unhealthy(t: &Target<'_>, c: &Tuned) -> Checked {
     let expr = format!(
         "{by} (kube_poddisruptionbudget_status_current_healthy{s})\n< {by} (kube_poddisruptionbudget_status_desired_healthy{s})"
     );
-    let (at, n) = timing(&c.for_);
+    let (at, n) = timing(c.for_);
     let mut out = Checked::default();
     out.alert(alert(
         t,
@@ -503,14 +508,14 @@ fn pdb_unhealthy(t: &Target<'_>, c: &Tuned) -> Checked {
 
 pub const JOB_FAILED: &str = "AppJobFailed";
 
-fn job_failed(t: &Target<'_>, c: &Tuned) -> Checked {
+fn job_failed(t: &Target<'_>, c: &AlertPolicy) -> Checked {
     let s = sel(&[
         ("namespace", "=", t.namespace()),
         ("job_name", "=~", &format!("{}-[0-9]+", super::regex_escape(t.name()))),
         ("condition", "=", "true"),
     ]);
     let expr = format!("max by (namespace, job_name) (kube_job_failed{s}) == 1");
-    let (at, n) = timing(&c.for_);
+    let (at, n) = timing(c.for_);
     let mut out = Checked::default();
     out.alert(alert(
         t,

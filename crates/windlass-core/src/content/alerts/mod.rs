@@ -12,16 +12,17 @@ pub mod uptime;
 use std::collections::BTreeMap;
 
 use super::crds::Rule;
-use super::defaults::{AlertDefault, RUNBOOK_BASE};
+use super::defaults::RUNBOOK_BASE;
 use super::scenarios::Scenario;
-use crate::spec::observability::{AlertTuning, Severity, ThresholdKind};
+use crate::spec::observability::Severity;
+use crate::spec::values::Duration;
 
 /// One alerting rule before it is written out.
 #[derive(Debug, Clone)]
 pub struct Alert {
     pub name: &'static str,
     pub expr: String,
-    pub for_: String,
+    pub for_: Duration,
     pub severity: Severity,
     pub summary: String,
     /// May use `{{ $labels.NAME }}` only (scenarios expand it to check annotations).
@@ -38,7 +39,7 @@ impl Alert {
             alert: Some(self.name.to_string()),
             record: None,
             expr: self.expr.clone(),
-            for_: Some(self.for_.clone()),
+            for_: Some(self.for_.to_string()),
             labels,
             annotations: BTreeMap::from([
                 ("summary".to_string(), self.summary.clone()),
@@ -51,30 +52,6 @@ impl Alert {
 
 pub fn runbook_url(alert: &str) -> String {
     format!("{RUNBOOK_BASE}{}", alert.to_ascii_lowercase())
-}
-
-/// An alert's settings after the spec's tuning is applied.
-#[derive(Debug, Clone)]
-pub struct Tuned {
-    pub threshold: f64,
-    pub for_: String,
-    pub severity: Severity,
-}
-
-/// Applies `tuning` to `default`; None when the spec disables the alert.
-pub fn tune(default: AlertDefault, tuning: &AlertTuning, kind: ThresholdKind) -> Option<Tuned> {
-    if !tuning.is_enabled() {
-        return None;
-    }
-    Some(Tuned {
-        threshold: tuning
-            .threshold
-            .as_ref()
-            .and_then(|t| kind.parse(&t.0))
-            .unwrap_or(default.threshold),
-        for_: tuning.for_.clone().unwrap_or_else(|| default.for_.to_string()),
-        severity: tuning.severity.unwrap_or(default.severity),
-    })
 }
 
 /// Rules and the scenarios proving them.
@@ -179,19 +156,20 @@ impl Target<'_> {
             ("namespace".to_string(), self.app.namespace.clone()),
         ])
     }
-    pub fn alerts(&self) -> &crate::spec::observability::AppAlertsSpec {
-        &self.app.spec.alerts
+    pub fn alerts(&self) -> &crate::model::AppAlerts {
+        &self.app.alerts
     }
 }
 
-/// Whole minutes of a `for:` duration (rounded up), to time scenarios after it.
-pub fn minutes(duration: &str) -> u32 {
-    let s = crate::spec::observability::duration_seconds(duration).unwrap_or(0.0);
-    (s / 60.0).ceil() as u32
+/// Whole minutes of a `for:` duration (rounded up), to time scenarios after it. Capped far
+/// beyond any real `for:` so scenario arithmetic cannot overflow on an absurd one.
+pub fn minutes(duration: Duration) -> u32 {
+    const CAP: u64 = 1 << 30;
+    u32::try_from(duration.whole_minutes_ceil().min(CAP)).unwrap_or(u32::MAX)
 }
 
 /// Scenario timing for an alert with `for_`: when it must fire, and how many samples to feed.
-pub fn timing(for_: &str) -> (String, u32) {
+pub fn timing(for_: Duration) -> (String, u32) {
     let f = minutes(for_);
-    (format!("{}m", f + 5), f + 30)
+    (format!("{}m", f.saturating_add(5)), f.saturating_add(30))
 }

@@ -3,10 +3,12 @@
 
 use std::collections::BTreeMap;
 
-use super::{Alert, Checked, Tuned, minutes, num, timing, tune};
+use super::{Alert, Checked, minutes, num, timing};
 use crate::content::defaults as d;
 use crate::content::scenarios::Scenario;
-use crate::spec::observability::{PlatformAlertsSpec, Severity, ThresholdKind};
+use crate::model::{AlertPolicy, PlatformAlerts};
+use crate::spec::observability::Severity;
+use crate::spec::values::Duration;
 
 pub const CERT_EXPIRING: &str = "CertificateExpiringSoon";
 pub const CERT_NOT_READY: &str = "CertificateNotReady";
@@ -15,30 +17,37 @@ pub const NODE_NOT_READY: &str = "NodeNotReady";
 pub const NODE_PRESSURE: &str = "NodeUnderPressure";
 pub const TARGET_DOWN: &str = "TargetDown";
 
-pub fn rules(spec: &PlatformAlertsSpec) -> Checked {
+pub fn rules(spec: &PlatformAlerts) -> Checked {
     let mut out = Checked::default();
-    if let Some(c) = tune(d::CERTIFICATE_EXPIRY, &spec.certificate_expiry, ThresholdKind::TimeLeft) {
-        out.extend(certificate_expiry(&c));
+    if let Some(c) = &spec.certificate_expiry {
+        out.extend(certificate_expiry(c));
         out.extend(certificate_not_ready());
     }
-    if let Some(c) = tune(d::VOLUME_SPACE, &spec.volume_space, ThresholdKind::Ratio) {
-        out.extend(volume(&c));
+    if let Some(c) = &spec.volume_space {
+        out.extend(volume(c));
     }
-    if let Some(c) = tune(d::NODE_NOT_READY, &spec.node_not_ready, ThresholdKind::None) {
-        out.extend(nodes(&c));
+    if let Some(c) = &spec.node_not_ready {
+        out.extend(nodes(c));
     }
-    if let Some(c) = tune(d::TARGET_DOWN, &spec.target_down, ThresholdKind::Ratio) {
-        out.extend(target_down(&c));
+    if let Some(c) = &spec.target_down {
+        out.extend(target_down(c));
     }
     out.extend(watchdog());
     out
 }
 
-fn alert(name: &'static str, expr: String, for_: &str, severity: Severity, summary: &str, description: &str) -> Alert {
+fn alert(
+    name: &'static str,
+    expr: String,
+    for_: Duration,
+    severity: Severity,
+    summary: &str,
+    description: &str,
+) -> Alert {
     Alert {
         name,
         expr,
-        for_: for_.to_string(),
+        for_,
         severity,
         summary: summary.to_string(),
         description: description.to_string(),
@@ -50,7 +59,7 @@ fn days(seconds: f64) -> String {
     num(seconds / 86400.0)
 }
 
-fn certificate_expiry(c: &Tuned) -> Checked {
+fn certificate_expiry(c: &AlertPolicy) -> Checked {
     let left =
         "min by (namespace, exported_namespace, name) (certmanager_certificate_expiration_timestamp_seconds - time())";
     let mut out = Checked::default();
@@ -59,7 +68,7 @@ fn certificate_expiry(c: &Tuned) -> Checked {
     out.alert(alert(
         CERT_EXPIRING,
         format!("{left} < {}", num(c.threshold)),
-        &c.for_,
+        c.for_,
         c.severity,
         &format!("A certificate expires in less than {} days", days(c.threshold)),
         desc,
@@ -68,17 +77,17 @@ fn certificate_expiry(c: &Tuned) -> Checked {
     out.alert(alert(
         CERT_EXPIRING,
         format!("{left} < {}", num(critical)),
-        &c.for_,
+        c.for_,
         Severity::Critical,
         &format!("A certificate expires in less than {} days", days(critical)),
         desc,
     ));
     let cert = |days_left: f64| {
         // time() is 0 at the start of a promtool test, so the timestamp is the time left.
-        format!("{}x{}", num(days_left * 86400.0), minutes(&c.for_) + 60)
+        format!("{}x{}", num(days_left * 86400.0), minutes(c.for_) + 60)
     };
     let series = "certmanager_certificate_expiration_timestamp_seconds{namespace=\"shop\", name=\"web-tls\"}";
-    let at = format!("{}m", minutes(&c.for_) + 30);
+    let at = format!("{}m", minutes(c.for_) + 30);
     let at = at.as_str();
     let labels = [("namespace", "shop"), ("name", "web-tls")];
     let warn_days = (c.threshold / 86400.0 - 1.0).max(critical / 86400.0 + 0.5);
@@ -149,7 +158,7 @@ fn certificate_not_ready() -> Checked {
     out
 }
 
-fn volume(c: &Tuned) -> Checked {
+fn volume(c: &AlertPolicy) -> Checked {
     let by = "max by (namespace, persistentvolumeclaim)";
     let free = format!(
         "(\n  {by} (kubelet_volume_stats_available_bytes)\n  /\n  {by} (kubelet_volume_stats_capacity_bytes)\n) < {}",
@@ -161,7 +170,7 @@ fn volume(c: &Tuned) -> Checked {
     out.alert(alert(
         VOLUME_FILLING,
         free.clone(),
-        &c.for_,
+        c.for_,
         c.severity,
         &format!("A volume has less than {}% free space", num(c.threshold * 100.0)),
         desc,
@@ -193,7 +202,7 @@ fn volume(c: &Tuned) -> Checked {
     if cross >= 10.0 {
         filling = filling.quiet(&format!("{}m", num(cross - 5.0)), VOLUME_FILLING);
     }
-    let late = format!("{}m", num(cross + 40.0 + f64::from(minutes(&c.for_)).max(60.0)));
+    let late = format!("{}m", num(cross + 40.0 + f64::from(minutes(c.for_)).max(60.0)));
     out.scenarios
         .push(filling.fires(&late, VOLUME_FILLING, c.severity, &labels).fires(
             &late,
@@ -209,7 +218,7 @@ fn volume(c: &Tuned) -> Checked {
                 format!("{low}x600"),
             )
             .fires(
-                &format!("{}m", minutes(&c.for_) + 60),
+                &format!("{}m", minutes(c.for_) + 60),
                 VOLUME_FILLING,
                 c.severity,
                 &labels,
@@ -224,13 +233,13 @@ fn volume(c: &Tuned) -> Checked {
     out
 }
 
-fn nodes(c: &Tuned) -> Checked {
-    let (at, n) = timing(&c.for_);
+fn nodes(c: &AlertPolicy) -> Checked {
+    let (at, n) = timing(c.for_);
     let mut out = Checked::default();
     out.alert(alert(
         NODE_NOT_READY,
         "max by (node) (kube_node_status_condition{condition=\"Ready\", status=\"true\"}) == 0".to_string(),
-        &c.for_,
+        c.for_,
         c.severity,
         "A node is not ready",
         "Node {{ $labels.node }} has not been Ready for a while: its pods are being evicted or are unreachable.",
@@ -280,8 +289,8 @@ fn nodes(c: &Tuned) -> Checked {
     out
 }
 
-fn target_down(c: &Tuned) -> Checked {
-    let (at, n) = timing(&c.for_);
+fn target_down(c: &AlertPolicy) -> Checked {
+    let (at, n) = timing(c.for_);
     let mut out = Checked::default();
     out.alert(alert(
         TARGET_DOWN,
@@ -289,7 +298,7 @@ fn target_down(c: &Tuned) -> Checked {
             "(\n  count by (namespace, job) (up == 0)\n  /\n  count by (namespace, job) (up)\n) > {}",
             num(c.threshold)
         ),
-        &c.for_,
+        c.for_,
         c.severity,
         "Prometheus cannot scrape some targets",
         "Some targets of job {{ $labels.job }} in {{ $labels.namespace }} are down: their metrics, and the alerts \
@@ -316,7 +325,7 @@ fn watchdog() -> Checked {
     out.alert(alert(
         d::WATCHDOG,
         "vector(1)".to_string(),
-        "0m",
+        Duration::ZERO,
         Severity::Info,
         "The alerting pipeline works",
         "This alert always fires. If the heartbeat receiver stops getting it, Prometheus or the Alertmanager is down.",

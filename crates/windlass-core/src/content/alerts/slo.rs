@@ -9,52 +9,46 @@ use super::{Alert, Checked, Target, num};
 use crate::content::crds::Rule;
 use crate::content::defaults as d;
 use crate::content::scenarios::Scenario;
-use crate::spec::observability::{Severity, duration_seconds, latency_seconds};
+use crate::spec::observability::Severity;
+use crate::spec::values::Duration;
 
 pub const ERROR_BUDGET_BURN: &str = "AppErrorBudgetBurn";
 pub const LATENCY_BUDGET_BURN: &str = "AppLatencyBudgetBurn";
 const RECORD_PREFIX: &str = "windlass:slo_errors:ratio_rate";
 
-/// Every window a burn-rate alert reads, short and long.
-fn windows() -> Vec<&'static str> {
-    let mut w: Vec<&str> = d::BURN_RATE_WINDOWS.iter().flat_map(|(l, s, _, _)| [*s, *l]).collect();
-    w.sort_by(|a, b| {
-        duration_seconds(a)
-            .partial_cmp(&duration_seconds(b))
-            .unwrap_or(std::cmp::Ordering::Equal)
-    });
+/// Every window a burn-rate alert reads, short and long, shortest first.
+fn windows() -> Vec<Duration> {
+    let mut w: Vec<Duration> = d::BURN_RATE_WINDOWS.iter().flat_map(|(l, s, _, _)| [*s, *l]).collect();
+    w.sort();
     w.dedup();
     w
 }
 
 /// Burn-rate factor of each (long, short) window pair for an SLO window of `slo_seconds`.
-pub fn burn_rates(slo_seconds: f64) -> Vec<(&'static str, &'static str, f64, Severity)> {
+pub fn burn_rates(slo_seconds: f64) -> Vec<(Duration, Duration, f64, Severity)> {
     d::BURN_RATE_WINDOWS
         .iter()
-        .map(|(long, short, share, sev)| {
-            let long_s = duration_seconds(long).unwrap_or(3600.0);
-            (*long, *short, share * slo_seconds / long_s, *sev)
-        })
+        .map(|(long, short, share, sev)| (*long, *short, share * slo_seconds / long.as_secs_f64(), *sev))
         .collect()
 }
 
-pub fn rules(t: &Target<'_>, slo_window: &str) -> Checked {
+pub fn rules(t: &Target<'_>, slo_window: Duration) -> Checked {
     let mut out = Checked::default();
     let Some(slo) = &t.alerts().slo else {
         return out;
     };
-    let slo_seconds = duration_seconds(slo_window).unwrap_or(30.0 * 86400.0);
+    let slo_seconds = slo_window.as_secs_f64();
     let Some(src) = sources(t).into_iter().next() else {
         return out;
     };
-    let budget = 1.0 - slo.availability / 100.0;
+    let budget = slo.availability_budget;
     out.extend(objective(t, Kind::Availability, &src, budget, slo_seconds, |w| {
         src.error_ratio(w)
     }));
     if let Some(lat) = &slo.latency
         && t.app.metrics.is_some()
-        && let Some(th) = latency_seconds(&lat.threshold.0)
     {
+        let th = lat.threshold.as_secs_f64();
         let app = app_source(t);
         let le = num(th);
         let ratio = |w: &str| {
@@ -64,14 +58,7 @@ pub fn rules(t: &Target<'_>, slo_window: &str) -> Checked {
                 m = app.bucket_metric
             )
         };
-        let mut checked = objective(
-            t,
-            Kind::Latency(th),
-            &app,
-            1.0 - lat.objective / 100.0,
-            slo_seconds,
-            ratio,
-        );
+        let mut checked = objective(t, Kind::Latency(th), &app, lat.budget, slo_seconds, ratio);
         // Both objectives' recording rules live in one group; keep them first.
         out.rules.append(&mut checked.rules);
         out.scenarios.append(&mut checked.scenarios);
@@ -118,7 +105,7 @@ fn objective(
         out.rules.push(Rule {
             alert: None,
             record: Some(format!("{RECORD_PREFIX}{w}")),
-            expr: ratio(w),
+            expr: ratio(&w.to_string()),
             for_: None,
             labels: labels.clone(),
             annotations: BTreeMap::new(),
@@ -159,7 +146,7 @@ fn objective(
         out.alert(Alert {
             name: kind.alert(),
             expr: pairs.join("\nor\n"),
-            for_: d::BURN_RATE_FOR[i.min(1)].to_string(),
+            for_: d::BURN_RATE_FOR[i.min(1)],
             severity: sev,
             summary: format!("{} burns its {} error budget {pace} ({what})", t.name(), kind.label()),
             description: format!(

@@ -2,11 +2,11 @@
 //! `http_requests_total` / `http_request_duration_seconds` (prom-client
 //! conventions) and from the gateway or ingress controller in front of it.
 
-use super::{Alert, Checked, Target, Tuned, num, regex_escape, sel, timing, tune};
+use super::{Alert, Checked, Target, num, regex_escape, sel, timing};
 use crate::content::defaults as d;
 use crate::content::scenarios::Scenario;
+use crate::model::AlertPolicy;
 use crate::spec::TrafficMode;
-use crate::spec::observability::ThresholdKind;
 
 pub const APP_ERRORS: &str = "AppErrorRateHigh";
 pub const APP_LATENCY: &str = "AppLatencyHigh";
@@ -16,8 +16,8 @@ pub const ROUTE_LATENCY: &str = "RouteLatencyHigh";
 pub fn rules(t: &Target<'_>) -> Checked {
     let a = t.alerts();
     let mut out = Checked::default();
-    let errors = tune(d::ERROR_RATE, &a.error_rate, ThresholdKind::Ratio);
-    let latency = tune(d::LATENCY, &a.latency, ThresholdKind::Latency);
+    let errors = &a.error_rate;
+    let latency = &a.latency;
     let sources = sources(t);
     for src in &sources {
         if let Some(c) = &errors {
@@ -65,11 +65,7 @@ pub fn sources(t: &Target<'_>) -> Vec<Source> {
 }
 
 pub fn app_source(t: &Target<'_>) -> Source {
-    let status = t
-        .alerts()
-        .status_label
-        .clone()
-        .unwrap_or_else(|| d::STATUS_LABEL.to_string());
+    let status = t.alerts().status_label.clone();
     let base = sel(&[("namespace", "=", t.namespace()), ("job", "=", t.name())]);
     Source {
         alert_errors: APP_ERRORS,
@@ -189,14 +185,14 @@ impl Source {
     }
 }
 
-fn error_rate(t: &Target<'_>, c: &Tuned, src: &Source) -> Checked {
+fn error_rate(t: &Target<'_>, c: &AlertPolicy, src: &Source) -> Checked {
     let expr = format!("(\n{}\n) > {}", src.error_ratio(d::TRAFFIC_WINDOW), num(c.threshold));
-    let (at, n) = timing(&c.for_);
+    let (at, n) = timing(c.for_);
     let mut out = Checked::default();
     out.alert(Alert {
         name: src.alert_errors,
         expr,
-        for_: c.for_.clone(),
+        for_: c.for_,
         severity: c.severity,
         summary: format!("{} answers too many requests with 5xx", t.name()),
         description: format!(
@@ -251,18 +247,18 @@ fn error_rate(t: &Target<'_>, c: &Tuned, src: &Source) -> Checked {
     out
 }
 
-fn p99(t: &Target<'_>, c: &Tuned, src: &Source) -> Checked {
+fn p99(t: &Target<'_>, c: &AlertPolicy, src: &Source) -> Checked {
     let expr = format!(
         "{} > {}",
         src.quantile(d::LATENCY_QUANTILE, d::TRAFFIC_WINDOW),
         num(c.threshold)
     );
-    let (at, n) = timing(&c.for_);
+    let (at, n) = timing(c.for_);
     let mut out = Checked::default();
     out.alert(Alert {
         name: src.alert_latency,
         expr,
-        for_: c.for_.clone(),
+        for_: c.for_,
         severity: c.severity,
         summary: format!("{} responds slowly", t.name()),
         description: format!(

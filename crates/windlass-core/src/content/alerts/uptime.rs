@@ -3,16 +3,16 @@
 
 use std::collections::BTreeMap;
 
-use super::{Alert, Checked, Tuned, num, sel, tune};
+use super::{Alert, Checked, num, sel};
 use crate::content::defaults as d;
 use crate::content::scenarios::Scenario;
-use crate::spec::observability::{ObservabilitySpec, ThresholdKind, latency_seconds};
+use crate::model::{AlertPolicy, Observability};
 
 pub const FAILING: &str = "UptimeProbeFailing";
 pub const SLOW: &str = "UptimeProbeSlow";
 pub const CERT_EXPIRING: &str = "UptimeCertificateExpiring";
 
-pub fn rules(obs: &ObservabilitySpec) -> Checked {
+pub fn rules(obs: &Observability) -> Checked {
     let mut out = Checked::default();
     let job = sel(&[("job", "=", d::UPTIME_JOB)]);
     let by = "by (instance, namespace, app)";
@@ -22,11 +22,11 @@ pub fn rules(obs: &ObservabilitySpec) -> Checked {
         d::UPTIME_JOB
     );
     let labels = [("instance", url), ("namespace", "shop"), ("app", "web")];
-    if let Some(c) = tune(d::UPTIME_FAILING, &obs.alerts.uptime_failing, ThresholdKind::None) {
+    if let Some(c) = &obs.alerts.uptime_failing {
         out.alert(alert(
             FAILING,
             format!("max {by} (probe_success{job}) == 0"),
-            &c,
+            c,
             "A public URL is down",
             "{{ $labels.instance }} has not answered with a 2xx status over TLS for a while, seen from the blackbox exporter.",
         ));
@@ -36,16 +36,7 @@ pub fn rules(obs: &ObservabilitySpec) -> Checked {
             .push(probe("0x20").fires("10m", FAILING, c.severity, &labels));
         out.scenarios.push(probe("1x20").quiet("10m", FAILING));
     }
-    let slow = Tuned {
-        threshold: obs
-            .uptime
-            .slow
-            .as_ref()
-            .and_then(|s| latency_seconds(&s.0))
-            .unwrap_or(d::UPTIME_SLOW.threshold),
-        for_: d::UPTIME_SLOW.for_.to_string(),
-        severity: d::UPTIME_SLOW.severity,
-    };
+    let slow = obs.uptime.slow;
     out.alert(alert(
         SLOW,
         format!(
@@ -63,18 +54,14 @@ pub fn rules(obs: &ObservabilitySpec) -> Checked {
     out.scenarios
         .push(duration(slow.threshold * 2.0).fires("20m", SLOW, slow.severity, &labels));
     out.scenarios.push(duration(slow.threshold / 4.0).quiet("20m", SLOW));
-    if let Some(c) = tune(
-        d::CERTIFICATE_EXPIRY,
-        &obs.alerts.certificate_expiry,
-        ThresholdKind::TimeLeft,
-    ) {
+    if let Some(c) = &obs.alerts.certificate_expiry {
         out.alert(alert(
             CERT_EXPIRING,
             format!(
                 "min {by} (probe_ssl_earliest_cert_expiry{job} - time()) < {}",
                 num(c.threshold)
             ),
-            &c,
+            c,
             "The certificate a public URL serves expires soon",
             "The certificate served at {{ $labels.instance }} expires soon, whatever cert-manager believes: \
              check which certificate the gateway serves.",
@@ -93,11 +80,11 @@ pub fn rules(obs: &ObservabilitySpec) -> Checked {
     out
 }
 
-fn alert(name: &'static str, expr: String, c: &Tuned, summary: &str, description: &str) -> Alert {
+fn alert(name: &'static str, expr: String, c: &AlertPolicy, summary: &str, description: &str) -> Alert {
     Alert {
         name,
         expr,
-        for_: c.for_.clone(),
+        for_: c.for_,
         severity: c.severity,
         summary: summary.to_string(),
         description: description.to_string(),

@@ -3,16 +3,15 @@
 
 use super::{Builder, Dashboard, Size};
 use crate::content::alerts::num;
-use crate::content::defaults as d;
 use crate::model::Platform;
-use crate::spec::observability::CostSpec;
 
 /// Hours in an average month.
 const HOURS_PER_MONTH: f64 = 730.0;
 
-pub fn dashboard(platform: &Platform, cost: &CostSpec) -> Dashboard {
-    let cpu = num(cost.cpu_core_hour.unwrap_or(d::CPU_CORE_HOUR_PRICE));
-    let mem = num(cost.memory_gib_hour.unwrap_or(d::MEMORY_GIB_HOUR_PRICE));
+pub fn dashboard(platform: &Platform) -> Dashboard {
+    let cost = platform.observability.cost;
+    let cpu = num(cost.cpu_core_hour);
+    let mem = num(cost.memory_gib_hour);
     let hourly = format!(
         "sum by (namespace) (kube_pod_container_resource_requests{{resource=\"cpu\"}}) * {cpu}\n\
          + sum by (namespace) (kube_pod_container_resource_requests{{resource=\"memory\"}}) / 1073741824 * {mem}"

@@ -17,7 +17,6 @@ use super::defaults as d;
 use super::{content_labels, meta};
 use crate::model::{App, Platform};
 use crate::render::Object;
-use crate::spec::observability::ObservabilitySpec;
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
@@ -318,7 +317,7 @@ pub fn uid(parts: &[&str]) -> String {
 }
 
 /// The platform dashboards (cluster, traffic, cost, and SLOs of the `apps` that have one).
-pub fn platform_dashboards(platform: &Platform, obs: &ObservabilitySpec, apps: &[&App]) -> Vec<DashboardConfig> {
+pub fn platform_dashboards(platform: &Platform, apps: &[&App]) -> Vec<DashboardConfig> {
     let mut out = vec![
         DashboardConfig {
             app: None,
@@ -330,10 +329,10 @@ pub fn platform_dashboards(platform: &Platform, obs: &ObservabilitySpec, apps: &
         },
         DashboardConfig {
             app: None,
-            dashboard: cost::dashboard(platform, &obs.cost),
+            dashboard: cost::dashboard(platform),
         },
     ];
-    if let Some(s) = slo::dashboard(platform, obs, apps) {
+    if let Some(s) = slo::dashboard(platform, apps) {
         out.push(DashboardConfig {
             app: None,
             dashboard: s,

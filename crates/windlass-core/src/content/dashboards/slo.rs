@@ -3,30 +3,28 @@
 
 use super::{Builder, Dashboard, Size};
 use crate::content::alerts::num;
-use crate::content::defaults as d;
 use crate::model::{App, Platform};
-use crate::spec::observability::ObservabilitySpec;
 
-pub fn dashboard(platform: &Platform, obs: &ObservabilitySpec, apps: &[&App]) -> Option<Dashboard> {
-    let with_slo: Vec<&&App> = apps.iter().filter(|a| a.spec.alerts.slo.is_some()).collect();
+pub fn dashboard(platform: &Platform, apps: &[&App]) -> Option<Dashboard> {
+    let with_slo: Vec<&&App> = apps.iter().filter(|a| a.alerts.slo.is_some()).collect();
     if with_slo.is_empty() {
         return None;
     }
-    let window = obs.slo.window.clone().unwrap_or_else(|| d::SLO_WINDOW.to_string());
+    let window = platform.observability.slo_window;
     let mut b = Builder::new(
         super::uid(&["windlass-slo", &platform.name]),
         format!("{} / SLOs", platform.name),
         &["slo"],
     );
     for app in with_slo {
-        let Some(slo) = &app.spec.alerts.slo else {
+        let Some(slo) = &app.alerts.slo else {
             continue;
         };
-        let mut objectives = vec![("availability", 1.0 - slo.availability / 100.0)];
+        let mut objectives = vec![("availability", slo.availability_budget)];
         if let Some(l) = &slo.latency
             && app.metrics.is_some()
         {
-            objectives.push(("latency", 1.0 - l.objective / 100.0));
+            objectives.push(("latency", l.budget));
         }
         for (kind, budget) in objectives {
             let s = format!(
