@@ -2,9 +2,10 @@
 //! production invariants and the k8s-openapi round trip in every environment.
 
 use windlass_core::check::{invariants, round_trips};
+use windlass_core::content;
 use windlass_core::model::Platform;
 use windlass_core::plan::{Plan, Selector};
-use windlass_core::render::{Rendered, render, to_yaml_stream};
+use windlass_core::render::{Outline, Rendered, documents, for_each_unit, render, to_yaml, to_yaml_stream};
 
 const EXAMPLE: &str = include_str!("../../../examples/platform/windlass.yaml");
 
@@ -17,16 +18,66 @@ fn rendered(env: &str, only: &[Selector]) -> (Platform, Rendered) {
     (platform, r)
 }
 
-#[test]
-fn development_snapshot() {
-    let (_, r) = rendered("development", &[]);
-    insta::assert_snapshot!("development", to_yaml_stream(r.objects()));
+/// One snapshot per unit, so a change shows up in the unit it belongs to.
+fn snapshot_units(env: &str) {
+    let (_, r) = rendered(env, &[]);
+    for unit in &r.units {
+        let name = format!("{env}-{}", unit.dir.replace('/', "-"));
+        insta::assert_snapshot!(name, to_yaml_stream(&unit.objects));
+    }
 }
 
 #[test]
-fn production_snapshot() {
-    let (_, r) = rendered("production", &[]);
-    insta::assert_snapshot!("production", to_yaml_stream(r.objects()));
+fn development_snapshots() {
+    snapshot_units("development");
+}
+
+#[test]
+fn production_snapshots() {
+    snapshot_units("production");
+}
+
+/// Content is built per unit (platform, then each app); together the pieces are exactly the
+/// whole content pack that the promtool/amtool tests check.
+#[test]
+fn per_unit_content_is_the_whole_pack() {
+    for env in ["development", "production"] {
+        let spec = windlass_core::spec::load("examples/platform/windlass.yaml", EXAMPLE).expect("example is valid");
+        let (name, file) = spec.environment(Some(env)).expect("environment exists");
+        let platform = Platform::build(file, name);
+        let apps: Vec<&windlass_core::model::App> = platform.apps.iter().collect();
+        let whole = content::render(&platform, &apps);
+        assert_eq!(content::platform_objects(&platform, &apps), whole.platform, "{env}");
+        for app in &apps {
+            assert_eq!(
+                Some(&content::app_objects(&platform, app)),
+                whole.apps.get(&app.name),
+                "{env} {}",
+                app.name
+            );
+        }
+        assert_eq!(whole.apps.len(), apps.len(), "{env}");
+    }
+}
+
+/// The streaming path hands over every unit of the plan once, in plan order, checked and serialised.
+#[test]
+fn streamed_units_follow_the_plan() {
+    let (platform, r) = rendered("production", &[]);
+    let plan = Plan::new(&platform, &[]).expect("plan");
+    let mut streamed = Vec::new();
+    let done: Result<(), ()> = for_each_unit(&Outline::new(&platform, &plan), documents, |u| {
+        assert_eq!(u.findings, vec![], "{}", u.dir);
+        streamed.push((u.dir, u.documents.into_iter().map(|d| d.yaml).collect::<Vec<_>>()));
+        Ok(())
+    });
+    assert_eq!(done, Ok(()));
+    let whole: Vec<(String, Vec<String>)> = r
+        .units
+        .into_iter()
+        .map(|u| (u.dir, u.objects.iter().map(to_yaml).collect()))
+        .collect();
+    assert_eq!(streamed, whole);
 }
 
 #[test]

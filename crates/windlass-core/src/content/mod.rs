@@ -15,7 +15,6 @@ pub mod scenarios;
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::api::core::v1::ConfigMap;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use self::alerts::{Checked, Target};
@@ -59,29 +58,91 @@ pub fn render(platform: &Platform, apps: &[&App]) -> ContentObjects {
     build(platform, apps).objects(platform)
 }
 
-/// Builds the typed content pack.
+/// Builds the typed content pack (with the scenarios that prove its alerts).
 pub fn build(platform: &Platform, apps: &[&App]) -> Pack {
     let obs = &platform.observability;
-    let mut rules = Vec::new();
-    for app in apps {
-        let t = Target { app, platform };
-        let mut groups = Vec::new();
-        let mut scenarios = Vec::new();
-        for (concern, checked) in [
-            ("health", alerts::app_health::rules(&t)),
-            ("traffic", alerts::traffic::rules(&t)),
-            ("slo", alerts::slo::rules(&t, obs.slo_window)),
-        ] {
-            push_group(&mut groups, &mut scenarios, format!("{}.{concern}", app.name), checked);
-        }
-        rules.push(RuleSet {
-            app: Some(app.name.clone()),
-            name: format!("{}-alerts", app.name),
-            namespace: app.namespace.clone(),
-            file: RuleFile { groups },
-            scenarios,
-        });
+    let mut rules: Vec<RuleSet> = apps.iter().map(|app| app_rules(platform, app)).collect();
+    rules.push(platform_rules(platform));
+    let mut dashboards = dashboards::platform_dashboards(platform, apps);
+    dashboards.extend(apps.iter().map(|a| dashboards::app_dashboard(platform, a)));
+    Pack {
+        rules,
+        log_rules: logs::rules(platform, apps),
+        probes: probes::probes(platform, apps),
+        blackbox: probes::blackbox_config(),
+        alertmanager: alertmanager::config(&obs.alerting),
+        dashboards,
     }
+}
+
+/// The platform-wide content objects for the selected `apps`, in apply order.
+pub fn platform_objects(platform: &Platform, apps: &[&App]) -> Vec<Object> {
+    let mut out = vec![platform_rules(platform).object(platform)];
+    out.extend(
+        logs::rules(platform, &[])
+            .iter()
+            .filter(|l| l.app.is_none())
+            .map(|l| l.object(platform)),
+    );
+    out.extend(
+        probes::probes(platform, &[])
+            .iter()
+            .filter(|p| p.app.is_none())
+            .map(|p| p.object(platform)),
+    );
+    out.push(probes::blackbox_config().object(platform));
+    out.push(alertmanager::config(&platform.observability.alerting).object(platform));
+    out.extend(
+        dashboards::platform_dashboards(platform, apps)
+            .iter()
+            .map(|d| d.object(platform)),
+    );
+    out
+}
+
+/// One app's content objects (rules, log rules, uptime probe, dashboard), in apply order.
+pub fn app_objects(platform: &Platform, app: &App) -> Vec<Object> {
+    let mut out = vec![app_rules(platform, app).object(platform)];
+    out.extend(
+        logs::rules(platform, &[app])
+            .iter()
+            .filter(|l| l.app.is_some())
+            .map(|l| l.object(platform)),
+    );
+    out.extend(
+        probes::probes(platform, &[app])
+            .iter()
+            .filter(|p| p.app.is_some())
+            .map(|p| p.object(platform)),
+    );
+    out.push(dashboards::app_dashboard(platform, app).object(platform));
+    out
+}
+
+/// An app's alert rules: health, traffic and SLO groups.
+fn app_rules(platform: &Platform, app: &App) -> RuleSet {
+    let t = Target { app, platform };
+    let mut groups = Vec::new();
+    let mut scenarios = Vec::new();
+    for (concern, checked) in [
+        ("health", alerts::app_health::rules(&t)),
+        ("traffic", alerts::traffic::rules(&t)),
+        ("slo", alerts::slo::rules(&t, platform.observability.slo_window)),
+    ] {
+        push_group(&mut groups, &mut scenarios, format!("{}.{concern}", app.name), checked);
+    }
+    RuleSet {
+        app: Some(app.name.clone()),
+        name: format!("{}-alerts", app.name),
+        namespace: app.namespace.clone(),
+        file: RuleFile { groups },
+        scenarios,
+    }
+}
+
+/// The platform's own alert rules (and uptime rules when probes run).
+fn platform_rules(platform: &Platform) -> RuleSet {
+    let obs = &platform.observability;
     let mut groups = Vec::new();
     let mut scenarios = Vec::new();
     push_group(
@@ -98,20 +159,12 @@ pub fn build(platform: &Platform, apps: &[&App]) -> Pack {
             alerts::uptime::rules(obs),
         );
     }
-    rules.push(RuleSet {
+    RuleSet {
         app: None,
         name: "windlass-platform-alerts".to_string(),
         namespace: platform.monitoring.namespace.clone(),
         file: RuleFile { groups },
         scenarios,
-    });
-    Pack {
-        rules,
-        log_rules: logs::rules(platform, apps),
-        probes: probes::probes(platform, apps),
-        blackbox: probes::blackbox_config(),
-        alertmanager: alertmanager::config(&obs.alerting),
-        dashboards: dashboards::dashboards(platform, apps),
     }
 }
 
@@ -130,18 +183,8 @@ fn push_group(groups: &mut Vec<RuleGroup>, scenarios: &mut Vec<Scenario>, name: 
 impl Pack {
     pub fn objects(&self, platform: &Platform) -> ContentObjects {
         let mut out = ContentObjects::default();
-        let monitoring = &platform.monitoring.namespace;
         for set in &self.rules {
-            let mut labels = content_labels(platform, set.app.as_deref());
-            labels.insert(
-                crate::render::RELEASE_LABEL.to_string(),
-                platform.monitoring.release.clone(),
-            );
-            let obj = Object::from_typed(&PrometheusRule::new(
-                meta(&set.name, &set.namespace, labels),
-                set.file.groups.clone(),
-            ));
-            push(&mut out, set.app.as_deref(), obj);
+            push(&mut out, set.app.as_deref(), set.object(platform));
         }
         for l in &self.log_rules {
             push(&mut out, l.app.as_deref(), l.object(platform));
@@ -152,24 +195,24 @@ impl Pack {
         out.platform.push(self.blackbox.object(platform));
         out.platform.push(self.alertmanager.object(platform));
         for dash in &self.dashboards {
-            let mut labels = content_labels(platform, dash.app.as_deref());
-            labels.insert(
-                defaults::DASHBOARD_LABEL.to_string(),
-                defaults::DASHBOARD_LABEL_VALUE.to_string(),
-            );
-            let mut m = meta(&dash.config_map_name(), monitoring, labels);
-            m.annotations = Some(BTreeMap::from([(
-                defaults::DASHBOARD_FOLDER_ANNOTATION.to_string(),
-                defaults::DASHBOARD_FOLDER.to_string(),
-            )]));
-            let obj = Object::from_typed(&ConfigMap {
-                metadata: m,
-                data: Some(BTreeMap::from([(format!("{}.json", dash.dashboard.uid), dash.json())])),
-                ..ConfigMap::default()
-            });
-            push(&mut out, dash.app.as_deref(), obj);
+            push(&mut out, dash.app.as_deref(), dash.object(platform));
         }
         out
+    }
+}
+
+impl RuleSet {
+    /// The PrometheusRule, labelled for the monitoring stack's rule selector.
+    pub fn object(&self, platform: &Platform) -> Object {
+        let mut labels = content_labels(platform, self.app.as_deref());
+        labels.insert(
+            crate::render::RELEASE_LABEL.to_string(),
+            platform.monitoring.release.clone(),
+        );
+        Object::from_typed(&PrometheusRule::new(
+            meta(&self.name, &self.namespace, labels),
+            self.file.groups.clone(),
+        ))
     }
 }
 

@@ -13,12 +13,14 @@ mod service;
 mod tls;
 mod traffic;
 mod workload;
+mod stream;
 mod yaml;
 
 pub use labels::{app_labels, selector_labels};
 pub use monitoring::RELEASE_LABEL;
 pub use object::Object;
 pub use traffic::route_names;
+pub use stream::{Document, UnitDocuments, documents, for_each_unit, map_units};
 pub use yaml::{to_yaml, to_yaml_all, to_yaml_stream};
 
 use crate::model::{App, Platform};
@@ -49,50 +51,74 @@ impl Rendered {
 /// The directory of the platform-wide unit.
 pub const PLATFORM_DIR: &str = "_platform";
 
-pub fn render(platform: &Platform, plan: &Plan) -> Rendered {
-    let apps: Vec<&App> = plan.apps.iter().filter_map(|n| platform.app(n)).collect();
-    // The content pack (rules, dashboards) is as much work as the workloads and
-    // independent of them: build both at once.
-    let (mut content, app_objects) = std::thread::scope(|s| {
-        let content = s.spawn(|| crate::content::render(platform, &apps));
-        let app_objects: Vec<Vec<Object>> = apps.iter().map(|app| app_objects(platform, app)).collect();
-        let content = content.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (content, app_objects)
-    });
+/// What a plan renders to, before any object is built: the units in order.
+/// Each unit is built on its own (`unit`), so a sink can build, check and
+/// serialise one unit at a time and never hold the whole platform.
+pub struct Outline<'a> {
+    platform: &'a Platform,
+    /// Selected apps in dependency order.
+    apps: Vec<&'a App>,
+    units: Vec<UnitId>,
+}
 
-    let mut platform_objects = tls::cluster_issuers(platform);
-    // The Gateway lists every host of the environment, whatever `--only` selected: it is shared.
-    let all_apps: Vec<&App> = platform.apps.iter().collect();
-    platform_objects.extend(traffic::gateway(platform, &all_apps));
-    platform_objects.extend(traffic::https_redirect(platform));
-    platform_objects.append(&mut content.platform);
-    let mut units = vec![Unit {
-        kind: UnitId::Platform,
-        dir: PLATFORM_DIR.to_string(),
-        objects: platform_objects,
-    }];
-
-    let mut namespaces: Vec<&str> = apps.iter().map(|a| a.namespace.as_str()).collect();
-    namespaces.sort_unstable();
-    namespaces.dedup();
-    for ns in namespaces {
-        units.push(Unit {
-            kind: UnitId::Namespace(ns.to_string()),
-            dir: ns.to_string(),
-            objects: namespace::namespace_objects(platform, ns),
-        });
+impl<'a> Outline<'a> {
+    pub fn new(platform: &'a Platform, plan: &Plan) -> Outline<'a> {
+        let apps: Vec<&App> = plan.apps.iter().filter_map(|n| platform.app(n)).collect();
+        let units = plan.up().iter().map(|u| u.id.clone()).collect();
+        Outline { platform, apps, units }
     }
-    for (app, mut objects) in apps.into_iter().zip(app_objects) {
-        objects.extend(content.apps.remove(&app.name).unwrap_or_default());
-        units.push(Unit {
-            kind: UnitId::App {
-                namespace: app.namespace.clone(),
-                name: app.name.clone(),
+
+    /// The units, in the plan's apply order: the platform, then namespaces, then apps in dependency order.
+    pub fn units(&self) -> &[UnitId] {
+        &self.units
+    }
+
+    pub fn platform(&self) -> &'a Platform {
+        self.platform
+    }
+
+    /// Builds one unit's objects, in apply order.
+    pub fn unit(&self, kind: &UnitId) -> Unit {
+        let platform = self.platform;
+        match kind {
+            UnitId::Platform => {
+                let mut objects = tls::cluster_issuers(platform);
+                // The Gateway lists every host of the environment, whatever `--only` selected: it is shared.
+                let all_apps: Vec<&App> = platform.apps.iter().collect();
+                objects.extend(traffic::gateway(platform, &all_apps));
+                objects.extend(traffic::https_redirect(platform));
+                objects.extend(crate::content::platform_objects(platform, &self.apps));
+                Unit {
+                    kind: kind.clone(),
+                    dir: PLATFORM_DIR.to_string(),
+                    objects,
+                }
+            }
+            UnitId::Namespace(ns) => Unit {
+                kind: kind.clone(),
+                dir: ns.clone(),
+                objects: namespace::namespace_objects(platform, ns),
             },
-            dir: format!("{}/{}", app.namespace, app.name),
-            objects,
-        });
+            UnitId::App { namespace, name } => {
+                let mut objects = Vec::new();
+                if let Some(app) = platform.app(name) {
+                    objects = app_objects(platform, app);
+                    objects.extend(crate::content::app_objects(platform, app));
+                }
+                Unit {
+                    kind: kind.clone(),
+                    dir: format!("{namespace}/{name}"),
+                    objects,
+                }
+            }
+        }
     }
+}
+
+/// Every unit of the plan, built and held at once (the cluster commands apply them as a graph).
+pub fn render(platform: &Platform, plan: &Plan) -> Rendered {
+    let outline = Outline::new(platform, plan);
+    let units = stream::map_units(&outline, |unit| unit);
     Rendered { units }
 }
 

@@ -1,107 +1,104 @@
 //! `windlass render`: the chosen environment's objects as YAML files, one
-//! directory per namespace and app, or one stream on stdout.
+//! directory per namespace and app, or one stream on stdout. Units are built,
+//! checked and serialised a window at a time and written as they come, so
+//! memory is bounded by the largest units, not by the platform.
 
-use super::ExitStatus;
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-use windlass_core::render::{Object, Rendered, to_yaml_all};
+use windlass_core::plan::Plan;
+use windlass_core::render::{Outline, UnitDocuments, documents, for_each_unit};
 
-use super::render_checked;
+use super::{ExitStatus, load_platform};
 use crate::cli::{OutputFormat, RenderArgs};
 use crate::error::CliError;
 use crate::output::{print, print_all};
-use crate::sink::files::{RenderedFile, write_tree};
+use crate::sink::files::TreeWriter;
+
+/// What the summary says of a unit once its objects are written and freed.
+struct UnitSummary {
+    title: String,
+    dir: String,
+    objects: usize,
+    kinds: BTreeMap<String, usize>,
+}
 
 pub fn run(args: &RenderArgs) -> Result<ExitStatus, CliError> {
-    let (platform, rendered) = render_checked(&args.spec, &args.selection.only)?;
-    let total = rendered.objects().count();
+    let platform = load_platform(&args.spec)?;
+    let plan = Plan::new(&platform, &args.selection.only)?;
+    let outline = Outline::new(&platform, &plan);
     if args.stdout {
-        print_all(documents(rendered).flat_map(|d| [Cow::Borrowed("---\n"), Cow::Owned(d.contents)]))?;
-    } else {
-        let summary = summary(args, &platform.environment, &rendered, total);
-        write_tree(&args.out, documents(rendered))?;
-        print(&summary)?;
+        for_each_unit(&outline, documents, |unit| {
+            refuse_findings(&unit)?;
+            print_all(unit.documents.iter().flat_map(|d| ["---\n", d.yaml.as_str()]))
+        })?;
+        return Ok(ExitStatus::Success);
     }
+    let tree = TreeWriter::begin(&args.out)?;
+    let mut units = Vec::with_capacity(outline.units().len());
+    for_each_unit(&outline, documents, |unit| {
+        refuse_findings(&unit)?;
+        for d in &unit.documents {
+            tree.write(&format!("{}/{}", unit.dir, d.file), &d.yaml)?;
+        }
+        units.push(UnitSummary {
+            title: unit.kind.title(),
+            dir: unit.dir.clone(),
+            objects: unit.documents.len(),
+            kinds: unit.kinds().into_iter().map(|(k, n)| (k.to_string(), n)).collect(),
+        });
+        Ok::<(), CliError>(())
+    })?;
+    tree.commit()?;
+    print(&summary(args, &platform.environment, &units))?;
     Ok(ExitStatus::Success)
 }
 
-/// Objects serialised per batch: each batch uses every core, then its objects are freed,
-/// so the whole platform never sits in memory twice (as values and as text).
-const BATCH: usize = 1024;
-
-/// Consumes the rendered objects as files `<unit dir>/<NN>-<kind>-<name>.yaml`
-/// (NN keeps the apply order visible in `ls`), in order.
-fn documents(rendered: Rendered) -> impl Iterator<Item = RenderedFile> {
-    let mut objects = rendered.units.into_iter().flat_map(|unit| {
-        let dir = unit.dir;
-        unit.objects.into_iter().enumerate().map(move |(i, o)| {
-            let path = format!("{dir}/{i:02}-{}-{}.yaml", o.kind().to_lowercase(), o.name());
-            (path, o)
-        })
-    });
-    std::iter::from_fn(move || {
-        let batch: Vec<(String, Object)> = objects.by_ref().take(BATCH).collect();
-        if batch.is_empty() {
-            return None;
-        }
-        let refs: Vec<&Object> = batch.iter().map(|(_, o)| o).collect();
-        let docs = to_yaml_all(&refs);
-        Some(
-            batch
-                .into_iter()
-                .zip(docs)
-                .map(|((path, _), contents)| RenderedFile { path, contents })
-                .collect::<Vec<_>>(),
-        )
-    })
-    .flatten()
+/// A rendered object that breaks windlass's own invariants is a bug: never written.
+fn refuse_findings(unit: &UnitDocuments) -> Result<(), CliError> {
+    if unit.findings.is_empty() {
+        return Ok(());
+    }
+    Err(CliError::Invariant(
+        unit.findings
+            .iter()
+            .map(|f| format!("{}: [{}] {}", f.object, f.rule, f.message))
+            .collect(),
+    ))
 }
 
-fn summary(args: &RenderArgs, env: &str, rendered: &Rendered, files: usize) -> String {
-    let total = rendered.objects().count();
+fn summary(args: &RenderArgs, env: &str, units: &[UnitSummary]) -> String {
+    let total: usize = units.iter().map(|u| u.objects).sum();
     let dir = args.out.display();
     match args.output {
         OutputFormat::Json => {
-            let units: Vec<serde_json::Value> = rendered
-                .units
+            let units: Vec<serde_json::Value> = units
                 .iter()
-                .map(|u| {
-                    let mut kinds: BTreeMap<&str, usize> = BTreeMap::new();
-                    for o in &u.objects {
-                        *kinds.entry(o.kind()).or_default() += 1;
-                    }
-                    serde_json::json!({ "dir": u.dir, "objects": u.objects.len(), "kinds": kinds })
-                })
+                .map(|u| serde_json::json!({ "dir": u.dir, "objects": u.objects, "kinds": u.kinds }))
                 .collect();
             let v = serde_json::json!({
                 "environment": env,
                 "out": dir.to_string(),
                 "objects": total,
-                "files": files,
+                "files": total,
                 "units": units,
             });
             format!("{v}\n")
         }
         OutputFormat::Text => {
-            let mut s = format!("rendered {total} objects ({files} files) for environment `{env}` into {dir}/\n");
+            let mut s = format!("rendered {total} objects ({total} files) for environment `{env}` into {dir}/\n");
             // A line per unit while that stays readable; a large platform gets the first few and a count.
             const SHOWN: usize = 24;
-            for u in rendered.units.iter().take(SHOWN) {
-                let what = u.kind.title();
-                let mut kinds: BTreeMap<&str, usize> = BTreeMap::new();
-                for o in &u.objects {
-                    *kinds.entry(o.kind()).or_default() += 1;
-                }
-                let kinds: Vec<String> = kinds
-                    .into_iter()
-                    .map(|(k, n)| if n == 1 { k.to_string() } else { format!("{k} x{n}") })
+            for u in units.iter().take(SHOWN) {
+                let kinds: Vec<String> = u
+                    .kinds
+                    .iter()
+                    .map(|(k, n)| if *n == 1 { k.clone() } else { format!("{k} x{n}") })
                     .collect();
-                s.push_str(&format!("  {what:<22} {:>3}  {}\n", u.objects.len(), kinds.join(", ")));
+                s.push_str(&format!("  {:<22} {:>3}  {}\n", u.title, u.objects, kinds.join(", ")));
             }
-            if rendered.units.len() > SHOWN {
-                let rest = &rendered.units[SHOWN..];
-                let objects: usize = rest.iter().map(|u| u.objects.len()).sum();
+            if units.len() > SHOWN {
+                let rest = &units[SHOWN..];
+                let objects: usize = rest.iter().map(|u| u.objects).sum();
                 s.push_str(&format!("  ... and {} more units ({objects} objects)\n", rest.len()));
             }
             s

@@ -8,10 +8,15 @@ mod cost;
 mod slo;
 mod traffic;
 
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::core::v1::ConfigMap;
 use serde::Serialize;
 
 use super::defaults as d;
+use super::{content_labels, meta};
 use crate::model::{App, Platform};
+use crate::render::Object;
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
@@ -273,6 +278,24 @@ impl DashboardConfig {
     pub fn json(&self) -> String {
         serde_json::to_string_pretty(&self.dashboard).unwrap_or_default()
     }
+    /// The ConfigMap Grafana's dashboard sidecar loads, in the monitoring namespace.
+    pub fn object(&self, platform: &Platform) -> Object {
+        let mut labels = content_labels(platform, self.app.as_deref());
+        labels.insert(
+            d::DASHBOARD_LABEL.to_string(),
+            d::DASHBOARD_LABEL_VALUE.to_string(),
+        );
+        let mut m = meta(&self.config_map_name(), &platform.monitoring.namespace, labels);
+        m.annotations = Some(BTreeMap::from([(
+            d::DASHBOARD_FOLDER_ANNOTATION.to_string(),
+            d::DASHBOARD_FOLDER.to_string(),
+        )]));
+        Object::from_typed(&ConfigMap {
+            metadata: m,
+            data: Some(BTreeMap::from([(format!("{}.json", self.dashboard.uid), self.json())])),
+            ..ConfigMap::default()
+        })
+    }
     /// Every query with its datasource type (`prometheus` or `loki`), for checking.
     pub fn queries(&self) -> Vec<(&'static str, &str)> {
         self.dashboard
@@ -293,7 +316,8 @@ pub fn uid(parts: &[&str]) -> String {
     }
 }
 
-pub fn dashboards(platform: &Platform, apps: &[&App]) -> Vec<DashboardConfig> {
+/// The platform dashboards (cluster, traffic, cost, and SLOs of the `apps` that have one).
+pub fn platform_dashboards(platform: &Platform, apps: &[&App]) -> Vec<DashboardConfig> {
     let mut out = vec![
         DashboardConfig {
             app: None,
@@ -314,11 +338,13 @@ pub fn dashboards(platform: &Platform, apps: &[&App]) -> Vec<DashboardConfig> {
             dashboard: s,
         });
     }
-    for a in apps {
-        out.push(DashboardConfig {
-            app: Some(a.name.clone()),
-            dashboard: app::dashboard(platform, a),
-        });
-    }
     out
+}
+
+/// One app's dashboard.
+pub fn app_dashboard(platform: &Platform, app: &App) -> DashboardConfig {
+    DashboardConfig {
+        app: Some(app.name.clone()),
+        dashboard: app::dashboard(platform, app),
+    }
 }
