@@ -94,26 +94,25 @@ pub fn load_platform(args: &SpecArgs) -> Result<Platform, CliError> {
     Ok(Platform::build(file, env))
 }
 
-/// The chosen environment rendered for `--only`, every object held to the
-/// production invariants before anything writes or applies it.
-pub fn render_checked(args: &SpecArgs, only: &[Selector]) -> Result<(Platform, Rendered), CliError> {
-    let (platform, _, rendered) = plan_checked(args, only)?;
-    Ok((platform, rendered))
-}
-
-/// As `render_checked`, with the plan the objects were rendered for.
+/// The chosen environment planned and rendered for `--only`, every object held
+/// to the production invariants before anything applies it.
 pub fn plan_checked(args: &SpecArgs, only: &[Selector]) -> Result<(Platform, Plan, Rendered), CliError> {
     let platform = load_platform(args)?;
     let plan = Plan::new(&platform, only)?;
     let rendered = render(&platform, &plan);
-    let findings = windlass_core::check::invariants(rendered.objects());
-    if !findings.is_empty() {
-        return Err(CliError::Invariant(
-            findings
-                .iter()
-                .map(|f| format!("{}: [{}] {}", f.object, f.rule, f.message))
-                .collect(),
-        ));
-    }
+    refuse_findings(&windlass_core::check::invariants(rendered.objects()))?;
     Ok((platform, plan, rendered))
+}
+
+/// A rendered object that breaks windlass's own invariants is a bug: never written or applied.
+pub fn refuse_findings(findings: &[windlass_core::check::Finding]) -> Result<(), CliError> {
+    if findings.is_empty() {
+        return Ok(());
+    }
+    Err(CliError::Invariant(
+        findings
+            .iter()
+            .map(|f| format!("{}: [{}] {}", f.object, f.rule, f.message))
+            .collect(),
+    ))
 }

@@ -6,9 +6,9 @@
 use std::collections::BTreeMap;
 
 use windlass_core::plan::Plan;
-use windlass_core::render::{Outline, UnitDocuments, documents, for_each_unit};
+use windlass_core::render::{Outline, documents, for_each_unit};
 
-use super::{ExitStatus, load_platform};
+use super::{ExitStatus, load_platform, refuse_findings};
 use crate::cli::{OutputFormat, RenderArgs};
 use crate::error::CliError;
 use crate::output::{print, print_all};
@@ -28,7 +28,7 @@ pub fn run(args: &RenderArgs) -> Result<ExitStatus, CliError> {
     let outline = Outline::new(&platform, &plan);
     if args.stdout {
         for_each_unit(&outline, documents, |unit| {
-            refuse_findings(&unit)?;
+            refuse_findings(&unit.findings)?;
             print_all(unit.documents.iter().flat_map(|d| ["---\n", d.yaml.as_str()]))
         })?;
         return Ok(ExitStatus::Success);
@@ -36,7 +36,7 @@ pub fn run(args: &RenderArgs) -> Result<ExitStatus, CliError> {
     let tree = TreeWriter::begin(&args.out)?;
     let mut units = Vec::with_capacity(outline.units().len());
     for_each_unit(&outline, documents, |unit| {
-        refuse_findings(&unit)?;
+        refuse_findings(&unit.findings)?;
         for d in &unit.documents {
             tree.write(&format!("{}/{}", unit.dir, d.file), &d.yaml)?;
         }
@@ -51,19 +51,6 @@ pub fn run(args: &RenderArgs) -> Result<ExitStatus, CliError> {
     tree.commit()?;
     print(&summary(args, &platform.environment, &units))?;
     Ok(ExitStatus::Success)
-}
-
-/// A rendered object that breaks windlass's own invariants is a bug: never written.
-fn refuse_findings(unit: &UnitDocuments) -> Result<(), CliError> {
-    if unit.findings.is_empty() {
-        return Ok(());
-    }
-    Err(CliError::Invariant(
-        unit.findings
-            .iter()
-            .map(|f| format!("{}: [{}] {}", f.object, f.rule, f.message))
-            .collect(),
-    ))
 }
 
 fn summary(args: &RenderArgs, env: &str, units: &[UnitSummary]) -> String {
