@@ -1,0 +1,159 @@
+//! End-to-end fuzzing of the spec pipeline: generated specs (any unicode, any
+//! numbers, every field, environments and observability) go through load ->
+//! model -> plan -> render -> invariants -> k8s-openapi round trip, and every
+//! accepted spec must render objects the apiserver would accept. Also replays the
+//! saved failing inputs under `fuzz/regressions/`.
+//!
+//! `PROPTEST_CASES=20000 cargo test -p windlass-core --test fuzz_pipeline` for a
+//! long run; `PROPTEST_RNG_SEED=N` replays one; failures persist in
+//! `tests/fuzz_pipeline.proptest-regressions`.
+
+mod fuzz_support;
+
+use std::path::{Path, PathBuf};
+
+use proptest::prelude::*;
+use proptest::test_runner::{Config, RngSeed, TestRunner};
+
+use fuzz_support::{Failure, check, quiet_panics, specgen};
+
+/// Cases per run unless PROPTEST_CASES says otherwise: about 30 s in a debug build.
+const DEFAULT_CASES: u32 = 300;
+
+fn cases() -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(DEFAULT_CASES)
+}
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+proptest! {
+    #![proptest_config(Config { cases: cases(), max_shrink_iters: 2000, ..Config::default() })]
+
+    /// The property: no panic, located errors, and accepted specs render objects a cluster takes.
+    #[test]
+    fn generated_specs_are_refused_with_a_location_or_render_valid_objects(spec in specgen::spec()) {
+        let text = specgen::to_yaml(&spec);
+        if let Err(failure) = check(&text) {
+            return Err(TestCaseError::fail(format!("{failure}\n--- spec ---\n{text}")));
+        }
+    }
+}
+
+/// Every `*.yaml` in `dir`, sorted.
+fn inputs(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).collect())
+        .unwrap_or_default();
+    files.retain(|p| p.extension().is_some_and(|e| e == "yaml"));
+    files.sort();
+    files
+}
+
+fn replay(dir: &Path) -> Vec<(PathBuf, Failure)> {
+    quiet_panics();
+    let mut failed = Vec::new();
+    for file in inputs(dir) {
+        let bytes = std::fs::read(&file).unwrap_or_else(|e| panic!("reading {}: {e}", file.display()));
+        // Non-UTF-8 input is refused by the CLI before the core sees it.
+        let Ok(text) = String::from_utf8(bytes) else {
+            continue;
+        };
+        if let Err(f) = check(&text) {
+            failed.push((file, f));
+        }
+    }
+    let _ = std::panic::take_hook();
+    failed
+}
+
+/// Inputs that once failed and are fixed: each must pass for good.
+#[test]
+fn fixed_regressions_stay_fixed() {
+    let failed = replay(&repo_root().join("fuzz/regressions/fixed"));
+    let report: Vec<String> = failed.iter().map(|(p, f)| format!("{}: {f}", p.display())).collect();
+    assert!(report.is_empty(), "{}", report.join("\n"));
+}
+
+/// Inputs that fail on the current code, one per known bug. Run with `--ignored`: an input that
+/// passes now is reported so it can be moved to `fuzz/regressions/fixed/`.
+#[test]
+#[ignore = "known open bugs; see fuzz/regressions/README.md"]
+fn open_regressions() {
+    let dir = repo_root().join("fuzz/regressions/open");
+    let failed = replay(&dir);
+    let failing: Vec<&PathBuf> = failed.iter().map(|(p, _)| p).collect();
+    let passing: Vec<PathBuf> = inputs(&dir).into_iter().filter(|p| !failing.contains(&p)).collect();
+    let mut report: Vec<String> = failed
+        .iter()
+        .map(|(p, f)| format!("FAIL {}: {f}", p.display()))
+        .collect();
+    report.extend(
+        passing
+            .iter()
+            .map(|p| format!("PASS {} (move it to fuzz/regressions/fixed/)", p.display())),
+    );
+    assert!(failed.is_empty(), "{}", report.join("\n"));
+}
+
+/// A long survey (`--ignored`): runs PROPTEST_CASES generated specs without stopping at the first
+/// failure, groups failures by cause and saves the smallest input of each group in
+/// `target/fuzz-survey/` with the failure as a comment. Prints the counts.
+#[test]
+#[ignore = "long run; used to find and file the bugs"]
+fn survey() {
+    use std::collections::BTreeMap;
+    quiet_panics();
+    let seed = std::env::var("PROPTEST_RNG_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(8);
+    let mut runner = TestRunner::new(Config {
+        rng_seed: RngSeed::Fixed(seed),
+        ..Config::default()
+    });
+    let strategy = specgen::spec();
+    let out = repo_root().join("target/fuzz-survey");
+    let _ = std::fs::remove_dir_all(&out);
+    std::fs::create_dir_all(&out).expect("survey directory");
+    let (mut accepted, mut refused) = (0u32, 0u32);
+    let mut groups: BTreeMap<String, (u32, String, String)> = BTreeMap::new();
+    for _ in 0..cases() {
+        let tree = strategy.new_tree(&mut runner).expect("a generated spec");
+        let text = specgen::to_yaml(&tree.current());
+        match check(&text) {
+            Ok(()) => {
+                if windlass_core::spec::load("s.yaml", &text).is_ok() {
+                    accepted += 1;
+                } else {
+                    refused += 1;
+                }
+            }
+            Err(f) => {
+                let entry = groups.entry(f.kind()).or_insert((0, String::new(), String::new()));
+                entry.0 += 1;
+                if entry.1.is_empty() || text.len() < entry.1.len() {
+                    entry.1 = text;
+                    entry.2 = f.to_string();
+                }
+            }
+        }
+    }
+    let _ = std::panic::take_hook();
+    let mut summary = format!(
+        "seed {seed}: {} cases, {accepted} accepted and valid, {refused} refused with locations, {} failure groups\n",
+        cases(),
+        groups.len()
+    );
+    for (i, (kind, (count, text, failure))) in groups.iter().enumerate() {
+        summary.push_str(&format!("{count:6}  {kind}\n"));
+        let comment: String = failure.lines().map(|l| format!("# {l}\n")).collect();
+        std::fs::write(out.join(format!("{i:03}.yaml")), format!("{comment}{text}")).expect("write survey input");
+    }
+    std::fs::write(out.join("SUMMARY.txt"), &summary).expect("write summary");
+    eprintln!("{summary}");
+}

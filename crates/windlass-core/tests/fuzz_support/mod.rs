@@ -1,0 +1,132 @@
+//! Support for the end-to-end fuzz tests: the spec generator, the pipeline driver
+//! (shared with the coverage-guided targets in `fuzz/`) and the apiserver's rules.
+
+pub mod apiserver;
+pub mod pipeline;
+pub mod specgen;
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Mutex;
+
+use pipeline::{Defect, Outcome};
+
+/// Where the last panic happened (`file:line:col: message`); the hook records it from any thread.
+static LAST_PANIC: Mutex<Option<String>> = Mutex::new(None);
+
+/// Installs a panic hook that records the panic's place instead of printing it.
+pub fn quiet_panics() {
+    std::panic::set_hook(Box::new(|info| {
+        let place = info
+            .location()
+            .map_or_else(|| "unknown place".to_string(), ToString::to_string);
+        let message = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(ToString::to_string)
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        if let Ok(mut last) = LAST_PANIC.lock() {
+            *last = Some(format!("{place}: {message}"));
+        }
+    }));
+}
+
+/// One way a spec text fails the end-to-end property.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Failure {
+    /// Some stage panicked: where and with what message.
+    Panic(String),
+    /// The stages disagree (unlocated error, broken invariant, failed round trip).
+    Defect(String),
+    /// An accepted spec rendered an object the apiserver would refuse.
+    Refused(Vec<apiserver::Violation>),
+}
+
+impl Failure {
+    /// A short key that groups failures with the same cause (numbers and quoted values dropped).
+    pub fn kind(&self) -> String {
+        let raw = match self {
+            Failure::Panic(p) => format!("panic {}", p.split(": ").next().unwrap_or(p)),
+            Failure::Defect(d) => format!("defect {d}"),
+            Failure::Refused(v) => {
+                let first = &v[0];
+                let kind = first.object.split('/').next().unwrap_or("");
+                format!("refused {kind} {} {}", first.field, first.message)
+            }
+        };
+        let mut out = String::new();
+        let mut quoted = false;
+        for c in raw.chars() {
+            match c {
+                '`' => {
+                    quoted = !quoted;
+                    out.push('_');
+                }
+                _ if quoted => {}
+                '0'..='9' => {
+                    if !out.ends_with('#') {
+                        out.push('#');
+                    }
+                }
+                c if c.is_ascii_alphanumeric() || c == '.' || c == ' ' => out.push(c),
+                _ => out.push('_'),
+            }
+        }
+        out.split_whitespace()
+            .collect::<Vec<_>>()
+            .join("-")
+            .chars()
+            .take(120)
+            .collect()
+    }
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::Panic(p) => write!(f, "panicked at {p}"),
+            Failure::Defect(d) => write!(f, "{d}"),
+            Failure::Refused(v) => {
+                write!(f, "accepted, but the apiserver would refuse:")?;
+                for x in v.iter().take(10) {
+                    write!(f, "\n  {x}")?;
+                }
+                if v.len() > 10 {
+                    write!(f, "\n  ... and {} more", v.len() - 10)?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Runs `text` through the whole pipeline and the apiserver's rules.
+pub fn check(text: &str) -> Result<(), Failure> {
+    let outcome = catch_unwind(AssertUnwindSafe(|| pipeline::run(text))).map_err(|payload| {
+        let recorded = LAST_PANIC.lock().ok().and_then(|mut l| l.take());
+        Failure::Panic(recorded.unwrap_or_else(|| {
+            payload
+                .downcast_ref::<String>()
+                .cloned()
+                .unwrap_or_else(|| "a panic with no message".into())
+        }))
+    })?;
+    match outcome {
+        Err(Defect(d)) => Err(Failure::Defect(d)),
+        Ok(Outcome::Rejected(_)) => Ok(()),
+        Ok(Outcome::Accepted(envs)) => {
+            let mut violations = Vec::new();
+            for (env, objects) in &envs {
+                for mut v in apiserver::validate_all(objects.iter().map(|o| &o.0)) {
+                    v.message = format!("{} (environment {env})", v.message);
+                    violations.push(v);
+                }
+            }
+            if violations.is_empty() {
+                Ok(())
+            } else {
+                Err(Failure::Refused(violations))
+            }
+        }
+    }
+}
