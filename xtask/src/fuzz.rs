@@ -154,12 +154,21 @@ fn fuzz_target(root: &Path, cargo_afl: &Path, target: &str, options: &Options) -
     std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
     let binary = root.join("target").join("afl").join("release").join(target);
     eprintln!("fuzz: {target}: {} s from fuzz/corpus", options.seconds);
+    let log_path = out.join("afl-fuzz.log");
+    let log = std::fs::File::create(&log_path).with_context(|| format!("creating {}", log_path.display()))?;
+    let log_err = log.try_clone().context("sharing the afl-fuzz log")?;
     let mut cmd = niced(cargo_afl);
     cmd.args(["afl", "fuzz", "-i"])
         .arg(root.join("fuzz").join("corpus"))
         .arg("-o")
         .arg(&out)
-        .args(["-V", &options.seconds.to_string(), "-t", EXEC_TIMEOUT_MS, "--"])
+        .args(["-V", &options.seconds.to_string(), "-t", EXEC_TIMEOUT_MS]);
+    // The spec's keys and the values its rules test: AFL would take long to spell them itself.
+    let dictionary = root.join("fuzz").join(format!("{target}.dict"));
+    if dictionary.is_file() {
+        cmd.arg("-x").arg(&dictionary);
+    }
+    cmd.arg("--")
         .arg(&binary)
         // A plain log instead of the full-screen status, and no setup that needs a tuned host:
         // CI machines share their cores and pipe core dumps to a handler.
@@ -167,8 +176,8 @@ fn fuzz_target(root: &Path, cargo_afl: &Path, target: &str, options: &Options) -
         .env("AFL_SKIP_CPUFREQ", "1")
         .env("AFL_NO_AFFINITY", "1")
         .env("AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES", "1")
-        .env("AFL_SKIP_CRASHES", "1")
-        .stdout(std::process::Stdio::null());
+        .stdout(log)
+        .stderr(log_err);
     if !options.keep_going {
         cmd.env("AFL_BENCH_UNTIL_CRASH", "1");
     }
@@ -176,7 +185,8 @@ fn fuzz_target(root: &Path, cargo_afl: &Path, target: &str, options: &Options) -
     let run_dir = out.join("default");
     if !status.success() {
         bail!(
-            "afl-fuzz on {target} failed ({status}); its log and state are in {}",
+            "afl-fuzz on {target} failed ({status}); see {} and {}",
+            log_path.display(),
             run_dir.display()
         );
     }

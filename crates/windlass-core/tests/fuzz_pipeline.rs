@@ -13,9 +13,10 @@ mod fuzz_support;
 use std::path::{Path, PathBuf};
 
 use proptest::prelude::*;
+use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, RngSeed, TestRunner};
 
-use fuzz_support::{Failure, check, quiet_panics, specgen};
+use fuzz_support::{Failure, Verdict, check, specgen};
 
 /// Cases per run unless PROPTEST_CASES says otherwise: about 30 s in a debug build.
 const DEFAULT_CASES: u32 = 300;
@@ -55,7 +56,6 @@ fn inputs(dir: &Path) -> Vec<PathBuf> {
 }
 
 fn replay(dir: &Path) -> Vec<(PathBuf, Failure)> {
-    quiet_panics();
     let mut failed = Vec::new();
     for file in inputs(dir) {
         let bytes = std::fs::read(&file).unwrap_or_else(|e| panic!("reading {}: {e}", file.display()));
@@ -67,7 +67,6 @@ fn replay(dir: &Path) -> Vec<(PathBuf, Failure)> {
             failed.push((file, f));
         }
     }
-    let _ = std::panic::take_hook();
     failed
 }
 
@@ -100,14 +99,14 @@ fn open_regressions() {
     assert!(failed.is_empty(), "{}", report.join("\n"));
 }
 
-/// A long survey (`--ignored`): runs PROPTEST_CASES generated specs without stopping at the first
-/// failure, groups failures by cause and saves the smallest input of each group in
-/// `target/fuzz-survey/` with the failure as a comment. Prints the counts.
+/// A long survey (`--ignored`): runs PROPTEST_CASES generated specs (seed PROPTEST_RNG_SEED, default
+/// 8) without stopping at the first failure, or every file of FUZZ_REPLAY_DIR (e.g. an AFL queue),
+/// groups failures by cause and saves the smallest input of each group in FUZZ_SURVEY_DIR
+/// (default `target/fuzz-survey/`) with the failure as a comment. Prints the counts.
 #[test]
 #[ignore = "long run; used to find and file the bugs"]
 fn survey() {
     use std::collections::BTreeMap;
-    quiet_panics();
     let seed = std::env::var("PROPTEST_RNG_SEED")
         .ok()
         .and_then(|s| s.parse().ok())
@@ -117,20 +116,44 @@ fn survey() {
         ..Config::default()
     });
     let strategy = specgen::spec();
-    let out = repo_root().join("target/fuzz-survey");
+    let out = std::env::var_os("FUZZ_SURVEY_DIR").map_or_else(|| repo_root().join("target/fuzz-survey"), PathBuf::from);
     let _ = std::fs::remove_dir_all(&out);
     std::fs::create_dir_all(&out).expect("survey directory");
     let (mut accepted, mut refused) = (0u32, 0u32);
     let mut groups: BTreeMap<String, (u32, String, String)> = BTreeMap::new();
-    for _ in 0..cases() {
-        let tree = strategy.new_tree(&mut runner).expect("a generated spec");
-        let text = specgen::to_yaml(&tree.current());
+    let mut reasons: BTreeMap<String, u32> = BTreeMap::new();
+    let replay_dir = std::env::var_os("FUZZ_REPLAY_DIR").map(PathBuf::from);
+    let replayed: Vec<PathBuf> = replay_dir.as_ref().map_or_else(Vec::new, |dir| {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+            .expect("FUZZ_REPLAY_DIR is a directory")
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.is_file())
+            .collect();
+        files.sort();
+        files
+    });
+    let total = if replay_dir.is_some() {
+        replayed.len()
+    } else {
+        cases() as usize
+    };
+    for i in 0..total {
+        let text = match replayed.get(i) {
+            Some(file) => match String::from_utf8(std::fs::read(file).expect("readable input")) {
+                Ok(text) => text,
+                Err(_) => continue,
+            },
+            None => specgen::to_yaml(&strategy.new_tree(&mut runner).expect("a generated spec").current()),
+        };
         match check(&text) {
-            Ok(()) => {
-                if windlass_core::spec::load("s.yaml", &text).is_ok() {
-                    accepted += 1;
-                } else {
-                    refused += 1;
+            Ok(Verdict::Accepted) => accepted += 1,
+            Ok(Verdict::Refused(_)) => {
+                refused += 1;
+                if let Err(e) = windlass_core::spec::load("s.yaml", &text) {
+                    for d in &e.diagnostics {
+                        let key: String = d.message.split('`').step_by(2).collect::<Vec<_>>().join("_");
+                        *reasons.entry(key.chars().take(90).collect()).or_default() += 1;
+                    }
                 }
             }
             Err(f) => {
@@ -143,16 +166,21 @@ fn survey() {
             }
         }
     }
-    let _ = std::panic::take_hook();
     let mut summary = format!(
-        "seed {seed}: {} cases, {accepted} accepted and valid, {refused} refused with locations, {} failure groups\n",
-        cases(),
+        "{}: {total} cases, {accepted} accepted and valid, {refused} refused with locations, {} failure groups\n",
+        replay_dir.map_or_else(|| format!("seed {seed}"), |d| d.display().to_string()),
         groups.len()
     );
     for (i, (kind, (count, text, failure))) in groups.iter().enumerate() {
         summary.push_str(&format!("{count:6}  {kind}\n"));
         let comment: String = failure.lines().map(|l| format!("# {l}\n")).collect();
         std::fs::write(out.join(format!("{i:03}.yaml")), format!("{comment}{text}")).expect("write survey input");
+    }
+    let mut reasons: Vec<(u32, String)> = reasons.into_iter().map(|(k, v)| (v, k)).collect();
+    reasons.sort_unstable_by(|a, b| b.cmp(a));
+    summary.push_str("most frequent reasons for refusing:\n");
+    for (count, reason) in reasons.iter().take(25) {
+        summary.push_str(&format!("{count:6}  {reason}\n"));
     }
     std::fs::write(out.join("SUMMARY.txt"), &summary).expect("write summary");
     eprintln!("{summary}");

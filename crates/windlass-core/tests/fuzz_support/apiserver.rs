@@ -304,8 +304,9 @@ impl Checker<'_> {
         }
     }
 
-    fn pod_spec(&mut self, field: &str, spec: &Value) {
-        let mut volumes = BTreeSet::new();
+    /// `claims`: a StatefulSet's volumeClaimTemplates, which its containers mount like volumes.
+    fn pod_spec(&mut self, field: &str, spec: &Value, claims: &[&str]) {
+        let mut volumes: BTreeSet<String> = claims.iter().map(|c| (*c).to_string()).collect();
         for (i, v) in arr(spec.get("volumes")).iter().enumerate() {
             let f = format!("{field}.volumes[{i}].name");
             let name = str_of(v.get("name"));
@@ -544,8 +545,12 @@ pub fn validate(o: &Value) -> Vec<Violation> {
                 &format!("{t}.metadata.annotations"),
                 tpl.pointer("/metadata/annotations"),
             );
+            let claims: Vec<&str> = arr(spec.get("volumeClaimTemplates"))
+                .iter()
+                .map(|t| str_of(t.pointer("/metadata/name")))
+                .collect();
             if let Some(ps) = tpl.get("spec") {
-                c.pod_spec(&format!("{t}.spec"), ps);
+                c.pod_spec(&format!("{t}.spec"), ps, &claims);
             }
             // The selector must select the template's own pods.
             if let Some(sel) = spec.pointer("/selector/matchLabels").and_then(Value::as_object) {

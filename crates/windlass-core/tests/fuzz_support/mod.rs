@@ -6,29 +6,45 @@ pub mod pipeline;
 pub mod specgen;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, Once};
 
 use pipeline::{Defect, Outcome};
 
 /// Where the last panic happened (`file:line:col: message`); the hook records it from any thread.
 static LAST_PANIC: Mutex<Option<String>> = Mutex::new(None);
 
-/// Installs a panic hook that records the panic's place instead of printing it.
-pub fn quiet_panics() {
-    std::panic::set_hook(Box::new(|info| {
-        let place = info
-            .location()
-            .map_or_else(|| "unknown place".to_string(), ToString::to_string);
-        let message = info
-            .payload()
-            .downcast_ref::<&str>()
-            .map(ToString::to_string)
-            .or_else(|| info.payload().downcast_ref::<String>().cloned())
-            .unwrap_or_default();
-        if let Ok(mut last) = LAST_PANIC.lock() {
-            *last = Some(format!("{place}: {message}"));
-        }
-    }));
+/// `check` calls in flight: their panics are recorded, not printed.
+static CHECKING: AtomicUsize = AtomicUsize::new(0);
+
+/// Installs (once) a panic hook that records each panic's place, and prints it as usual
+/// unless it happened inside `check`.
+fn record_panics() {
+    static INSTALL: Once = Once::new();
+    INSTALL.call_once(|| {
+        let default = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            record(info);
+            if CHECKING.load(Ordering::SeqCst) == 0 {
+                default(info);
+            }
+        }));
+    });
+}
+
+fn record(info: &std::panic::PanicHookInfo<'_>) {
+    let place = info
+        .location()
+        .map_or_else(|| "unknown place".to_string(), ToString::to_string);
+    let message = info
+        .payload()
+        .downcast_ref::<&str>()
+        .map(ToString::to_string)
+        .or_else(|| info.payload().downcast_ref::<String>().cloned())
+        .unwrap_or_default();
+    if let Ok(mut last) = LAST_PANIC.lock() {
+        *last = Some(format!("{place}: {message}"));
+    }
 }
 
 /// One way a spec text fails the end-to-end property.
@@ -51,7 +67,8 @@ impl Failure {
             Failure::Refused(v) => {
                 let first = &v[0];
                 let kind = first.object.split('/').next().unwrap_or("");
-                format!("refused {kind} {} {}", first.field, first.message)
+                let message = first.message.split(" (environment").next().unwrap_or(&first.message);
+                format!("refused {kind} {} {message}", first.field)
             }
         };
         let mut out = String::new();
@@ -100,9 +117,22 @@ impl std::fmt::Display for Failure {
     }
 }
 
+/// How a spec that passed the property was answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Refused with this many located diagnostics.
+    Refused(usize),
+    /// Accepted, and every rendered object is one the apiserver takes.
+    Accepted,
+}
+
 /// Runs `text` through the whole pipeline and the apiserver's rules.
-pub fn check(text: &str) -> Result<(), Failure> {
-    let outcome = catch_unwind(AssertUnwindSafe(|| pipeline::run(text))).map_err(|payload| {
+pub fn check(text: &str) -> Result<Verdict, Failure> {
+    record_panics();
+    CHECKING.fetch_add(1, Ordering::SeqCst);
+    let outcome = catch_unwind(AssertUnwindSafe(|| pipeline::run(text)));
+    CHECKING.fetch_sub(1, Ordering::SeqCst);
+    let outcome = outcome.map_err(|payload| {
         let recorded = LAST_PANIC.lock().ok().and_then(|mut l| l.take());
         Failure::Panic(recorded.unwrap_or_else(|| {
             payload
@@ -113,7 +143,7 @@ pub fn check(text: &str) -> Result<(), Failure> {
     })?;
     match outcome {
         Err(Defect(d)) => Err(Failure::Defect(d)),
-        Ok(Outcome::Rejected(_)) => Ok(()),
+        Ok(Outcome::Rejected(e)) => Ok(Verdict::Refused(e.diagnostics.len())),
         Ok(Outcome::Accepted(envs)) => {
             let mut violations = Vec::new();
             for (env, objects) in &envs {
@@ -123,7 +153,7 @@ pub fn check(text: &str) -> Result<(), Failure> {
                 }
             }
             if violations.is_empty() {
-                Ok(())
+                Ok(Verdict::Accepted)
             } else {
                 Err(Failure::Refused(violations))
             }

@@ -11,6 +11,15 @@ use serde_json::{Map, Value, json};
 
 type S = BoxedStrategy<Value>;
 
+thread_local! {
+    /// Weight of the odd choices (a near miss, any unicode, any number) in the strategies built now.
+    static WILD: std::cell::Cell<u32> = const { std::cell::Cell::new(1) };
+}
+
+fn wild() -> u32 {
+    WILD.with(std::cell::Cell::get)
+}
+
 /// An object from the present fields (absent ones are left out, as a person would).
 fn obj(fields: Vec<(&str, Option<Value>)>) -> Value {
     Value::Object(
@@ -57,132 +66,146 @@ fn number() -> S {
 
 /// A value meant to be a name: mostly a DNS-1123 label, sometimes near (long, upper case, dots) or anything.
 fn name_like() -> S {
+    let w = wild();
     prop_oneof![
-        12 => "[a-z]([a-z0-9-]{0,10}[a-z0-9])?".prop_map(Value::String),
-        1 => "[a-z][a-z0-9]{50,66}".prop_map(Value::String),
-        1 => "[A-Za-z0-9._-]{1,12}".prop_map(Value::String),
-        1 => "\\PC{1,10}".prop_map(Value::String),
-        1 => number(),
+        40 => "[a-z]([a-z0-9-]{0,10}[a-z0-9])?".prop_map(Value::String),
+        w => "[a-z][a-z0-9]{50,66}".prop_map(Value::String),
+        w => "[A-Za-z0-9._-]{1,12}".prop_map(Value::String),
+        w => "\\PC{1,10}".prop_map(Value::String),
+        w => number(),
     ]
     .boxed()
 }
 
 /// A namespace: a label, one that Kubernetes or the platform itself owns, or anything.
 fn namespace_like() -> S {
+    let w = wild();
     prop_oneof![
         6 => "[a-z]([a-z0-9-]{0,8}[a-z0-9])?".prop_map(Value::String),
-        2 => strs(&["kube-system", "default", "kube-public", "kube-node-lease", "monitoring", "cert-manager",
+        2 * w => strs(&["kube-system", "default", "kube-public", "kube-node-lease", "monitoring", "cert-manager",
             "envoy-gateway-system", "ingress-nginx"]),
-        1 => name_like(),
+        w => name_like(),
     ]
     .boxed()
 }
 
 fn domain_like() -> S {
+    let w = wild();
     prop_oneof![
-        8 => "[a-z]{1,8}\\.(com|org|example|dev)".prop_map(Value::String),
-        1 => "[a-z]{1,63}(\\.[a-z]{1,63}){3,5}".prop_map(Value::String),
-        1 => strs(&["localhost", "10.0.0.1", "Example.COM", "例え.jp", "a..b", ".a.b", "*.example.com", "xn--bcher-kva.example"]),
-        1 => text(),
+        30 => "[a-z]{1,8}\\.(com|org|example|dev)".prop_map(Value::String),
+        w => "[a-z]{1,63}(\\.[a-z]{1,63}){3,5}".prop_map(Value::String),
+        w => strs(&["localhost", "10.0.0.1", "Example.COM", "例え.jp", "a..b", ".a.b", "*.example.com", "xn--bcher-kva.example"]),
+        w => text(),
     ]
     .boxed()
 }
 
 fn host_like() -> S {
+    let w = wild();
     prop_oneof![
-        6 => "[a-z]([a-z0-9-]{0,6}[a-z0-9])?".prop_map(Value::String),
-        2 => "[a-z]{1,6}\\.[a-z]{1,6}\\.(com|net)".prop_map(Value::String),
-        1 => strs(&["10.0.0.1", "2001:db8::1", "WWW", "*.example.com", "ü", "a_b", "-a", "a.", "localhost"]),
-        1 => "[a-z]{60,70}".prop_map(Value::String),
-        1 => text(),
+        24 => "[a-z]([a-z0-9-]{0,6}[a-z0-9])?".prop_map(Value::String),
+        8 => "[a-z]{1,6}\\.[a-z]{1,6}\\.(com|net)".prop_map(Value::String),
+        w => strs(&["10.0.0.1", "2001:db8::1", "WWW", "*.example.com", "ü", "a_b", "-a", "a.", "localhost"]),
+        w => "[a-z]{60,70}".prop_map(Value::String),
+        w => text(),
     ]
     .boxed()
 }
 
 fn port_like() -> S {
+    let w = wild();
     prop_oneof![
-        8 => (1024i64..65535).prop_map(|n| json!(n)),
-        1 => strs(&["8080", "http", "0x50"]),
-        1 => number(),
+        40 => (1024i64..65535).prop_map(|n| json!(n)),
+        w => strs(&["8080", "http", "0x50"]),
+        w => number(),
     ]
     .boxed()
 }
 
 fn path_like() -> S {
+    let w = wild();
     prop_oneof![
-        6 => "/[a-z0-9_-]{0,10}(/[a-z0-9._-]{1,8}){0,2}".prop_map(Value::String),
-        2 => strs(&["/", "//x", "/a?b", "/a#b", "/%2F", "/%2f", "/%zz", "/é", "/./a", "/a/..", "/a/.", "/../x",
+        24 => "/[a-z0-9_-]{0,10}(/[a-z0-9_-]{1,8}){0,2}".prop_map(Value::String),
+        2 * w => strs(&["/", "//x", "/a?b", "/a#b", "/%2F", "/%2f", "/%zz", "/é", "/./a", "/a/..", "/a/.", "/../x",
             "/a b", "relative", "", "/tmp", "/data", "/etc", "/var/run", "/a:b", "http://x/y", "/-", "/~user", "/@x"]),
-        1 => "/[a-z]{1030,1040}".prop_map(Value::String),
-        1 => "/\\PC{0,12}".prop_map(Value::String),
-        1 => text(),
+        w => "/[a-z]{1030,1040}".prop_map(Value::String),
+        w => "/\\PC{0,12}".prop_map(Value::String),
+        w => text(),
     ]
     .boxed()
 }
 
 fn cidr_like() -> S {
+    let w = wild();
     prop_oneof![
-        6 => strs(&["10.0.0.0/8", "0.0.0.0/0", "203.0.113.7/32", "2001:db8::/32", "192.168.0.0/16", "::/0"]),
-        1 => strs(&["10.0.0.0", "10.0.0.0/33", "300.0.0.0/8", "10.0.0.1/8", "fe80::1%eth0/64", "10.0.0.0/-1", "/8"]),
-        1 => text(),
+        24 => strs(&["10.0.0.0/8", "0.0.0.0/0", "203.0.113.7/32", "2001:db8::/32", "192.168.0.0/16", "::/0"]),
+        w => strs(&["10.0.0.0", "10.0.0.0/33", "300.0.0.0/8", "10.0.0.1/8", "fe80::1%eth0/64", "10.0.0.0/-1", "/8"]),
+        w => text(),
     ]
     .boxed()
 }
 
 fn quantity_like(kind: &'static str) -> S {
+    let w = wild();
     let typical: &'static [&'static str] = if kind == "cpu" {
         &["100m", "250m", "0.5", "1", "2", "1500m", "0.001"]
     } else {
         &["64Mi", "128Mi", "512Mi", "1Gi", "5Gi", "1e9", "1000M"]
     };
     prop_oneof![
-        8 => strs(typical),
-        1 => strs(&["0", "-1", "-100m", "1.5.5", "1e400", "Mi", "1Ki", "1u", "1n", "1E", "9Ei", "999999999999999999999Gi", "0.0001m"]),
-        1 => number(),
-        1 => text(),
+        30 => strs(typical),
+        w => strs(&["0", "-1", "-100m", "1.5.5", "1e400", "Mi", "1Ki", "1u", "1n", "1E", "9Ei", "999999999999999999999Gi", "0.0001m"]),
+        w => number(),
+        w => text(),
     ]
     .boxed()
 }
 
 fn duration_like() -> S {
+    let w = wild();
     prop_oneof![
-        6 => strs(&["30s", "1m", "5m", "15m", "1h", "1h30m", "14d", "2w", "0m", "28d", "30d"]),
-        1 => strs(&["5", "5x", "-5m", "m5", "1.5h", "99999999999999999999d", "1y", "500ms", ""]),
-        1 => number(),
-        1 => text(),
+        24 => strs(&["30s", "1m", "5m", "15m", "1h", "1h30m", "14d", "2w", "0m", "28d", "30d"]),
+        w => strs(&["5", "5x", "-5m", "m5", "1.5h", "99999999999999999999d", "1y", "500ms", ""]),
+        w => number(),
+        w => text(),
     ]
     .boxed()
 }
 
 /// A threshold: ratio, latency, time left or count, as the alert's documentation says; or not.
 fn threshold_like() -> S {
+    let w = wild();
     prop_oneof![
-        6 => strs(&["5%", "0.05", "800ms", "1s", "2s", "0.3s", "14d", "3", "100%", "0%"]),
-        2 => number(),
-        1 => strs(&["800", "-5%", "150%", "1e-400s", "NaNs", "infms", "5 %", "%"]),
-        1 => text(),
+        24 => strs(&["5%", "0.05", "800ms", "1s", "2s", "0.3s", "14d", "3", "100%", "0%"]),
+        2 * w => number(),
+        w => strs(&["800", "-5%", "150%", "1e-400s", "NaNs", "infms", "5 %", "%"]),
+        w => text(),
     ]
     .boxed()
 }
 
 fn severity_like() -> S {
-    prop_oneof![8 => strs(&["critical", "warning", "info"]), 1 => text()].boxed()
+    let w = wild();
+    prop_oneof![30 => strs(&["critical", "warning", "info"]), w => text()].boxed()
 }
 
 fn secret_ref_like() -> S {
+    let w = wild();
     prop_oneof![
-        6 => ("[a-z][a-z0-9-]{0,8}", "[a-z][a-z0-9_.]{0,6}").prop_map(|(a, b)| s(&format!("{a}/{b}"))),
-        2 => (name_like(), text()).prop_map(|(secret, key)| json!({"secret": secret, "key": key})),
-        1 => strs(&["noslash", "a/b/c", "/k", "s/", "UPPER/key", "s/..", "s/."]),
-        1 => text(),
+        24 => ("[a-z]([a-z0-9-]{0,7}[a-z0-9])?", "[a-z][a-z0-9_]{0,6}").prop_map(|(a, b)| s(&format!("{a}/{b}"))),
+        2 * w => (name_like(), text()).prop_map(|(secret, key)| json!({"secret": secret, "key": key})),
+        w => strs(&["noslash", "a/b/c", "/k", "s/", "UPPER/key", "s/..", "s/."]),
+        w => text(),
     ]
     .boxed()
 }
 
 fn tuning() -> S {
+    let w = wild();
     (
         weighted(0.2, any::<bool>()),
-        weighted(0.5, threshold_like()),
+        // Which threshold an alert takes depends on the alert: tame specs leave it out.
+        weighted(if w == 0 { 0.005 } else { 0.5 }, threshold_like()),
         weighted(0.3, duration_like()),
         weighted(0.3, severity_like()),
     )
@@ -197,29 +220,36 @@ fn tuning() -> S {
         .boxed()
 }
 
+fn alert_name() -> BoxedStrategy<String> {
+    let w = wild();
+    prop_oneof![8 => "[a-z]([a-z0-9-]{0,6}[a-z0-9])?", w => "[a-z0-9-]{1,8}", w => "\\PC{1,6}"].boxed()
+}
+
 fn log_alert(in_app: bool) -> S {
+    let w = wild();
     (
         weighted(
             if in_app { 0.2 } else { 0.8 },
             prop_oneof![
                 4 => strs(&["{namespace=\"shop\"}", "{app=\"x\", container=\"db\"}", "{namespace=~\"a|b\"}"]),
-                1 => text(),
+                w => text(),
             ],
         ),
+        // Tame alerts set `match` only: exactly one of `match` and `preset` is required.
         weighted(
-            0.6,
+            if w == 0 { 0.995 } else { 0.6 },
             prop_oneof![
                 4 => strs(&["PHP Fatal error", "panic|fatal", "(?i)error", "timeout after \\d+s"]),
-                1 => strs(&["(", "a{2,1}", "(?<name>x)", "\\", "[z-a]", "x**", "(?=ahead)", "\\p{Greek}", "`", "\""]),
-                1 => text(),
+                w => strs(&["(", "a{2,1}", "(?<name>x)", "\\", "[z-a]", "x**", "(?=ahead)", "\\p{Greek}", "`", "\""]),
+                w => text(),
             ],
         ),
         weighted(
-            0.4,
-            prop_oneof![4 => strs(&["mariadb-innodb-io", "php-fatal"]), 1 => text()],
+            if w == 0 { 0.005 } else { 0.4 },
+            prop_oneof![20 => strs(&["mariadb-innodb-io", "php-fatal"]), w => text()],
         ),
         weighted(0.3, duration_like()),
-        weighted(0.3, number()),
+        weighted(0.3, prop_oneof![4 => (0i64..10).prop_map(|n| json!(n)), w => number()]),
         weighted(0.3, duration_like()),
         weighted(0.3, severity_like()),
         weighted(0.3, text()),
@@ -242,6 +272,7 @@ fn log_alert(in_app: bool) -> S {
 }
 
 fn app_alerts() -> S {
+    let w = wild();
     let tunings = proptest::sample::subsequence(
         &[
             "crashLoop",
@@ -263,12 +294,12 @@ fn app_alerts() -> S {
         weighted(
             0.3,
             (
-                prop_oneof![4 => strs(&["99.9", "99", "95"]).prop_map(|v| json!(v.as_str().and_then(|s| s.parse::<f64>().ok()))), 1 => number(), 1 => text()],
-                weighted(0.5, (threshold_like(), prop_oneof![3 => Just(json!(99)), 1 => number()])),
+                prop_oneof![4 => strs(&["99.9", "99", "95"]).prop_map(|v| json!(v.as_str().and_then(|s| s.parse::<f64>().ok()))), w => number(), w => text()],
+                weighted(0.5, (prop_oneof![8 => strs(&["300ms", "0.25", "1s"]), w => threshold_like()], prop_oneof![3 => Just(json!(99)), w => number()])),
             ),
         ),
-        btree_map("[a-z][a-z0-9-]{0,8}|\\PC{1,6}", log_alert(true), 0..2),
-        weighted(0.2, prop_oneof![2 => strs(&["code", "status_code"]), 1 => text()]),
+        btree_map(alert_name(), log_alert(true), 0..2),
+        weighted(0.2, prop_oneof![2 => strs(&["code", "status_code"]), w => text()]),
     )
         .prop_map(|(names, tunings, slo, logs, status_label)| {
             let mut m = Map::new();
@@ -295,16 +326,23 @@ fn app_alerts() -> S {
         .boxed()
 }
 
+fn env_name() -> BoxedStrategy<String> {
+    let w = wild();
+    prop_oneof![30 => "[A-Z_][A-Z0-9_]{0,10}", w => "[a-z.-][a-z0-9.-]{0,6}", w => "\\PC{1,6}", w => "[0-9][A-Z]{0,3}"]
+        .boxed()
+}
+
 fn image_like() -> S {
+    let w = wild();
     prop_oneof![
-        10 => ("[a-z]{2,8}\\.(io|example)/[a-z]{1,6}/[a-z][a-z0-9-]{0,8}", "[0-9]\\.[0-9]{1,2}\\.[0-9]")
+        40 => ("[a-z]{2,8}\\.(io|example)/[a-z]{1,6}/[a-z][a-z0-9-]{0,8}", "[0-9]\\.[0-9]{1,2}\\.[0-9]")
             .prop_map(|(r, t)| s(&format!("{r}:{t}"))),
         2 => ("[a-z]{1,6}(/[a-z]{1,6})?", "[0-9a-f]{64}").prop_map(|(r, d)| s(&format!("{r}@sha256:{d}"))),
-        1 => ("[a-z]{1,6}", "\\PC{1,8}").prop_map(|(r, d)| s(&format!("{r}@sha256:{d}"))),
-        1 => ("[a-z]{1,6}", "\\PC{1,8}").prop_map(|(r, t)| s(&format!("{r}:{t}"))),
-        1 => strs(&["Registry/App:1", "app", "app:latest", "app@sha256:", "app@", ":1", "a:b:c", "localhost:5000/app:1",
+        w => ("[a-z]{1,6}", "\\PC{1,8}").prop_map(|(r, d)| s(&format!("{r}@sha256:{d}"))),
+        w => ("[a-z]{1,6}", "\\PC{1,8}").prop_map(|(r, t)| s(&format!("{r}:{t}"))),
+        w => strs(&["Registry/App:1", "app", "app:latest", "app@sha256:", "app@", ":1", "a:b:c", "localhost:5000/app:1",
             "app@sha256:zz", "app@md5:0123", "a//b:1", "-a:1"]),
-        1 => text(),
+        w => text(),
     ]
     .boxed()
 }
@@ -321,24 +359,25 @@ struct AppParts {
 }
 
 fn app() -> BoxedStrategy<AppParts> {
+    let w = wild();
     let kind = prop_oneof![
-        8 => strs(&["web", "worker", "cron", "statefulset"]),
-        1 => strs(&["Web", "job", ""]),
-        1 => text(),
+        40 => strs(&["web", "worker", "cron", "statefulset"]),
+        w => strs(&["Web", "job", ""]),
+        w => text(),
     ];
     let health = prop_oneof![
-        6 => strs(&["/healthz", "/api/health", "/"]),
+        24 => strs(&["/healthz", "/api/health", "/"]),
         2 => (weighted(0.7, path_like()), weighted(0.4, port_like()))
             .prop_map(|(p, port)| obj(vec![("path", p), ("port", port)])),
         1 => Just(json!({"tcp": true})),
         1 => vec(text(), 0..3).prop_map(|c| json!({"command": c})),
-        1 => strs(&["healthz", "http://localhost/healthz", "/h?x=1"]),
-        1 => text(),
+        w => strs(&["healthz", "http://localhost/healthz", "/h?x=1"]),
+        w => text(),
     ];
     let metrics = prop_oneof![
         4 => strs(&["/metrics"]),
         2 => (path_like(), weighted(0.6, port_like())).prop_map(|(p, port)| obj(vec![("path", Some(p)), ("port", port)])),
-        1 => text(),
+        w => text(),
     ];
     let core = (
         image_like(),
@@ -356,13 +395,13 @@ fn app() -> BoxedStrategy<AppParts> {
         ),
     );
     let scaling = (
-        weighted(0.4, prop_oneof![6 => (1i64..6).prop_map(|n| json!(n)), 1 => number()]),
+        weighted(0.4, prop_oneof![6 => (1i64..6).prop_map(|n| json!(n)), w => number()]),
         weighted(
             0.3,
             (
-                prop_oneof![6 => (1i64..4).prop_map(|n| json!(n)), 1 => number()],
-                prop_oneof![6 => (4i64..12).prop_map(|n| json!(n)), 1 => number()],
-                weighted(0.5, prop_oneof![4 => (30i64..90).prop_map(|n| json!(n)), 1 => number()]),
+                prop_oneof![6 => (1i64..4).prop_map(|n| json!(n)), w => number()],
+                prop_oneof![6 => (4i64..12).prop_map(|n| json!(n)), w => number()],
+                weighted(0.5, prop_oneof![4 => (30i64..90).prop_map(|n| json!(n)), w => number()]),
             ),
         ),
         weighted(
@@ -370,7 +409,7 @@ fn app() -> BoxedStrategy<AppParts> {
             prop_oneof![
                 3 => (1i64..3).prop_map(|n| json!({"maxUnavailable": n})),
                 2 => (0i64..3).prop_map(|n| json!({"minAvailable": n})),
-                1 => (number(), number()).prop_map(|(a, b)| json!({"maxUnavailable": a, "minAvailable": b})),
+                w => (number(), number()).prop_map(|(a, b)| json!({"maxUnavailable": a, "minAvailable": b})),
             ],
         ),
         weighted(
@@ -388,20 +427,19 @@ fn app() -> BoxedStrategy<AppParts> {
             ),
         ),
     );
-    let env_name = prop_oneof![8 => "[A-Z_][A-Z0-9_]{0,10}", 1 => "[a-z.-][a-z0-9.-]{0,6}", 1 => "\\PC{1,6}", 1 => "[0-9][A-Z]{0,3}"];
     let scalar =
-        prop_oneof![4 => text(), 1 => number(), 1 => any::<bool>().prop_map(Value::Bool), 1 => Just(Value::Null)];
+        prop_oneof![4 => text(), w => number(), w => any::<bool>().prop_map(Value::Bool), w => Just(Value::Null)];
     let files = btree_map(
-        prop_oneof![6 => "[a-z]{1,8}\\.(yaml|conf|json)", 1 => strs(&[".", "..", "..a", "a/b", "a b"]).prop_map(|v| v.as_str().unwrap_or("").to_string()), 1 => "\\PC{1,8}", 1 => "[a-z]{250,256}"],
+        prop_oneof![6 => "[a-z]{1,8}\\.(yaml|conf|json)", w => strs(&[".", "..", "..a", "a/b", "a b"]).prop_map(|v| v.as_str().unwrap_or("").to_string()), w => "\\PC{1,8}", w => "[a-z]{250,256}"],
         prop_oneof![
             8 => text(),
-            1 => ("[ -~]{1,16}", 30_000usize..70_000).prop_map(|(chunk, n)| s(&chunk.repeat(n))),
+            w => ("[ -~]{1,16}", 30_000usize..70_000).prop_map(|(chunk, n)| s(&chunk.repeat(n))),
         ],
         0..3,
     );
     let extra = (
-        weighted(0.4, btree_map(env_name.clone(), scalar, 0..4)),
-        weighted(0.2, btree_map(env_name, secret_ref_like(), 0..3)),
+        weighted(0.4, btree_map(env_name(), scalar, 0..4)),
+        weighted(0.2, btree_map(env_name(), secret_ref_like(), 0..3)),
         weighted(0.25, (weighted(0.4, path_like()), files)),
         weighted(0.2, vec((cidr_like(), vec(port_like(), 0..3)), 0..3)),
         weighted(
@@ -412,33 +450,33 @@ fn app() -> BoxedStrategy<AppParts> {
                 weighted(0.3, name_like()),
                 weighted(
                     0.3,
-                    prop_oneof![4 => strs(&["ReadWriteOnce", "ReadWriteMany", "ReadWriteOncePod"]), 1 => text()],
+                    prop_oneof![4 => strs(&["ReadWriteOnce", "ReadWriteMany", "ReadWriteOncePod"]), w => text()],
                 ),
             ),
         ),
         weighted(
             0.1,
             prop_oneof![6 => strs(&["*/5 * * * *", "@daily", "0 3 * * *", "@hourly"]),
-            1 => strs(&["61 * * * *", "* * * *", "@never", "*/0 * * * *", "0 0 31 2 *"]), 1 => text()],
+            w => strs(&["61 * * * *", "* * * *", "@never", "*/0 * * * *", "0 0 31 2 *"]), w => text()],
         ),
         weighted(0.2, vec(path_like(), 0..4)),
         weighted(
             0.15,
-            prop_oneof![4 => (1000i64..70000).prop_map(|n| json!(n)), 2 => number()],
+            prop_oneof![4 => (1000i64..70000).prop_map(|n| json!(n)), 2 * w => number()],
         ),
         weighted(0.25, namespace_like()),
         weighted(
             0.25,
             btree_map(
                 prop_oneof![6 => "[a-z]{1,8}", 2 => "[a-z]{1,5}\\.[a-z]{2,3}/[a-z]{1,8}", 1 => strs(&["app.kubernetes.io/name", "a/b/c", "/x", "-x"]).prop_map(|v| v.as_str().unwrap_or("").to_string()), 1 => "\\PC{1,8}"],
-                prop_oneof![6 => "[a-z0-9]{0,10}".prop_map(Value::String), 1 => name_like(), 1 => text()],
+                prop_oneof![6 => "[a-z0-9]{0,10}".prop_map(Value::String), w => name_like(), w => text()],
                 0..3,
             ),
         ),
         weighted(0.3, app_alerts()),
     );
     (kind, 0u8..10, core, scaling, extra, any::<u8>())
-        .prop_map(|(kind, coherent, core, scaling, extra, needs_mask)| {
+        .prop_map(move |(kind, coherent, core, scaling, extra, needs_mask)| {
             let (image, allow_latest, port, command, args, hosts, routes, health, metrics, many_routes) = core;
             let routes = routes
                 .map(|rs| {
@@ -454,7 +492,7 @@ fn app() -> BoxedStrategy<AppParts> {
                 extra;
             AppParts {
                 kind,
-                coherent: coherent < 8,
+                coherent: coherent < 8 || w == 0,
                 core: vec![
                     ("image", Some(image)),
                     ("allowLatest", allow_latest.map(Value::Bool)),
@@ -545,7 +583,7 @@ fn app_value(parts: &AppParts, names: &[String], index: usize) -> Value {
         .iter()
         .enumerate()
         .filter(|(j, _)| *j != index && parts.needs_mask & (1 << (j % 8)) != 0)
-        .filter(|(j, _)| !parts.coherent || *j < index)
+        .filter(|(j, _)| !parts.coherent || (*j < index && index != usize::MAX))
         .map(|(_, n)| s(n))
         .collect();
     if !needs.is_empty() {
@@ -594,18 +632,19 @@ fn app_value(parts: &AppParts, names: &[String], index: usize) -> Value {
 }
 
 fn platform() -> S {
+    let w = wild();
     (
         name_like(),
         domain_like(),
-        weighted(0.8, prop_oneof![8 => strs(&["ops@example.com", "a@b.co"]), 1 => strs(&["a@b", "@b.c", "a@@b.c", "a b@c.d", "ä@ö.de", "a@b.c,d@e.f"]), 1 => text()]),
-        weighted(0.7, prop_oneof![8 => strs(&["letsencrypt-prod", "letsencrypt-staging", "self-signed"]), 1 => text()]),
+        weighted(if w == 0 { 0.995 } else { 0.8 }, prop_oneof![30 => strs(&["ops@example.com", "a@b.co"]), w => strs(&["a@b", "@b.c", "a@@b.c", "a b@c.d", "ä@ö.de", "a@b.c,d@e.f"]), w => text()]),
+        weighted(0.7, prop_oneof![30 => strs(&["letsencrypt-prod", "letsencrypt-staging", "self-signed"]), w => text()]),
         weighted(0.4, (
-            weighted(0.6, prop_oneof![8 => strs(&["gateway", "ingress"]), 1 => text()]),
-            weighted(0.4, prop_oneof![4 => strs(&["eg", "nginx", "traefik"]), 1 => "[a-z]{250,256}".prop_map(Value::String), 1 => name_like()]),
+            weighted(0.6, prop_oneof![30 => strs(&["gateway", "ingress"]), w => text()]),
+            weighted(0.4, prop_oneof![4 => strs(&["eg", "nginx", "traefik"]), w => "[a-z]{250,256}".prop_map(Value::String), w => name_like()]),
             weighted(0.4, namespace_like()),
         )),
         weighted(0.3, namespace_like()),
-        weighted(0.3, (weighted(0.6, namespace_like()), weighted(0.5, prop_oneof![4 => strs(&["kube-prometheus-stack", "kps"]), 1 => name_like(), 1 => text()]))),
+        weighted(0.3, (weighted(0.6, namespace_like()), weighted(0.5, prop_oneof![4 => strs(&["kube-prometheus-stack", "kps"]), w => name_like(), w => text()]))),
     )
         .prop_map(|(name, domain, email, tls, traffic, namespace, monitoring)| {
             obj(vec![
@@ -622,14 +661,15 @@ fn platform() -> S {
 }
 
 fn receiver() -> S {
+    let w = wild();
     prop_oneof![
-        3 => (secret_ref_like(), weighted(0.5, prop_oneof![3 => strs(&["#alerts", "#ops"]), 1 => text()]))
+        3 => (secret_ref_like(), weighted(0.5, prop_oneof![3 => strs(&["#alerts", "#ops"]), w => text()]))
             .prop_map(|(url, channel)| json!({"slack": obj(vec![("webhookUrl", Some(url)), ("channel", channel)])})),
         2 => secret_ref_like().prop_map(|k| json!({"pagerduty": {"routingKey": k}})),
         2 => (
-            prop_oneof![3 => strs(&["a@b.c", "a@b.c, d@e.f"]), 1 => text()],
-            prop_oneof![3 => strs(&["alerts@b.c"]), 1 => text()],
-            prop_oneof![3 => strs(&["smtp.b.c:587", "smtp.b.c:25"]), 1 => strs(&["smtp", "smtp:0", "smtp:99999", ":25", "[::1]:25"]), 1 => text()],
+            prop_oneof![3 => strs(&["a@b.c", "a@b.c, d@e.f"]), w => text()],
+            prop_oneof![3 => strs(&["alerts@b.c"]), w => text()],
+            prop_oneof![3 => strs(&["smtp.b.c:587", "smtp.b.c:25"]), w => strs(&["smtp", "smtp:0", "smtp:99999", ":25", "[::1]:25"]), w => text()],
             weighted(0.4, text()),
             weighted(0.4, secret_ref_like()),
         )
@@ -638,14 +678,16 @@ fn receiver() -> S {
             }),
         2 => (prop_oneof![3 => strs(&["https://hooks.example/x", "http://10.0.0.1:9000/"]), 1 => strs(&["ftp://x", "https://user:pw@x/", "not a url", "https://é.example/"]), 1 => text()], weighted(0.4, secret_ref_like()))
             .prop_map(|(url, token)| json!({"webhook": obj(vec![("url", Some(url)), ("token", token)])})),
-        1 => Just(json!({})),
-        1 => (secret_ref_like(), secret_ref_like()).prop_map(|(a, b)| json!({"slack": {"webhookUrl": a}, "pagerduty": {"routingKey": b}})),
+        w => Just(json!({})),
+        w => (secret_ref_like(), secret_ref_like()).prop_map(|(a, b)| json!({"slack": {"webhookUrl": a}, "pagerduty": {"routingKey": b}})),
     ]
     .boxed()
 }
 
 fn observability() -> S {
-    let receiver_name = prop_oneof![6 => "[a-z][a-z0-9-]{0,8}", 1 => Just("null".to_string()), 1 => "\\PC{1,8}"];
+    let w = wild();
+    let receiver_name =
+        prop_oneof![6 => "[a-z]([a-z0-9-]{0,6}[a-z0-9])?", w => Just("null".to_string()), w => "\\PC{1,8}"];
     (
         btree_map(receiver_name, receiver(), 0..3),
         vec(
@@ -658,7 +700,7 @@ fn observability() -> S {
         ),
         weighted(0.3, text()),
         weighted(0.2, text()),
-        btree_map("[a-z][a-z0-9-]{0,8}|\\PC{1,6}", log_alert(false), 0..2),
+        btree_map(alert_name(), log_alert(false), 0..2),
         weighted(
             0.3,
             (
@@ -666,7 +708,7 @@ fn observability() -> S {
                 weighted(
                     0.5,
                     vec(
-                        prop_oneof![3 => strs(&["https://status.example.com/", "http://x.y/z"]), 1 => text()],
+                        prop_oneof![3 => strs(&["https://status.example.com/", "http://x.y/z"]), w => text()],
                         0..3,
                     ),
                 ),
@@ -674,7 +716,7 @@ fn observability() -> S {
                 weighted(0.3, threshold_like()),
             ),
         ),
-        weighted(0.2, duration_like()),
+        weighted(0.2, prop_oneof![8 => strs(&["7d", "28d", "30d"]), w => duration_like()]),
         proptest::sample::subsequence(
             &[
                 "certificateExpiry",
@@ -686,10 +728,16 @@ fn observability() -> S {
             0..3,
         ),
         vec(tuning(), 3),
-        weighted(0.2, (weighted(0.7, number()), weighted(0.7, number()))),
+        weighted(
+            0.2,
+            (
+                weighted(0.7, prop_oneof![8 => Just(json!(0.05)), w => number()]),
+                weighted(0.7, prop_oneof![8 => Just(json!(0.004)), w => number()]),
+            ),
+        ),
     )
         .prop_map(
-            |(receivers, routes, default, heartbeat, log_alerts, uptime, slo, tuned, tunings, cost)| {
+            move |(receivers, routes, default, heartbeat, log_alerts, uptime, slo, tuned, tunings, cost)| {
                 let mut alerting = Map::new();
                 let receiver_names: Vec<String> = receivers.keys().cloned().collect();
                 if !receivers.is_empty() {
@@ -697,10 +745,21 @@ fn observability() -> S {
                 }
                 // A route's receiver is mostly one of the declared ones.
                 let pick = |t: Option<Value>, i: usize| match (t, receiver_names.get(i % receiver_names.len().max(1))) {
-                    (Some(Value::String(x)), Some(name)) if x.len() % 4 != 0 => s(name),
+                    (Some(Value::String(x)), Some(name)) if w == 0 || x.len() % 4 != 0 => s(name),
                     (Some(v), _) => v,
                     (None, Some(name)) => s(name),
                     (None, None) => s("null"),
+                };
+                // Tame specs route only to declared receivers.
+                let routes = if w == 0 && receiver_names.is_empty() {
+                    Vec::new()
+                } else {
+                    routes
+                };
+                let (default, heartbeat) = if w == 0 && receiver_names.is_empty() {
+                    (None, None)
+                } else {
+                    (default, heartbeat)
                 };
                 if !routes.is_empty() {
                     let rs: Vec<Value> = routes
@@ -778,21 +837,27 @@ fn partial(v: &Value, mask: u32, nulls: u32) -> Value {
     }
 }
 
-/// A whole spec as a JSON value.
+/// A whole spec as a JSON value: half of them tame (only plausible values, coherent apps, so
+/// most reach the renderer), half wild (odd values anywhere).
 pub fn spec() -> S {
-    let env_name = prop_oneof![8 => "[a-z][a-z0-9-]{0,10}", 1 => strs(&["Prod", "a_b", "default", ""]).prop_map(|v| v.as_str().unwrap_or("").to_string()), 1 => "\\PC{1,6}"];
-    let app_name = prop_oneof![12 => "[a-z][a-z0-9-]{0,10}[a-z0-9]", 1 => "[a-z][a-z0-9]{48,56}", 1 => "[0-9][a-z]{0,4}", 1 => "\\PC{1,8}"];
+    let build = |weight| {
+        WILD.with(|c| c.set(weight));
+        let strategy = spec_with();
+        WILD.with(|c| c.set(1));
+        strategy
+    };
+    let tame = build(0);
+    let wild = build(1);
+    prop_oneof![tame, wild].boxed()
+}
+
+fn spec_with() -> S {
+    let w = wild();
+    let env_name = prop_oneof![30 => "[a-z]([a-z0-9-]{0,9}[a-z0-9])?", w => strs(&["Prod", "a_b", "default", ""]).prop_map(|v| v.as_str().unwrap_or("").to_string()), w => "\\PC{1,6}"];
+    let app_name = prop_oneof![12 => "[a-z][a-z0-9-]{0,10}[a-z0-9]", w => "[a-z][a-z0-9]{48,56}", w => "[0-9][a-z]{0,4}", w => "\\PC{1,8}"];
     (
         platform(),
-        proptest::sample::select(
-            &[
-                "windlass.dev/v1alpha1",
-                "windlass.dev/v1alpha1",
-                "windlass.dev/v1alpha1",
-                "v1",
-                "",
-            ][..],
-        ),
+        prop_oneof![20 => Just(s("windlass.dev/v1alpha1")), w => strs(&["v1", "", "windlass.dev/v1"])],
         vec((app_name, app()), 0..5),
         weighted(
             0.5,
@@ -813,19 +878,20 @@ pub fn spec() -> S {
         weighted(0.15, 0usize..4),
     )
         .prop_map(
-            |(platform, api_version, apps, environments, observability, default_env)| {
+            move |(platform, api_version, apps, environments, observability, default_env)| {
                 let names: Vec<String> = apps.iter().map(|(n, _)| n.clone()).collect();
                 let mut app_map = Map::new();
                 for (i, (n, parts)) in apps.iter().enumerate() {
                     app_map.insert(n.clone(), app_value(parts, &names, i));
                 }
                 let mut root = Map::new();
-                root.insert("apiVersion".into(), s(api_version));
+                root.insert("apiVersion".into(), api_version);
                 root.insert("kind".into(), s("Platform"));
                 root.insert("platform".into(), platform);
                 if let Some(envs) = &environments
                     && let Some(i) = default_env
                 {
+                    let i = if w == 0 { i % envs.len().max(1) } else { i };
                     let name = envs.get(i).map_or("missing", |e| e.0.as_str());
                     root.insert("defaultEnvironment".into(), s(name));
                 }
