@@ -44,9 +44,18 @@ pub fn dns1035_label(s: &str) -> bool {
     dns1123_label(s) && s.as_bytes()[0].is_ascii_lowercase()
 }
 
-/// Dot-separated DNS-1123 labels, at most 253 bytes.
+/// `[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*`, at most 253 bytes. Unlike
+/// DNS itself, Kubernetes puts no 63-byte limit on the parts between the dots.
 pub fn dns1123_subdomain(s: &str) -> bool {
-    !s.is_empty() && s.len() <= 253 && s.split('.').all(|l| !l.is_empty() && dns1123_label(l))
+    !s.is_empty()
+        && s.len() <= 253
+        && s.split('.').all(|l| {
+            let b = l.as_bytes();
+            !b.is_empty()
+                && alnum_lower(b[0])
+                && alnum_lower(b[b.len() - 1])
+                && b.iter().all(|&c| alnum_lower(c) || c == b'-')
+        })
 }
 
 /// `([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]`, at most 63 bytes (label values, qualified-name names).
@@ -174,10 +183,11 @@ pub fn quantity(s: &str) -> Option<f64> {
     Some(n * factor)
 }
 
-/// A Gateway API hostname: optional `*.`, then lowercase DNS labels, at most 253 bytes.
+/// A Gateway API hostname: optional `*.`, then lowercase DNS labels, at most 253 bytes, and
+/// (as the Gateway API spec says) not an IP address.
 pub fn gateway_hostname(s: &str) -> bool {
     let rest = s.strip_prefix("*.").unwrap_or(s);
-    !s.is_empty() && s.len() <= 253 && rest.split('.').all(dns1123_label)
+    dns1123_subdomain(rest) && s.len() <= 253 && rest.parse::<std::net::IpAddr>().is_err()
 }
 
 /// Gateway API SectionName (listener names): dot-separated DNS labels, at most 253 bytes.
@@ -374,6 +384,12 @@ impl Checker<'_> {
                 format!("{port} is not a port number")
             });
         }
+        let image = str_of(c.get("image"));
+        self.expect(
+            !image.is_empty() && image.trim() == image,
+            &format!("{cf}.image"),
+            || format!("`{image}` is empty or has surrounding whitespace"),
+        );
         for (j, e) in arr(c.get("env")).iter().enumerate() {
             let name = str_of(e.get("name"));
             self.expect(env_var_name(name), &format!("{cf}.env[{j}].name"), || {

@@ -160,3 +160,28 @@ pub fn check(text: &str) -> Result<Verdict, Failure> {
         }
     }
 }
+
+/// Removes lines (in ever smaller chunks) from `text` while it still fails with the same
+/// kind of failure: a minimised input for a regression file.
+pub fn minimise(text: &str, kind: &str) -> String {
+    let same = |t: &str| check(t).err().is_some_and(|f| f.kind() == kind);
+    let mut lines: Vec<&str> = text.lines().collect();
+    let mut chunk = lines.len().div_ceil(2).max(1);
+    loop {
+        let mut i = 0;
+        while i < lines.len() {
+            let end = (i + chunk).min(lines.len());
+            let candidate: Vec<&str> = lines[..i].iter().chain(&lines[end..]).copied().collect();
+            if same(&(candidate.join("\n") + "\n")) {
+                lines = candidate;
+            } else {
+                i += chunk;
+            }
+        }
+        if chunk == 1 {
+            break;
+        }
+        chunk = chunk.div_ceil(2);
+    }
+    lines.join("\n") + "\n"
+}
