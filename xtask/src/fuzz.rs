@@ -51,7 +51,7 @@ pub fn run(options: &Options) -> Result<()> {
     if let Some(unknown) = targets.iter().find(|t| !TARGETS.contains(&t.as_str())) {
         bail!("no fuzz target `{unknown}`: the targets are {}", TARGETS.join(", "));
     }
-    let cargo_afl = ensure_cargo_afl(&root)?;
+    let cargo_afl = ensure_cargo_afl()?;
     build_targets(&root, &cargo_afl)?;
     eprintln!("fuzz: ready after {:.0?}", start.elapsed());
 
@@ -71,12 +71,8 @@ pub fn run(options: &Options) -> Result<()> {
         );
         for c in &s.crashes {
             crashed = true;
-            eprintln!(
-                "fuzz: {} crashed on {} (replay: target/afl/release/{} < {0})",
-                s.target,
-                c.display(),
-                s.target
-            );
+            let (target, input) = (&s.target, c.display());
+            eprintln!("fuzz: {target} crashed on {input} (replay: target/afl/release/{target} < '{input}')");
         }
     }
     eprintln!("fuzz: finished in {:.0?}", start.elapsed());
@@ -86,30 +82,33 @@ pub fn run(options: &Options) -> Result<()> {
     Ok(())
 }
 
-/// Installs cargo-afl under target/fuzz-tools and builds its AFL++ runtime, when missing.
-fn ensure_cargo_afl(root: &Path) -> Result<PathBuf> {
-    let tools = root.join("target").join("fuzz-tools");
-    let cargo_afl = tools.join("bin").join("cargo-afl");
-    if !cargo_afl.is_file() {
-        let t = Instant::now();
-        eprintln!("fuzz: installing cargo-afl {CARGO_AFL_VERSION} from crates.io");
-        let status = niced(Path::new(&cargo()))
-            .args([
-                "install",
-                "--locked",
-                "--version",
-                CARGO_AFL_VERSION,
-                "cargo-afl",
-                "--root",
-            ])
-            .arg(&tools)
-            .status()
-            .context("running cargo install cargo-afl")?;
-        if !status.success() {
-            bail!("cargo install cargo-afl {CARGO_AFL_VERSION} failed ({status})");
+/// Finds cargo-afl at the pinned version (on PATH or in cargo's bin directory) or installs it
+/// there with `cargo install`, so later runs and later clones on the same machine reuse it; then
+/// makes sure its AFL++ runtime is built.
+fn ensure_cargo_afl() -> Result<PathBuf> {
+    let cargo_afl = match installed_cargo_afl() {
+        Some(path) => path,
+        None => {
+            let t = Instant::now();
+            eprintln!("fuzz: installing cargo-afl {CARGO_AFL_VERSION} from crates.io (builds AFL++ too)");
+            let status = niced(Path::new(&cargo()))
+                .args([
+                    "install",
+                    "--locked",
+                    "--force",
+                    "--version",
+                    CARGO_AFL_VERSION,
+                    "cargo-afl",
+                ])
+                .status()
+                .context("running cargo install cargo-afl")?;
+            if !status.success() {
+                bail!("cargo install cargo-afl {CARGO_AFL_VERSION} failed ({status})");
+            }
+            eprintln!("fuzz: cargo-afl installed in {:.0?}", t.elapsed());
+            installed_cargo_afl().context("cargo-afl is not on PATH or in cargo's bin directory after installing it")?
         }
-        eprintln!("fuzz: cargo-afl installed in {:.0?}", t.elapsed());
-    }
+    };
     // `config --build` compiles AFL++ (afl-fuzz and the runtime the targets link) from the
     // sources cargo-afl ships; a C compiler and make are all it needs. It is a no-op once built.
     let t = Instant::now();
@@ -134,7 +133,7 @@ fn ensure_cargo_afl(root: &Path) -> Result<PathBuf> {
 fn build_targets(root: &Path, cargo_afl: &Path) -> Result<()> {
     let t = Instant::now();
     let status = niced(cargo_afl)
-        .args(["afl", "build", "--release", "--locked", "--manifest-path"])
+        .args(["afl", "build", "--release", "--manifest-path"])
         .arg(root.join("fuzz").join("Cargo.toml"))
         .env("CARGO_TARGET_DIR", root.join("target").join("afl"))
         .status()
@@ -221,6 +220,25 @@ fn inputs_in(dir: &Path) -> Result<Vec<PathBuf>> {
         .collect();
     found.sort();
     Ok(found)
+}
+
+/// cargo-afl at the pinned version, if one is installed.
+fn installed_cargo_afl() -> Option<PathBuf> {
+    let cargo_bin = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+        .map(|home| home.join("bin").join("cargo-afl"));
+    let candidates = crate::tools::which("cargo-afl").into_iter().chain(cargo_bin);
+    candidates.into_iter().find(|path| {
+        path.is_file()
+            && Command::new(path)
+                .args(["afl", "--version"])
+                .env("CARGO", cargo())
+                .output()
+                .is_ok_and(|o| {
+                    String::from_utf8_lossy(&o.stdout).starts_with(&format!("cargo-afl {CARGO_AFL_VERSION} "))
+                })
+    })
 }
 
 fn cargo() -> String {
