@@ -191,3 +191,62 @@ fn survey() {
         eprintln!("{summary}");
     }
 }
+
+/// The apiserver's rules as restated in `fuzz_support::apiserver`, on examples whose answer
+/// Kubernetes documents: a wrong rule would hide bugs or invent them.
+#[test]
+fn apiserver_rules_answer_like_kubernetes() {
+    use fuzz_support::apiserver::*;
+    let long_label = "a".repeat(64);
+    let cases: Vec<(&str, bool, bool)> = vec![
+        // (value, expected, actual)
+        ("label a-1", true, dns1123_label("a-1")),
+        ("label -a", false, dns1123_label("-a")),
+        ("label A", false, dns1123_label("A")),
+        ("label 64", false, dns1123_label(&long_label)),
+        ("1035 1a", false, dns1035_label("1a")),
+        ("subdomain a.b-c", true, dns1123_subdomain("a.b-c")),
+        (
+            "subdomain 64-byte part",
+            true,
+            dns1123_subdomain(&format!("{long_label}.b")),
+        ),
+        ("subdomain a..b", false, dns1123_subdomain("a..b")),
+        (
+            "qualified example.com/Team_1",
+            true,
+            qualified_name("example.com/Team_1"),
+        ),
+        ("qualified /x", false, qualified_name("/x")),
+        ("qualified a/b/c", false, qualified_name("a/b/c")),
+        ("label value empty", true, label_value("")),
+        ("label value a.b_C-1", true, label_value("a.b_C-1")),
+        ("label value -a", false, label_value("-a")),
+        ("iana http", true, iana_svc_name("http")),
+        ("iana 15 chars", true, iana_svc_name("abcdefghijklmno")),
+        ("iana 16 chars", false, iana_svc_name("abcdefghijklmnop")),
+        ("iana a--b", false, iana_svc_name("a--b")),
+        ("iana 8080", false, iana_svc_name("8080")),
+        ("env .A-b_1", true, env_var_name(".A-b_1")),
+        ("env 1A", false, env_var_name("1A")),
+        ("key a.conf", true, config_map_key("a.conf")),
+        ("key ..a", false, config_map_key("..a")),
+        ("key a/b", false, config_map_key("a/b")),
+        ("route /a/b~c", true, http_route_path("/a/b~c").is_ok()),
+        ("route /a%20b", true, http_route_path("/a%20b").is_ok()),
+        ("route //a", false, http_route_path("//a").is_ok()),
+        ("route /a/.", false, http_route_path("/a/.").is_ok()),
+        ("route /a?b", false, http_route_path("/a?b").is_ok()),
+        ("route /é", false, http_route_path("/é").is_ok()),
+        ("ingress /a/..", false, ingress_path("/a/..").is_ok()),
+        ("hostname *.a.b", true, gateway_hostname("*.a.b")),
+        ("hostname 10.0.0.1", false, gateway_hostname("10.0.0.1")),
+    ];
+    let wrong: Vec<&str> = cases.iter().filter(|(_, e, a)| e != a).map(|(n, _, _)| *n).collect();
+    assert_eq!(wrong, Vec::<&str>::new());
+    assert_eq!(quantity("100m"), Some(0.1));
+    assert_eq!(quantity("1Gi"), Some(1_073_741_824.0));
+    assert_eq!(quantity("2e3"), Some(2000.0));
+    assert_eq!(quantity("1.5.5"), None);
+    assert_eq!(quantity("Mi"), None);
+}
