@@ -1,5 +1,5 @@
-//! `cargo xtask ci`: the one test command. Format and lint checks, then the test
-//! bed up, the whole workspace's tests against it, and the test bed down whatever
+//! `cargo xtask ci`: the one test command. Format and lint checks, a short fuzz
+//! run, then the test bed up, the whole workspace's tests against it, and the test bed down whatever
 //! happened (also on Ctrl-C or SIGTERM).
 
 use std::process::{Command, ExitCode};
@@ -48,6 +48,15 @@ pub fn run() -> Result<ExitCode> {
         &["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"],
         &[],
     )?;
+    if interrupted.load(Ordering::SeqCst) {
+        bail!("interrupted");
+    }
+    // A short coverage-guided run per target: it catches a new panic on input before review does.
+    crate::fuzz::run(&crate::fuzz::Options {
+        seconds: crate::fuzz::CI_SECONDS,
+        targets: Vec::new(),
+        keep_going: false,
+    })?;
 
     let tested = (|| -> Result<()> {
         let up_start = Instant::now();

@@ -7,6 +7,7 @@ mod bench;
 mod certs;
 mod ci;
 mod crds;
+mod fuzz;
 mod process;
 mod tools;
 mod versions;
@@ -25,8 +26,21 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// The one test command: fmt check, clippy, test bed up, cargo test, test bed down.
+    /// The one test command: fmt check, clippy, a short fuzz run, test bed up, cargo test, test bed down.
     Ci,
+    /// Coverage-guided fuzzing of the spec pipeline (cargo-afl and AFL++, installed when missing).
+    /// Fails, naming each input, if a target crashes.
+    Fuzz {
+        /// Seconds each target runs.
+        #[arg(long, default_value_t = 60)]
+        seconds: u64,
+        /// Run only this target (repeatable): `spec_pipeline` or `yaml_source`.
+        #[arg(long = "target")]
+        targets: Vec<String>,
+        /// Keep fuzzing after the first crash, to collect every crash of the run.
+        #[arg(long)]
+        keep_going: bool,
+    },
     /// The local test bed: a real control plane on 127.0.0.1 with kwok nodes.
     #[command(subcommand)]
     Testbed(TestbedCommand),
@@ -99,6 +113,16 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Ci => ci::run(),
+        Command::Fuzz {
+            seconds,
+            targets,
+            keep_going,
+        } => fuzz::run(&fuzz::Options {
+            seconds,
+            targets,
+            keep_going,
+        })
+        .map(|()| ExitCode::SUCCESS),
         Command::MeasureChild { command, args } => bench::measure_child(&command, &args).map(|()| ExitCode::SUCCESS),
         Command::Bench(BenchCommand::Render { apps, runs }) => bench::render(&bench::Options {
             apps,
