@@ -354,7 +354,13 @@ fn build_app(name: &str, a: &AppSpec, default_ns: &str, domain: &str) -> App {
     let limits = a.resources.limits.clone().unwrap_or_default();
     let written =
         |q: &Option<Quantity>, default: &str| q.as_ref().map_or_else(|| default.to_string(), Quantity::to_string);
-    let memory_request = written(&a.resources.memory, d::MEMORY_REQUEST);
+    // A defaulted request never exceeds an explicit limit: it comes down to the limit,
+    // as Kubernetes does for a request left unset.
+    let request = |q: &Option<Quantity>, limit: &Option<Quantity>, default: &str| match (q, limit) {
+        (None, Some(l)) if parse_milli(default).is_some_and(|d| d > l.milli()) => l.to_string(),
+        _ => written(q, default),
+    };
+    let memory_request = request(&a.resources.memory, &limits.memory, d::MEMORY_REQUEST);
     let memory_limit = match &limits.memory {
         Some(q) => q.to_string(),
         None => a
@@ -368,7 +374,7 @@ fn build_app(name: &str, a: &AppSpec, default_ns: &str, domain: &str) -> App {
                 |m| format_bytes(m / 1000 * d::MEMORY_LIMIT_FACTOR),
             ),
     };
-    let cpu_request = written(&a.resources.cpu, d::CPU_REQUEST);
+    let cpu_request = request(&a.resources.cpu, &limits.cpu, d::CPU_REQUEST);
     let cpu_limit = match &limits.cpu {
         Some(q) => q.to_string(),
         // Never default a limit below an explicit request.
@@ -508,6 +514,23 @@ mod tests {
         let node = parse_yaml(&text).expect("yaml");
         let file: PlatformFile = from_node(&node, &FieldPath::root()).expect("typed spec");
         Platform::build(&file, "default")
+    }
+
+    #[test]
+    fn a_defaulted_request_comes_down_to_an_explicit_lower_limit() {
+        let p = platform(
+            "  w:\n    kind: worker\n    image: ghcr.io/acme/w:1.0.0\n    resources: {limits: {cpu: 50m, memory: 64Mi}}\n",
+        );
+        let r = &p.apps[0].resources;
+        assert_eq!(
+            (r.cpu_request.as_str(), r.cpu_limit.as_str(), r.memory_request.as_str(), r.memory_limit.as_str()),
+            ("50m", "50m", "64Mi", "64Mi")
+        );
+        // An explicit request is kept (validation refuses one above its limit).
+        let p = platform(
+            "  w:\n    kind: worker\n    image: ghcr.io/acme/w:1.0.0\n    resources: {cpu: 20m, limits: {cpu: 50m}}\n",
+        );
+        assert_eq!((p.apps[0].resources.cpu_request.as_str(), p.apps[0].resources.cpu_limit.as_str()), ("20m", "50m"));
     }
 
     #[test]

@@ -142,7 +142,7 @@ mod tests {
         );
         for i in 0..apps {
             text.push_str(&format!(
-                "  app{i}:\n    image: ghcr.io/example/app:1.0.0\n    port: 8080\n    namespace: ns{}\n",
+                "  app{i}:\n    image: ghcr.io/example/app:1.0.0\n    port: 8080\n    health: /healthz\n    namespace: ns{}\n",
                 i % 3
             ));
         }

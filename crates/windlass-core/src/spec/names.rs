@@ -34,7 +34,8 @@ pub fn is_config_key(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 253
         && s != "."
-        && s != ".."
+        // The kubelet keeps its own `..data` links beside the files: keys never start with `..`.
+        && !s.starts_with("..")
         && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
 }

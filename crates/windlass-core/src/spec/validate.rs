@@ -672,7 +672,7 @@ fn app_checks(
                 f.err(
                     path.key("config").key("files").key(k),
                     format!("`{k}` is not a valid file name for a ConfigMap"),
-                    "use letters, digits, `-`, `_` and `.` (no directories)",
+                    "use letters, digits, `-`, `_` and `.` (no directories, not starting with `..`)",
                 );
             }
         }
@@ -1684,14 +1684,14 @@ mod tests {
             "",
             "",
             "  web:\n    image: ghcr.io/acme/web:1.0.0\n    port: 8080\n    health: /healthz\n    resources: {cpu: lots}\n",
-            "windlass.yaml:12:22: apps.web.resources.cpu: `lots` is not a cpu quantity\n  help: write CPU as cores or millicores, e.g. `0.5` or `250m`",
+            "windlass.yaml:12:22: apps.web.resources.cpu: `lots` is not a quantity\n  help: write CPU as cores or millicores (`0.5`, `250m`) and sizes with a unit (`256Mi`, `10Gi`)",
         ),
         (
             "resources_memory_limit",
             "",
             "",
             "  web:\n    image: ghcr.io/acme/web:1.0.0\n    port: 8080\n    health: /healthz\n    resources: {limits: {memory: 1 GB}}\n",
-            "windlass.yaml:12:34: apps.web.resources.limits.memory: `1 GB` is not a memory quantity\n  help: write memory with a unit, e.g. `256Mi` or `1Gi`",
+            "windlass.yaml:12:34: apps.web.resources.limits.memory: `1 GB` is not a quantity\n  help: write CPU as cores or millicores (`0.5`, `250m`) and sizes with a unit (`256Mi`, `10Gi`)",
         ),
         (
             "resources_limit_below_request",
@@ -1740,7 +1740,14 @@ mod tests {
             "",
             "",
             "  web:\n    image: ghcr.io/acme/web:1.0.0\n    port: 8080\n    health: /healthz\n    config: {files: {a/b.conf: x}}\n",
-            "windlass.yaml:12:32: apps.web.config.files.a/b.conf: `a/b.conf` is not a valid file name for a ConfigMap\n  help: use letters, digits, `-`, `_` and `.` (no directories)",
+            "windlass.yaml:12:32: apps.web.config.files.a/b.conf: `a/b.conf` is not a valid file name for a ConfigMap\n  help: use letters, digits, `-`, `_` and `.` (no directories, not starting with `..`)",
+        ),
+        (
+            "config_file_name_dot_dot",
+            "",
+            "",
+            "  web:\n    image: ghcr.io/acme/web:1.0.0\n    port: 8080\n    health: /healthz\n    config: {files: {..a: x}}\n",
+            "windlass.yaml:12:27: apps.web.config.files...a: `..a` is not a valid file name for a ConfigMap\n  help: use letters, digits, `-`, `_` and `.` (no directories, not starting with `..`)",
         ),
         (
             "config_mount_relative",
@@ -1817,14 +1824,14 @@ mod tests {
             "",
             "",
             "  web:\n    image: ghcr.io/acme/web:1.0.0\n    port: 8080\n    health: /healthz\n    egress: [{cidr: 0.0.0.0/0, ports: [0]}]\n",
-            "windlass.yaml:12:39: apps.web.egress[0].ports: port 0 is not a valid port\n  help: use ports between 1 and 65535",
+            "windlass.yaml:12:40: apps.web.egress[0].ports[0]: port 0 is not a valid port\n  help: use a port between 1 and 65535",
         ),
         (
             "persistence_size",
             "",
             "",
             "  db:\n    kind: statefulset\n    image: postgres:17\n    persistence: {size: big}\n",
-            "windlass.yaml:11:25: apps.db.persistence.size: `big` is not a volume size\n  help: write e.g. `10Gi`",
+            "windlass.yaml:11:25: apps.db.persistence.size: `big` is not a quantity\n  help: write CPU as cores or millicores (`0.5`, `250m`) and sizes with a unit (`256Mi`, `10Gi`)",
         ),
         (
             "persistence_mount_relative",
