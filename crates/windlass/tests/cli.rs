@@ -176,7 +176,7 @@ fn wrong_type_is_located() {
     let spec = BASE.replace("port: 8080", "port: eighty");
     assert_spec_error(
         &spec,
-        "error: windlass.yaml:10:11: apps.web.port: expected an integer from 0 to 65535, found string \"eighty\"\n  help: write an integer from 0 to 65535 here (quote text that looks like a number or boolean)\n",
+        "error: windlass.yaml:10:11: apps.web.port: expected a port number from 1 to 65535, found string \"eighty\"\n  help: write a port number from 1 to 65535 here (quote text that looks like a number or boolean)\n",
     );
 }
 
@@ -189,7 +189,7 @@ fn every_type_error_is_reported_in_one_run() {
         .replace("{min: 2, max: 4}", "[2, 4]");
     assert_spec_error(
         &spec,
-        "error: windlass.yaml:10:11: apps.web.port: expected an integer from 0 to 65535, found string \"eighty\"\n  help: write an integer from 0 to 65535 here (quote text that looks like a number or boolean)\nwindlass.yaml:13:18: apps.web.autoscaling: expected a mapping of autoscaling settings, found a list\n  help: write `field: value` pairs here, with fields from: min, max, cpu\nwindlass.yaml:16:5: apps.api.prot: unknown field `prot`\n  help: did you mean `port`?\nwindlass.yaml:20:11: apps.db.kind: unknown value `stateful`\n  help: did you mean `statefulset`? (one of: web, worker, cron, statefulset)\n",
+        "error: windlass.yaml:10:11: apps.web.port: expected a port number from 1 to 65535, found string \"eighty\"\n  help: write a port number from 1 to 65535 here (quote text that looks like a number or boolean)\nwindlass.yaml:13:18: apps.web.autoscaling: expected a mapping of autoscaling settings, found a list\n  help: write `field: value` pairs here, with fields from: min, max, cpu\nwindlass.yaml:16:5: apps.api.prot: unknown field `prot`\n  help: did you mean `port`?\nwindlass.yaml:20:11: apps.db.kind: unknown value `stateful`\n  help: did you mean `statefulset`? (one of: web, worker, cron, statefulset)\n",
     );
 }
 

@@ -523,14 +523,25 @@ mod tests {
         );
         let r = &p.apps[0].resources;
         assert_eq!(
-            (r.cpu_request.as_str(), r.cpu_limit.as_str(), r.memory_request.as_str(), r.memory_limit.as_str()),
+            (
+                r.cpu_request.as_str(),
+                r.cpu_limit.as_str(),
+                r.memory_request.as_str(),
+                r.memory_limit.as_str()
+            ),
             ("50m", "50m", "64Mi", "64Mi")
         );
         // An explicit request is kept (validation refuses one above its limit).
         let p = platform(
             "  w:\n    kind: worker\n    image: ghcr.io/acme/w:1.0.0\n    resources: {cpu: 20m, limits: {cpu: 50m}}\n",
         );
-        assert_eq!((p.apps[0].resources.cpu_request.as_str(), p.apps[0].resources.cpu_limit.as_str()), ("20m", "50m"));
+        assert_eq!(
+            (
+                p.apps[0].resources.cpu_request.as_str(),
+                p.apps[0].resources.cpu_limit.as_str()
+            ),
+            ("20m", "50m")
+        );
     }
 
     #[test]

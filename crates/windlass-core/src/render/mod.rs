@@ -10,17 +10,17 @@ mod network;
 mod object;
 mod scaling;
 mod service;
+mod stream;
 mod tls;
 mod traffic;
 mod workload;
-mod stream;
 mod yaml;
 
 pub use labels::{app_labels, selector_labels};
 pub use monitoring::RELEASE_LABEL;
 pub use object::Object;
-pub use traffic::route_names;
 pub use stream::{Document, UnitDocuments, documents, for_each_unit, map_units};
+pub use traffic::route_names;
 pub use yaml::{to_yaml, to_yaml_all, to_yaml_stream};
 
 use crate::model::{App, Platform};

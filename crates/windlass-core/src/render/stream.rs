@@ -158,10 +158,14 @@ mod tests {
         let plan = Plan::new(&platform, &[]).expect("plan");
         let outline = Outline::new(&platform, &plan);
         let mut seen = Vec::new();
-        let done: Result<(), ()> = for_each_unit(&outline, |u| u.kind, |k| {
-            seen.push(k);
-            Ok(())
-        });
+        let done: Result<(), ()> = for_each_unit(
+            &outline,
+            |u| u.kind,
+            |k| {
+                seen.push(k);
+                Ok(())
+            },
+        );
         assert_eq!(done, Ok(()));
         assert_eq!(seen, outline.units());
         // platform + 3 namespaces + every app
@@ -173,10 +177,14 @@ mod tests {
         let platform = platform(WINDOW * 3);
         let plan = Plan::new(&platform, &[]).expect("plan");
         let mut taken = 0;
-        let done = for_each_unit(&Outline::new(&platform, &plan), |u| u.dir, |_| {
-            taken += 1;
-            if taken == 3 { Err("full") } else { Ok(()) }
-        });
+        let done = for_each_unit(
+            &Outline::new(&platform, &plan),
+            |u| u.dir,
+            |_| {
+                taken += 1;
+                if taken == 3 { Err("full") } else { Ok(()) }
+            },
+        );
         assert_eq!(done, Err("full"));
         assert_eq!(taken, 3);
     }

@@ -281,10 +281,7 @@ impl DashboardConfig {
     /// The ConfigMap Grafana's dashboard sidecar loads, in the monitoring namespace.
     pub fn object(&self, platform: &Platform) -> Object {
         let mut labels = content_labels(platform, self.app.as_deref());
-        labels.insert(
-            d::DASHBOARD_LABEL.to_string(),
-            d::DASHBOARD_LABEL_VALUE.to_string(),
-        );
+        labels.insert(d::DASHBOARD_LABEL.to_string(), d::DASHBOARD_LABEL_VALUE.to_string());
         let mut m = meta(&self.config_map_name(), &platform.monitoring.namespace, labels);
         m.annotations = Some(BTreeMap::from([(
             d::DASHBOARD_FOLDER_ANNOTATION.to_string(),
