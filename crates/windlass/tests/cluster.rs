@@ -8,7 +8,7 @@ mod common;
 use std::path::PathBuf;
 use std::process::Output;
 
-use common::{text, windlass};
+use common::{platform_header, text, windlass};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace};
 use kube::api::{DeleteParams, Patch, PatchParams, PostParams};
@@ -47,26 +47,16 @@ impl Platform {
     /// Writes the spec: `web` (and `api`, which needs it, when `with_api`).
     fn write(&self, web_image: &str, web_labels: &str, with_api: bool) {
         let (name, apps_ns, gw, mon) = (&self.name, &self.apps_ns, self.gw.name(), self.mon.name());
-        let mut s = format!(
-            "apiVersion: windlass.dev/v1alpha1
-kind: Platform
-platform:
-  name: {name}
-  domain: {name}.example.com
-  email: ops@example.com
-  tls: letsencrypt-staging
-  namespace: {apps_ns}
-  traffic: {{ mode: gateway, namespace: {gw} }}
-  monitoring: {{ namespace: {mon} }}
-apps:
-  web:
+        let mut s = platform_header(name, apps_ns, gw, mon);
+        s.push_str(&format!(
+            "  web:
     image: {web_image}
     port: 8080
     health: /healthz
     replicas: 2
     labels: {{ {web_labels} }}
 "
-        );
+        ));
         if with_api {
             s.push_str(
                 "  api:\n    image: ghcr.io/example/api:1.0.0\n    port: 8080\n    health: /healthz\n    needs: [web]\n",

@@ -4,28 +4,12 @@
 
 mod common;
 
-use common::{text, windlass};
+use common::{platform_header, text, windlass};
 use windlass_testbed::TestBed;
 
 fn spec(name: &str, apps_ns: &str, gw: &str, mon: &str) -> String {
-    format!(
-        "apiVersion: windlass.dev/v1alpha1
-kind: Platform
-platform:
-  name: {name}
-  domain: {name}.example.com
-  email: ops@example.com
-  tls: letsencrypt-staging
-  namespace: {apps_ns}
-  traffic: {{ mode: gateway, namespace: {gw} }}
-  monitoring: {{ namespace: {mon} }}
-apps:
-  web:
-    image: ghcr.io/example/web:1.0.0
-    port: 8080
-    health: /healthz
-"
-    )
+    platform_header(name, apps_ns, gw, mon)
+        + "  web:\n    image: ghcr.io/example/web:1.0.0\n    port: 8080\n    health: /healthz\n"
 }
 
 #[test]

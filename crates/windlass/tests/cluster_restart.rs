@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::{show, text, windlass, windlass_cmd};
+use common::{platform_header, show, text, windlass, windlass_cmd};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::Namespace;
 use kube::api::{ApiResource, DeleteParams, DynamicObject, GroupVersionKind, ListParams};
@@ -24,20 +24,7 @@ use windlass_testbed::{TestBed, restart_apiserver, wait_until};
 const APPS: [&str; 4] = ["web", "api", "worker", "admin"];
 
 fn spec(name: &str, apps_ns: &str, gw: &str, mon: &str) -> String {
-    let mut s = format!(
-        "apiVersion: windlass.dev/v1alpha1
-kind: Platform
-platform:
-  name: {name}
-  domain: {name}.example.com
-  email: ops@example.com
-  tls: letsencrypt-staging
-  namespace: {apps_ns}
-  traffic: {{ mode: gateway, namespace: {gw} }}
-  monitoring: {{ namespace: {mon} }}
-apps:
-"
-    );
+    let mut s = platform_header(name, apps_ns, gw, mon);
     // A chain, so the run is still going when the apiserver dies.
     for (i, app) in APPS.iter().enumerate() {
         s.push_str(&format!(

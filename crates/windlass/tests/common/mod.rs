@@ -43,3 +43,22 @@ pub fn text(o: &Output) -> String {
         String::from_utf8_lossy(&o.stderr)
     )
 }
+
+/// The `platform:` part of a cluster test's spec (its own name, namespaces for the apps,
+/// the gateway and monitoring), ending in `apps:` for the test to add its apps under.
+pub fn platform_header(name: &str, apps_ns: &str, gw: &str, mon: &str) -> String {
+    format!(
+        "apiVersion: windlass.dev/v1alpha1
+kind: Platform
+platform:
+  name: {name}
+  domain: {name}.example.com
+  email: ops@example.com
+  tls: letsencrypt-staging
+  namespace: {apps_ns}
+  traffic: {{ mode: gateway, namespace: {gw} }}
+  monitoring: {{ namespace: {mon} }}
+apps:
+"
+    )
+}
