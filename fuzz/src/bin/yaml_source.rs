@@ -25,9 +25,9 @@ fn main() {
         let text = text.as_ref();
         match parse_yaml(text) {
             Ok(root) => check(&root, text.len()),
-            Err((message, loc)) => {
-                assert!(!message.is_empty(), "empty parse error");
-                assert!(loc.is_some(), "parse error without a position: {message}");
+            Err(d) => {
+                assert!(!d.message.is_empty(), "empty parse error");
+                assert!(d.loc.is_some(), "parse error without a position: {}", d.message);
             }
         }
     });
