@@ -9,5 +9,5 @@ mod node;
 mod path;
 
 pub use de::from_node;
-pub use node::{Loc, Node, Value, parse_yaml};
+pub use node::{Loc, MAX_NODES, Node, Value, parse_yaml};
 pub use path::{FieldPath, Segment};
