@@ -2,6 +2,8 @@
 //! per test, each on its own platform in its own namespaces: first deploy and a
 //! no-op re-run, diff and an image bump, conflicts, the Lease, a never-ready
 //! rollout rolled back, pruning a removed app, and `down` sparing what others own.
+//! The tests take turns: every platform renders the same cluster-scoped
+//! ClusterIssuers, so two at once would rewrite each other's and see drift.
 
 mod common;
 
@@ -25,10 +27,17 @@ struct Platform {
     apps_ns: String,
     gw: TestNamespace,
     mon: TestNamespace,
+    // Dropped last: the namespaces above are gone before the next test starts.
+    _turn: tokio::sync::MutexGuard<'static, ()>,
 }
+
+/// One platform on the bed at a time (see the module comment).
+static TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 impl Platform {
     async fn new(prefix: &str) -> Option<Platform> {
+        // An async lock: it is held across awaits, and a failed test still hands on its turn.
+        let turn = TURN.lock().await;
         let bed = TestBed::connect().await?;
         let gw = bed.namespace(&format!("{prefix}-gw")).await.expect("namespace");
         let mon = bed.namespace(&format!("{prefix}-mon")).await.expect("namespace");
@@ -41,6 +50,7 @@ impl Platform {
             apps_ns: format!("{prefix}-apps-{suffix}"),
             gw,
             mon,
+            _turn: turn,
         })
     }
 
