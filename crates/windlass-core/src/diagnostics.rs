@@ -137,6 +137,17 @@ pub fn did_you_mean<'a>(given: &str, candidates: impl IntoIterator<Item = &'a st
         .map(|(_, c)| c)
 }
 
+/// For table tests: fails listing every case whose report differed (`name\tgot`), not just the first.
+#[cfg(test)]
+pub(crate) fn assert_no_differing_cases(failures: &[String]) {
+    assert!(
+        failures.is_empty(),
+        "{} cases differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

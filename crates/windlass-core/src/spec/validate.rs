@@ -1186,12 +1186,7 @@ mod tests {
                 failures.push(format!("{name}\t{got:?}"));
             }
         }
-        assert!(
-            failures.is_empty(),
-            "{} cases differ:\n{}",
-            failures.len(),
-            failures.join("\n")
-        );
+        crate::diagnostics::assert_no_differing_cases(&failures);
     }
 
     /// (name, top-level lines, platform lines, apps, the complete report)
