@@ -30,6 +30,9 @@ pub struct Platform {
     pub observability: Observability,
     /// App name -> position in `apps`.
     index: BTreeMap<String, usize>,
+    /// App name -> positions of the apps that need it, in spec order (a 10,000-app
+    /// platform asks this once per app, so it is not a scan).
+    needed_by: BTreeMap<String, Vec<usize>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -252,6 +255,15 @@ impl Platform {
             .map(|(name, a)| build_app(name, a, &default_ns, &p.domain))
             .collect();
         let index = apps.iter().enumerate().map(|(i, a)| (a.name.clone(), i)).collect();
+        let mut needed_by: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        for (i, a) in apps.iter().enumerate() {
+            for need in &a.needs {
+                let users = needed_by.entry(need.clone()).or_default();
+                if users.last() != Some(&i) {
+                    users.push(i);
+                }
+            }
+        }
         Platform {
             name: p.name.clone(),
             environment: environment.to_string(),
@@ -263,6 +275,7 @@ impl Platform {
             apps,
             observability: observability::observability(&spec.observability),
             index,
+            needed_by,
         }
     }
 
@@ -272,7 +285,11 @@ impl Platform {
 
     /// Apps that `need` the named app.
     pub fn dependents<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a App> + 'a {
-        self.apps.iter().filter(move |a| a.needs.iter().any(|n| n == name))
+        self.needed_by
+            .get(name)
+            .into_iter()
+            .flatten()
+            .filter_map(|i| self.apps.get(*i))
     }
 
     /// Every namespace apps run in, sorted.

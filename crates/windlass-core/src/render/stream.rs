@@ -1,16 +1,15 @@
 //! Unit-by-unit rendering: units are built, checked and serialised on every
-//! core, a window at a time, and handed to a sink in plan order. Memory stays
-//! bounded by the window (a few dozen units), never by the platform.
+//! core and handed to a sink in plan order while the next ones are built.
+//! Memory stays bounded by the window (a few dozen units), never by the platform.
 
 use std::collections::BTreeMap;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex, PoisonError};
 
 use super::{Outline, Unit, UnitId, to_yaml};
 use crate::check::{Finding, invariants};
 
-/// Units built at once: enough to keep every core busy, few enough that a
-/// window of the largest units stays small.
+/// How far builders may run ahead of the sink: enough to keep every core busy,
+/// few enough that a window of the largest units stays small.
 const WINDOW: usize = 32;
 
 /// One rendered object as a file of its unit.
@@ -78,55 +77,132 @@ pub fn map_units<T: Send>(outline: &Outline<'_>, f: impl Fn(Unit) -> T + Sync) -
     }
 }
 
-/// Builds the units of the outline a window at a time, maps each with `f` on all cores,
-/// and feeds the results to `sink` in plan order. The first sink error stops the run.
+/// Builds the units of the outline, maps each with `f` on all cores, and feeds
+/// the results to `sink` in plan order on the caller's thread. Workers run at
+/// most a window ahead of the sink, so writing and building overlap while
+/// memory stays bounded. The first sink error stops the run.
 pub fn for_each_unit<T: Send, E>(
     outline: &Outline<'_>,
     f: impl Fn(Unit) -> T + Sync,
     mut sink: impl FnMut(T) -> Result<(), E>,
 ) -> Result<(), E> {
+    let units = outline.units();
     let threads = std::thread::available_parallelism()
         .map_or(1, std::num::NonZero::get)
         .min(8);
-    for window in outline.units().chunks(WINDOW) {
-        let results = if threads < 2 || window.len() < 2 {
-            window.iter().map(|k| f(outline.unit(k))).collect()
-        } else {
-            build_window(outline, window, threads, &f)
-        };
-        for r in results {
-            sink(r)?;
+    if threads < 2 || units.len() < 2 {
+        for kind in units {
+            sink(f(outline.unit(kind)))?;
         }
+        return Ok(());
     }
-    Ok(())
-}
-
-fn build_window<T: Send>(
-    outline: &Outline<'_>,
-    window: &[UnitId],
-    threads: usize,
-    f: &(impl Fn(Unit) -> T + Sync),
-) -> Vec<T> {
-    let next = AtomicUsize::new(0);
-    let slots: Vec<Mutex<Option<T>>> = window.iter().map(|_| Mutex::new(None)).collect();
+    let pipe = Pipe {
+        state: Mutex::new(PipeState {
+            next: 0,
+            sunk: 0,
+            stop: false,
+            done: BTreeMap::new(),
+        }),
+        changed: Condvar::new(),
+    };
     std::thread::scope(|s| {
-        for _ in 0..threads.min(window.len()) {
+        for _ in 0..threads.min(units.len()) {
             s.spawn(|| {
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(kind) = window.get(i) else { break };
+                let _stop_on_panic = StopOnPanic(&pipe);
+                while let Some(i) = pipe.take(units.len()) {
+                    let Some(kind) = units.get(i) else { break };
                     let value = f(outline.unit(kind));
-                    if let Some(slot) = slots.get(i) {
-                        *slot.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(value);
-                    }
+                    pipe.put(i, value);
                 }
             });
         }
-    });
-    slots
-        .into_iter()
-        .filter_map(|m| m.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner))
-        .collect()
+        let mut result = Ok(());
+        for i in 0..units.len() {
+            let Some(value) = pipe.wait_for(i) else { break };
+            if let Err(e) = sink(value) {
+                result = Err(e);
+                break;
+            }
+        }
+        pipe.stop();
+        result
+    })
+}
+
+/// Stops the run when a builder panics, so the sink does not wait for its unit
+/// (the scope then re-raises the panic).
+struct StopOnPanic<'a, T>(&'a Pipe<T>);
+
+impl<T> Drop for StopOnPanic<'_, T> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.0.stop();
+        }
+    }
+}
+
+/// The hand-off between unit builders and the sink.
+struct Pipe<T> {
+    state: Mutex<PipeState<T>>,
+    changed: Condvar,
+}
+
+struct PipeState<T> {
+    /// The next unit a builder takes.
+    next: usize,
+    /// Units the sink has taken.
+    sunk: usize,
+    stop: bool,
+    /// Built units the sink has not taken yet, by position.
+    done: BTreeMap<usize, T>,
+}
+
+impl<T> Pipe<T> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, PipeState<T>> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The next unit to build, once it is within a window of the sink; `None` when all are taken or the run stopped.
+    fn take(&self, total: usize) -> Option<usize> {
+        let mut st = self.lock();
+        loop {
+            if st.stop || st.next >= total {
+                return None;
+            }
+            if st.next < st.sunk + WINDOW {
+                st.next += 1;
+                return Some(st.next - 1);
+            }
+            st = self.changed.wait(st).unwrap_or_else(PoisonError::into_inner);
+        }
+    }
+
+    fn put(&self, i: usize, value: T) {
+        self.lock().done.insert(i, value);
+        self.changed.notify_all();
+    }
+
+    /// Unit `i` once built; `None` if the builders stopped without it (a builder panicked).
+    fn wait_for(&self, i: usize) -> Option<T> {
+        let mut st = self.lock();
+        loop {
+            if let Some(value) = st.done.remove(&i) {
+                st.sunk = i + 1;
+                drop(st);
+                self.changed.notify_all();
+                return Some(value);
+            }
+            if st.stop {
+                return None;
+            }
+            st = self.changed.wait(st).unwrap_or_else(PoisonError::into_inner);
+        }
+    }
+
+    fn stop(&self) {
+        self.lock().stop = true;
+        self.changed.notify_all();
+    }
 }
 
 #[cfg(test)]
@@ -187,5 +263,27 @@ mod tests {
         );
         assert_eq!(done, Err("full"));
         assert_eq!(taken, 3);
+    }
+
+    #[test]
+    fn a_builder_panic_reaches_the_caller_instead_of_hanging() {
+        let platform = platform(WINDOW * 2);
+        let plan = Plan::new(&platform, &[]).expect("plan");
+        let outline = Outline::new(&platform, &plan);
+        let built = std::sync::atomic::AtomicUsize::new(0);
+        let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            for_each_unit(
+                &outline,
+                |u| {
+                    assert!(
+                        built.fetch_add(1, std::sync::atomic::Ordering::Relaxed) != 10,
+                        "builder failed"
+                    );
+                    u.dir
+                },
+                |_| Ok::<(), ()>(()),
+            )
+        }));
+        assert!(run.is_err());
     }
 }

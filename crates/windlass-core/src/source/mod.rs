@@ -5,6 +5,7 @@
 //! file, line and column it came from, even after overlays were merged.
 
 mod de;
+mod fast;
 mod node;
 mod path;
 

@@ -142,6 +142,14 @@ pub const MAX_NODES: usize = crate::spec::MAX_SPEC_BYTES / 4;
 /// Parses one YAML document into a located tree. Errors say what is wrong with
 /// the YAML in plain words, where, and how to fix it.
 pub fn parse_yaml(text: &str) -> Result<Node, Diagnostic> {
+    match super::fast::parse(text) {
+        Some(node) => Ok(node),
+        None => parse_yaml_full(text),
+    }
+}
+
+/// [`parse_yaml`] by the full deserialiser: every YAML feature, every error.
+pub(super) fn parse_yaml_full(text: &str) -> Result<Node, Diagnostic> {
     if text.trim().is_empty() {
         return Ok(Node {
             value: Value::Null,
@@ -158,6 +166,8 @@ pub fn parse_yaml(text: &str) -> Result<Node, Diagnostic> {
     let options = serde_saphyr::options! {
         strict_booleans: true,
         leading_zero_numbers_as_strings: true,
+        // Comments are never read; capturing them is a tenth of the parse of a large spec.
+        emit_comments: false,
         // The input is already at most MAX_SPEC_BYTES, and every value takes at least a
         // byte or two: these bounds only stop alias tricks, never a real platform.
         budget: serde_saphyr::budget! {

@@ -121,26 +121,35 @@ pub fn load(file: &str, text: &str) -> Result<Spec, SpecError> {
         diagnostics,
     };
     let root = parse_yaml(text).map_err(|d| fail(vec![d]))?;
-    let Value::Map(entries) = &root.value else {
-        return Err(fail(vec![
-            Diagnostic::new(
-                FieldPath::root(),
-                format!(
-                    "expected a mapping with `apiVersion`, `kind`, `platform` and `apps`, found {}",
-                    root.value.kind()
-                ),
-            )
-            .at(root.loc)
-            .help("start from `windlass init`, which writes a commented example"),
-        ]));
+    let root_loc = root.loc;
+    let mut entries = match root.value {
+        Value::Map(entries) => entries,
+        other => {
+            return Err(fail(vec![
+                Diagnostic::new(
+                    FieldPath::root(),
+                    format!(
+                        "expected a mapping with `apiVersion`, `kind`, `platform` and `apps`, found {}",
+                        other.kind()
+                    ),
+                )
+                .at(root_loc)
+                .help("start from `windlass init`, which writes a commented example"),
+            ]));
+        }
     };
 
-    // The base is everything but `environments`; each overlay is merged into a copy of it.
-    let mut base = root.clone();
-    if let Value::Map(base_entries) = &mut base.value {
-        base_entries.retain(|(k, _)| k.name != "environments");
-    }
-    let env_node = entries.iter().find(|(k, _)| k.name == "environments").map(|(_, v)| v);
+    // The base is everything but `environments`; each overlay is merged into a copy of it
+    // (the last one into the base itself: a 10,000-app spec is not held twice).
+    let env_node = entries
+        .iter()
+        .position(|(k, _)| k.name == "environments")
+        .map(|i| entries.remove(i).1);
+    let env_node = env_node.as_ref();
+    let mut base = Node {
+        value: Value::Map(entries),
+        loc: root_loc,
+    };
     let env_path = FieldPath::root().key("environments");
     let overlays: Vec<(String, Option<&Node>)> = match env_node.map(|n| &n.value) {
         None | Some(Value::Null) => vec![(IMPLICIT_ENVIRONMENT.to_string(), None)],
@@ -165,7 +174,7 @@ pub fn load(file: &str, text: &str) -> Result<Spec, SpecError> {
             envs.iter().map(|(k, v)| (k.name.clone(), Some(v))).collect()
         }
         Some(_) => {
-            let n = env_node.map_or(root.loc, |n| n.loc);
+            let n = env_node.map_or(root_loc, |n| n.loc);
             return Err(fail(vec![
                 Diagnostic::new(env_path, "expected a mapping of environment name to overlay")
                     .at(n)
@@ -178,15 +187,21 @@ pub fn load(file: &str, text: &str) -> Result<Spec, SpecError> {
     // Errors are keyed by (place, message) so a mistake in the base is reported once, not once per environment.
     let mut diagnostics: Vec<(Diagnostic, Vec<String>)> = Vec::new();
     let mut index: std::collections::HashMap<(Option<usize>, String, String), usize> = std::collections::HashMap::new();
-    for (name, overlay) in &overlays {
-        let merged = match overlay {
-            Some(o) => {
-                let mut m = base.clone();
-                m.merge(o);
-                m
-            }
-            None => base.clone(),
+    for (i, (name, overlay)) in overlays.iter().enumerate() {
+        let mut merged = if i + 1 == overlays.len() {
+            std::mem::replace(
+                &mut base,
+                Node {
+                    value: Value::Null,
+                    loc: root_loc,
+                },
+            )
+        } else {
+            base.clone()
         };
+        if let Some(o) = overlay {
+            merged.merge(o);
+        }
         let result = from_node::<PlatformFile>(&merged, &FieldPath::root()).and_then(|typed| {
             let diags = validate(&typed, &merged, &overlays);
             if diags.is_empty() { Ok(typed) } else { Err(diags) }
