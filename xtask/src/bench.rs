@@ -80,10 +80,15 @@ pub fn render(opts: &Options) -> Result<()> {
                 ms(helm_run.median),
                 mb(helm_run.max_rss_kb)
             );
-            println!(
-                "  windlass is {ratio:.1}x faster than helm template (target: at least 6x — {})",
-                if ratio >= 6.0 { "met" } else { "NOT met" }
-            );
+            // The 6x target is the 500-app one; at 10,000 apps the targets are absolute (above).
+            if opts.apps >= 10_000 {
+                println!("  windlass is {ratio:.1}x faster than helm template");
+            } else {
+                println!(
+                    "  windlass is {ratio:.1}x faster than helm template (target: at least 6x — {})",
+                    if ratio >= 6.0 { "met" } else { "NOT met" }
+                );
+            }
         }
         None => println!("  helm not found (run `cargo xtask testbed build`, or put helm on PATH) — no peer figure"),
     }

@@ -23,7 +23,8 @@ use super::object::Object;
 
 /// One object as a YAML document (no leading `---`), ending in a newline.
 pub fn to_yaml(object: &Object) -> String {
-    let mut out = String::with_capacity(1024);
+    // Most objects fit; a dashboard grows it a few times.
+    let mut out = String::with_capacity(4096);
     write_document(&mut out, &object.0);
     out
 }
@@ -182,6 +183,21 @@ fn scalar_style(s: &str) -> Style {
     let (Some(&first), Some(&last)) = (bytes.first(), bytes.last()) else {
         return Style::Quoted;
     };
+    // Most keys and values are names (`apiVersion`, `app.kubernetes.io/name`):
+    // a letter first, then letters, digits and `.-_/`, which no resolver reads
+    // as anything but text, except the few words below.
+    if first.is_ascii_alphabetic()
+        && bytes.len() <= 64
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b'/'))
+    {
+        return if s.len() <= 5 && RESERVED_WORDS.contains(&s) {
+            Style::Quoted
+        } else {
+            Style::Plain
+        };
+    }
     let flags = byte_flags(bytes);
     let (newline, tab, control, high) = (flags & NEWLINE, flags & TAB, flags & CONTROL, flags & HIGH);
     if control != 0 || (high != 0 && has_unprintable(bytes)) {
@@ -275,16 +291,18 @@ fn is_indicator(b: u8) -> bool {
     )
 }
 
+/// Plain words a YAML 1.1 or 1.2 reader takes for a null, a bool, or (`=`, `<<`) a key type.
+const RESERVED_WORDS: &[&str] = &[
+    "~", "null", "Null", "NULL", "true", "True", "TRUE", "false", "False", "FALSE", "y", "Y", "yes", "Yes", "YES", "n",
+    "N", "no", "No", "NO", "on", "On", "ON", "off", "Off", "OFF", "=", "<<",
+];
+
 /// Whether a YAML 1.1 or 1.2 reader (Kubernetes' own reads 1.1 booleans)
 /// would resolve the plain scalar to a null, bool, number or timestamp.
 /// Errs on the side of quoting: `1a` is quoted although no resolver reads it
 /// as a number.
 fn resolves_to_other_type(s: &str) -> bool {
-    const WORDS: &[&str] = &[
-        "~", "null", "Null", "NULL", "true", "True", "TRUE", "false", "False", "FALSE", "y", "Y", "yes", "Yes", "YES",
-        "n", "N", "no", "No", "NO", "on", "On", "ON", "off", "Off", "OFF", "=", "<<",
-    ];
-    if (s.len() <= 5 && WORDS.contains(&s)) || s.starts_with("...") {
+    if (s.len() <= 5 && RESERVED_WORDS.contains(&s)) || s.starts_with("...") {
         return true;
     }
     let unsigned = s.strip_prefix(['+', '-']).unwrap_or(s);

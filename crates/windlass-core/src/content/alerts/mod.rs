@@ -73,6 +73,11 @@ impl Checked {
 
 /// A number as PromQL writes it, without float noise (`0.05`, `1209600`, `0.0144`).
 pub fn num(v: f64) -> String {
+    // Whole numbers (most thresholds and sample counts) skip the exact decimal expansion.
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        #[allow(clippy::cast_possible_truncation)]
+        return format!("{}", v as i64);
+    }
     let s = format!("{v:.6}");
     let s = s.trim_end_matches('0').trim_end_matches('.');
     if s.is_empty() || s == "-" {
@@ -84,11 +89,25 @@ pub fn num(v: f64) -> String {
 
 /// A label matcher list: `{a="x", b=~"y"}` without the braces' spacing.
 pub fn sel(matchers: &[(&str, &str, &str)]) -> String {
-    let inner: Vec<String> = matchers
-        .iter()
-        .map(|(k, op, v)| format!("{k}{op}\"{}\"", v.replace('\\', "\\\\").replace('"', "\\\"")))
-        .collect();
-    format!("{{{}}}", inner.join(", "))
+    let mut out = String::with_capacity(64);
+    out.push('{');
+    for (i, (k, op, v)) in matchers.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        out.push_str(k);
+        out.push_str(op);
+        out.push('"');
+        for c in v.chars() {
+            if c == '\\' || c == '"' {
+                out.push('\\');
+            }
+            out.push(c);
+        }
+        out.push('"');
+    }
+    out.push('}');
+    out
 }
 
 /// Regex metacharacters escaped, for a name inside a PromQL regex matcher.
