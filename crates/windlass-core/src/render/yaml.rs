@@ -121,22 +121,37 @@ fn write_seq(out: &mut String, items: &[Value], indent: usize) {
     }
 }
 
-/// A key and its colon. Implicit keys are limited to 1024 characters; longer
-/// ones (never rendered today, but the emitter takes any value) use `? key`.
+/// A key and its colon. An implicit key is at most 1024 characters as
+/// written (escapes count); a longer one (never rendered today, but the
+/// emitter takes any value) is written as an explicit `? key`.
 fn write_key(out: &mut String, key: &str, indent: usize) {
-    if key.len() > 1000 || key.contains('\n') {
+    let style = scalar_style(key);
+    // Escapes take at most 6 bytes a character: only a key this long can grow past the limit.
+    if key.len() > 170 && style != Style::Plain {
+        let mut quoted = String::with_capacity(key.len() + 2);
+        write_quoted(&mut quoted, key);
+        if quoted.len() > 1000 {
+            out.push_str("? ");
+            out.push_str(&quoted);
+            out.push('\n');
+            pad(out, indent);
+            out.push(':');
+            return;
+        }
+    }
+    if key.len() > 1000 {
         out.push_str("? ");
-        write_quoted(out, key);
+        out.push_str(key);
         out.push('\n');
         pad(out, indent);
         out.push(':');
-    } else {
-        match scalar_style(key) {
-            Style::Plain => out.push_str(key),
-            Style::Literal | Style::Quoted => write_quoted(out, key),
-        }
-        out.push(':');
+        return;
     }
+    match style {
+        Style::Plain => out.push_str(key),
+        Style::Literal | Style::Quoted => write_quoted(out, key),
+    }
+    out.push(':');
 }
 
 /// A scalar (or an empty collection) after `key: ` or `- `; block text is
@@ -497,6 +512,19 @@ flags:
             let text = yaml(&v);
             assert!(text.contains('|'), "{s:?} should be a literal block:\n{text}");
             assert_eq!(parse(&text), v, "{s:?}:\n{text}");
+        }
+    }
+
+    #[test]
+    fn keys_too_long_for_an_implicit_key_are_explicit() {
+        let plain = "k".repeat(1500);
+        let escaped = "\u{1}".repeat(300);
+        let short_escaped = "\u{1}".repeat(100);
+        for key in [plain.as_str(), escaped.as_str(), short_escaped.as_str()] {
+            let v = json!({ key: {"a": [1, "x\ny"]}, "b": key });
+            let text = yaml(&v);
+            assert_eq!(text.starts_with("? "), key.len() > 170, "{key:?}");
+            assert_eq!(parse(&text), v, "{text}");
         }
     }
 
