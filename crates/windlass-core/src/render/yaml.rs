@@ -123,33 +123,19 @@ fn write_seq(out: &mut String, items: &[Value], indent: usize) {
 
 /// A key and its colon. An implicit key is at most 1024 characters as
 /// written (escapes count); a longer one (never rendered today, but the
-/// emitter takes any value) is written as an explicit `? key`.
+/// emitter takes any value) becomes an explicit `? key`.
 fn write_key(out: &mut String, key: &str, indent: usize) {
-    let style = scalar_style(key);
-    // Escapes take at most 6 bytes a character: only a key this long can grow past the limit.
-    if key.len() > 170 && style != Style::Plain {
-        let mut quoted = String::with_capacity(key.len() + 2);
-        write_quoted(&mut quoted, key);
-        if quoted.len() > 1000 {
-            out.push_str("? ");
-            out.push_str(&quoted);
-            out.push('\n');
-            pad(out, indent);
-            out.push(':');
-            return;
-        }
-    }
-    if key.len() > 1000 {
-        out.push_str("? ");
-        out.push_str(key);
-        out.push('\n');
-        pad(out, indent);
-        out.push(':');
-        return;
-    }
-    match style {
+    let start = out.len();
+    match scalar_style(key) {
         Style::Plain => out.push_str(key),
         Style::Literal | Style::Quoted => write_quoted(out, key),
+    }
+    if out.len() - start > 1000 {
+        let written = out.split_off(start);
+        out.push_str("? ");
+        out.push_str(&written);
+        out.push('\n');
+        pad(out, indent);
     }
     out.push(':');
 }

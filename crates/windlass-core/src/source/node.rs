@@ -231,7 +231,10 @@ fn describe(e: &serde_saphyr::Error) -> (String, String) {
             "the spec's YAML aliases (`*name`) expand to too much data",
             "write the values out, or use fewer aliases",
         ),
-        E::Budget { .. } => s("the spec is too large: more than 1048576 values", TOO_BIG),
+        E::Budget { .. } => (
+            format!("the spec is too large: more than {MAX_NODES} values"),
+            TOO_BIG.to_string(),
+        ),
         E::RecursiveReferencesRequireWeakTypes { .. } => s(
             "a YAML alias (`*name`) refers to the anchor (`&name`) that contains it, so the value would never end",
             "remove the alias from inside its own anchor",
