@@ -7,6 +7,7 @@
 //! environment or the file system.
 
 pub mod check;
+pub mod components;
 pub mod content;
 pub mod defaults;
 pub mod diagnostics;

@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::str::FromStr;
 
+use crate::components::{ComponentName, CrdSource};
 use crate::defaults as d;
 use crate::diagnostics::did_you_mean;
 use crate::model::Platform;
@@ -226,15 +227,22 @@ fn select<'a>(platform: &'a Platform, only: &[Selector]) -> Result<BTreeSet<&'a 
     Ok(chosen)
 }
 
-/// The platform, then each namespace of `apps` (sorted), then `apps` in the given
+/// The enabled components (each after its CRDs and the components it needs),
+/// the platform, then each namespace of `apps` (sorted), then `apps` in the given
 /// order; each with its needs among them.
 fn unit_graph(platform: &Platform, apps: &[String]) -> Vec<PlannedUnit> {
     let apps: Vec<_> = apps.iter().filter_map(|n| platform.app(n)).collect();
     let namespaces: BTreeSet<&str> = apps.iter().map(|a| a.namespace.as_str()).collect();
-    let mut units = vec![PlannedUnit {
+    let mut units = component_units(platform);
+    units.push(PlannedUnit {
         id: UnitId::Platform,
-        needs: Vec::new(),
-    }];
+        // The platform's objects use every component: issuers, the Gateway, rules, dashboards.
+        needs: platform
+            .components
+            .iter()
+            .map(|c| UnitId::Component(c.name.to_string()))
+            .collect(),
+    });
     units.extend(namespaces.iter().map(|ns| PlannedUnit {
         id: UnitId::namespace(*ns),
         needs: vec![UnitId::Platform],
@@ -249,6 +257,41 @@ fn unit_graph(platform: &Platform, apps: &[String]) -> Vec<PlannedUnit> {
         );
         units.push(PlannedUnit {
             id: UnitId::app(&app.namespace, &app.name),
+            needs,
+        });
+    }
+    units
+}
+
+/// CRD units first (they need nothing), then components in catalog order,
+/// which lists every component after the ones it needs.
+fn component_units(platform: &Platform) -> Vec<PlannedUnit> {
+    let crds = |c: &crate::components::Component| UnitId::Crds(c.name.to_string());
+    let has_crds = |c: &crate::components::Component| c.crds != CrdSource::None;
+    let mut units: Vec<PlannedUnit> = platform
+        .components
+        .iter()
+        .filter(|c| has_crds(c))
+        .map(|c| PlannedUnit {
+            id: crds(c),
+            needs: Vec::new(),
+        })
+        .collect();
+    let monitoring_crds = platform
+        .component(ComponentName::KubePrometheusStack)
+        .filter(|c| has_crds(c))
+        .map(crds);
+    for c in &platform.components {
+        let mut needs = Vec::new();
+        if has_crds(c) {
+            needs.push(crds(c));
+        }
+        if c.needs_monitoring_crds {
+            needs.extend(monitoring_crds.clone());
+        }
+        needs.extend(c.needs.iter().map(|n| UnitId::Component(n.to_string())));
+        units.push(PlannedUnit {
+            id: UnitId::Component(c.name.to_string()),
             needs,
         });
     }
@@ -290,8 +333,8 @@ fn order(platform: &Platform, chosen: &BTreeSet<&str>) -> Vec<String> {
     out
 }
 
-/// App namespaces are units of the plan; the platform components' namespaces
-/// (traffic controller, monitoring stack, cert-manager) must exist already.
+/// App namespaces are units of the plan, and so are enabled components' (their
+/// component unit creates them); a switched-off component's namespace must exist already.
 fn namespace_origins(platform: &Platform) -> BTreeMap<String, NamespaceOrigin> {
     let mut out = BTreeMap::new();
     out.insert(
@@ -318,6 +361,12 @@ fn namespace_origins(platform: &Platform) -> BTreeMap<String, NamespaceOrigin> {
             spec_key: Some("platform.traffic.namespace"),
         },
     );
+    for c in platform.components.iter().rev() {
+        out.insert(
+            c.namespace.clone(),
+            NamespaceOrigin::Unit(UnitId::Component(c.name.to_string())),
+        );
+    }
     for ns in platform.namespaces() {
         out.insert(ns.to_string(), NamespaceOrigin::Unit(UnitId::namespace(ns)));
     }
@@ -366,8 +415,13 @@ apps:
         Platform::build(file, env)
     }
 
+    /// The platform's own units (components are covered by their own test).
     fn ids(units: &[PlannedUnit]) -> Vec<String> {
-        units.iter().map(|u| u.id.to_string()).collect()
+        units
+            .iter()
+            .filter(|u| u.id.layer() >= crate::unit::Layer::Platform)
+            .map(|u| u.id.to_string())
+            .collect()
     }
 
     fn app(name: &str) -> Selector {
@@ -391,7 +445,12 @@ apps:
         );
         let worker = plan.up().last().expect("worker");
         assert_eq!(worker.needs, [UnitId::namespace("back"), UnitId::app("back", "api")]);
-        assert_eq!(plan.up()[1].needs, [UnitId::Platform]);
+        let back = plan
+            .up()
+            .iter()
+            .find(|u| u.id == UnitId::namespace("back"))
+            .expect("namespace");
+        assert_eq!(back.needs, [UnitId::Platform]);
         assert_eq!(plan.apps, ["admin", "web", "api", "worker"]);
     }
 
@@ -422,8 +481,15 @@ apps:
         present.push(UnitId::app("old", "gone"));
         present.push(UnitId::namespace("old"));
         let order: Vec<String> = plan.down(present).iter().map(UnitId::to_string).collect();
+        let components = order.iter().position(|u| u == "platform").expect("platform") + 1;
+        assert!(
+            order[components..]
+                .iter()
+                .all(|u| u.starts_with("component.") || u.starts_with("crds.")),
+            "components come off after the platform: {order:?}"
+        );
         assert_eq!(
-            order,
+            order[..components],
             [
                 "app.old.gone",
                 "namespace.old",
@@ -473,18 +539,87 @@ apps:
         );
         assert_eq!(
             origins.get("monitoring"),
-            Some(&NamespaceOrigin::Component {
-                component: "the monitoring stack",
-                spec_key: Some("platform.monitoring.namespace")
-            })
+            Some(&NamespaceOrigin::Unit(UnitId::Component(
+                "kube-prometheus-stack".into()
+            )))
         );
         assert_eq!(
             origins.get("cert-manager"),
+            Some(&NamespaceOrigin::Unit(UnitId::Component("cert-manager".into())))
+        );
+        assert_eq!(
+            origins.get("envoy-gateway-system"),
+            Some(&NamespaceOrigin::Unit(UnitId::Component("envoy-gateway".into())))
+        );
+    }
+
+    #[test]
+    fn a_switched_off_components_namespace_must_exist_already() {
+        let text = "apiVersion: windlass.dev/v1alpha1
+kind: Platform
+platform:
+  name: shop
+  domain: shop.example.com
+  tls: self-signed
+  components:
+    cert-manager: { enabled: false }
+apps: {}
+";
+        let spec = spec::load("windlass.yaml", text).expect("valid spec");
+        let (env, file) = spec.environment(None).expect("environment");
+        let plan = Plan::new(&Platform::build(file, env), &[]).expect("plan");
+        assert_eq!(
+            plan.namespace_origins().get("cert-manager"),
             Some(&NamespaceOrigin::Component {
                 component: "cert-manager",
                 spec_key: None
             })
         );
-        assert!(origins.contains_key("envoy-gateway-system"));
+        assert!(!plan.spec_units().contains(&UnitId::Component("cert-manager".into())));
+    }
+
+    #[test]
+    fn components_go_first_after_their_crds_and_needs_and_the_platform_needs_them_all() {
+        let plan = Plan::new(&platform(), &[]).expect("plan");
+        let units = plan.up();
+        let position = |id: &str| units.iter().position(|u| u.id.to_string() == id).expect(id);
+        let component = |c: &str| UnitId::Component(c.into());
+        let crds = |c: &str| UnitId::Crds(c.into());
+        for u in units {
+            for n in &u.needs {
+                assert!(
+                    position(&n.to_string()) < position(&u.id.to_string()),
+                    "{} before {}",
+                    n,
+                    u.id
+                );
+            }
+        }
+        let need = |id: &str| &units[position(id)].needs;
+        assert_eq!(need("crds.cert-manager"), &Vec::<UnitId>::new());
+        // cert-manager's ServiceMonitor needs the monitoring CRDs.
+        assert_eq!(
+            need("component.cert-manager"),
+            &vec![crds("cert-manager"), crds("kube-prometheus-stack")]
+        );
+        assert_eq!(need("component.alloy"), &vec![component("loki")]);
+        assert_eq!(need("component.loki"), &Vec::<UnitId>::new());
+        let platform_needs = need("platform");
+        for c in [
+            "cert-manager",
+            "envoy-gateway",
+            "kube-prometheus-stack",
+            "loki",
+            "alloy",
+            "blackbox-exporter",
+            "metrics-server",
+            "reloader",
+        ] {
+            assert!(platform_needs.contains(&component(c)), "{c}");
+        }
+        // Optional ones stay off unless the spec turns them on; ingress-nginx only in ingress mode.
+        for off in ["vault", "vault-secrets-operator", "ingress-nginx"] {
+            assert!(!plan.spec_units().contains(&component(off)), "{off}");
+        }
     }
 }

@@ -1,7 +1,8 @@
 //! Unit identity: what a group of rendered objects belongs to (the platform, a
 //! namespace, an app), written and read back in one place. The text form is also
 //! what the cluster stores in its histories, so it never changes for existing units:
-//! `platform`, `namespace.NS`, `app.NS.NAME`.
+//! `platform`, `namespace.NS`, `app.NS.NAME`, and for platform components
+//! `crds.COMPONENT` and `component.COMPONENT`.
 
 use std::fmt;
 use std::str::FromStr;
@@ -10,6 +11,10 @@ use std::str::FromStr;
 /// variant, prefix and `Layer`; the text form of existing ones stays as it is.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum UnitId {
+    /// A platform component's CustomResourceDefinitions, from its chart.
+    Crds(String),
+    /// A platform component: its namespace and its Helm release.
+    Component(String),
     /// Cluster-wide and shared objects: issuers, the Gateway, platform content.
     Platform,
     /// An app namespace with its policies.
@@ -24,11 +29,15 @@ pub enum UnitId {
 /// one and comes off after it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Layer {
+    Crds,
+    Component,
     Platform,
     Namespace,
     App,
 }
 
+const CRDS: &str = "crds";
+const COMPONENT: &str = "component";
 const PLATFORM: &str = "platform";
 const NAMESPACE: &str = "namespace";
 const APP: &str = "app";
@@ -47,6 +56,8 @@ impl UnitId {
 
     pub fn layer(&self) -> Layer {
         match self {
+            UnitId::Crds(_) => Layer::Crds,
+            UnitId::Component(_) => Layer::Component,
             UnitId::Platform => Layer::Platform,
             UnitId::Namespace(_) => Layer::Namespace,
             UnitId::App { .. } => Layer::App,
@@ -56,6 +67,8 @@ impl UnitId {
     /// For people, as the spec names it: `platform`, `namespace shop`, `app backend`.
     pub fn title(&self) -> String {
         match self {
+            UnitId::Crds(c) => format!("CRDs of {c}"),
+            UnitId::Component(c) => c.clone(),
             UnitId::Platform => PLATFORM.to_string(),
             UnitId::Namespace(ns) => format!("{NAMESPACE} {ns}"),
             UnitId::App { name, .. } => format!("{APP} {name}"),
@@ -80,6 +93,8 @@ pub fn removal_order(units: &mut [UnitId]) {
 impl fmt::Display for UnitId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            UnitId::Crds(c) => write!(f, "{CRDS}.{c}"),
+            UnitId::Component(c) => write!(f, "{COMPONENT}.{c}"),
             UnitId::Platform => f.write_str(PLATFORM),
             UnitId::Namespace(ns) => write!(f, "{NAMESPACE}.{ns}"),
             UnitId::App { namespace, name } => write!(f, "{APP}.{namespace}.{name}"),
@@ -89,7 +104,9 @@ impl fmt::Display for UnitId {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum UnitIdError {
-    #[error("`{0}` is not a unit: units are `platform`, `namespace.NAMESPACE` and `app.NAMESPACE.NAME`")]
+    #[error(
+        "`{0}` is not a unit: units are `platform`, `namespace.NAMESPACE`, `app.NAMESPACE.NAME`, `crds.COMPONENT` and `component.COMPONENT`"
+    )]
     Unknown(String),
     #[error("`{given}` is not a unit: `{kind}` needs {expected}, each non-empty and without dots")]
     Parts {
@@ -115,6 +132,10 @@ impl FromStr for UnitId {
         };
         match kind {
             PLATFORM if rest.is_empty() => Ok(UnitId::Platform),
+            CRDS if valid(1) => Ok(UnitId::Crds(rest[0].to_string())),
+            CRDS => Err(parts_error(CRDS, "a component")),
+            COMPONENT if valid(1) => Ok(UnitId::Component(rest[0].to_string())),
+            COMPONENT => Err(parts_error(COMPONENT, "a component")),
             NAMESPACE if valid(1) => Ok(UnitId::Namespace(rest[0].to_string())),
             NAMESPACE => Err(parts_error(NAMESPACE, "a namespace")),
             APP if valid(2) => Ok(UnitId::app(rest[0], rest[1])),
@@ -150,6 +171,8 @@ mod tests {
         assert_eq!("platform".parse::<UnitId>(), Ok(UnitId::Platform));
         assert_eq!("namespace.shop".parse::<UnitId>(), Ok(UnitId::namespace("shop")));
         assert_eq!("app.shop.backend".parse::<UnitId>(), Ok(UnitId::app("shop", "backend")));
+        assert_eq!(UnitId::Crds("cert-manager".into()).to_string(), "crds.cert-manager");
+        assert_eq!("component.loki".parse::<UnitId>(), Ok(UnitId::Component("loki".into())));
     }
 
     #[test]
@@ -171,7 +194,7 @@ mod tests {
         assert_eq!(
             "chart.x".parse::<UnitId>().map_err(|e| e.to_string()),
             Err(
-                "`chart.x` is not a unit: units are `platform`, `namespace.NAMESPACE` and `app.NAMESPACE.NAME`"
+                "`chart.x` is not a unit: units are `platform`, `namespace.NAMESPACE`, `app.NAMESPACE.NAME`, `crds.COMPONENT` and `component.COMPONENT`"
                     .to_string()
             )
         );
@@ -188,8 +211,10 @@ mod tests {
     }
 
     #[test]
-    fn removal_order_is_apps_then_namespaces_then_the_platform() {
+    fn removal_order_is_apps_then_namespaces_then_the_platform_then_components() {
         let mut units = vec![
+            UnitId::Crds("loki".into()),
+            UnitId::Component("loki".into()),
             UnitId::Platform,
             UnitId::namespace("a"),
             UnitId::app("b", "y"),
@@ -202,7 +227,9 @@ mod tests {
                 UnitId::app("a", "x"),
                 UnitId::app("b", "y"),
                 UnitId::namespace("a"),
-                UnitId::Platform
+                UnitId::Platform,
+                UnitId::Component("loki".into()),
+                UnitId::Crds("loki".into())
             ]
         );
     }
@@ -221,6 +248,8 @@ mod tests {
     fn unit_ids() -> impl Strategy<Value = UnitId> {
         prop_oneof![
             Just(UnitId::Platform),
+            LABEL.prop_map(UnitId::Crds),
+            LABEL.prop_map(UnitId::Component),
             LABEL.prop_map(UnitId::Namespace),
             (LABEL, LABEL).prop_map(|(ns, name)| UnitId::app(ns, name)),
         ]
@@ -241,7 +270,7 @@ mod tests {
         }
 
         #[test]
-        fn dotted_texts_near_the_format_are_canonical(text in "(platform|namespace|app)(\\.[a-z.-]{0,6}){0,3}") {
+        fn dotted_texts_near_the_format_are_canonical(text in "(platform|namespace|app|crds|component)(\\.[a-z.-]{0,6}){0,3}") {
             if let Ok(id) = text.parse::<UnitId>() {
                 prop_assert_eq!(id.to_string(), text);
             }

@@ -20,10 +20,15 @@ fn rendered(env: &str, only: &[Selector]) -> (Platform, Rendered) {
 
 /// One snapshot per unit, so a change shows up in the unit it belongs to.
 fn snapshot_units(env: &str) {
-    let (_, r) = rendered(env, &[]);
-    for unit in &r.units {
+    let (platform, r) = rendered(env, &[]);
+    for unit in r.units.iter().filter(|u| !u.objects.is_empty()) {
         let name = format!("{env}-{}", unit.dir.replace('/', "-"));
         insta::assert_snapshot!(name, to_yaml_stream(&unit.objects));
+    }
+    // The chart values windlass sets, one snapshot per component.
+    for c in &platform.components {
+        let name = format!("{env}-_components-{}-values", c.name);
+        insta::assert_snapshot!(name, to_yaml(&windlass_core::render::Object(c.values.clone())));
     }
 }
 

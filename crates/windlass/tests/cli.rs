@@ -567,6 +567,7 @@ fn render_only_writes_selected_apps_and_their_needs() {
         .expect("units")
         .iter()
         .filter_map(|u| u["dir"].as_str())
+        .filter(|d| !d.starts_with("_components/"))
         .collect();
     assert_eq!(
         dirs,

@@ -28,6 +28,8 @@ pub struct Platform {
     pub apps: Vec<App>,
     /// Alert routing, platform log alerts, uptime checks, SLO window, platform alerts and prices.
     pub observability: Observability,
+    /// The enabled platform components, in catalog order.
+    pub components: Vec<crate::components::Component>,
     /// App name -> position in `apps`.
     index: BTreeMap<String, usize>,
     /// App name -> positions of the apps that need it, in spec order (a 10,000-app
@@ -264,7 +266,7 @@ impl Platform {
                 }
             }
         }
-        Platform {
+        let mut platform = Platform {
             name: p.name.clone(),
             environment: environment.to_string(),
             domain: p.domain.clone(),
@@ -274,9 +276,18 @@ impl Platform {
             monitoring,
             apps,
             observability: observability::observability(&spec.observability),
+            components: Vec::new(),
             index,
             needed_by,
-        }
+        };
+        // The components' values read the rest of the model (domain, release, receivers).
+        platform.components = crate::components::resolve(&platform, p);
+        platform
+    }
+
+    /// The component, when it is enabled.
+    pub fn component(&self, name: crate::components::ComponentName) -> Option<&crate::components::Component> {
+        self.components.iter().find(|c| c.name == name)
     }
 
     pub fn app(&self, name: &str) -> Option<&App> {

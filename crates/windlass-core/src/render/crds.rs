@@ -308,3 +308,16 @@ pub enum Http01Solver {
 pub struct CaIssuer {
     pub secret_name: String,
 }
+
+resource!(
+    GatewayClass,
+    "gateway.networking.k8s.io/v1",
+    "GatewayClass",
+    GatewayClassSpec
+);
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GatewayClassSpec {
+    pub controller_name: String,
+}

@@ -1,6 +1,7 @@
 //! Rendering: the model becomes typed Kubernetes objects, grouped in units
 //! (the platform, each namespace, each app) that sinks write or apply in order.
 
+mod components;
 mod config;
 mod crds;
 mod labels;
@@ -16,6 +17,7 @@ mod traffic;
 mod workload;
 mod yaml;
 
+pub use components::{ENVOY_GATEWAY_CONTROLLER, component_namespace, component_objects};
 pub use labels::{app_labels, selector_labels};
 pub use monitoring::RELEASE_LABEL;
 pub use object::Object;
@@ -50,6 +52,8 @@ impl Rendered {
 
 /// The directory of the platform-wide unit.
 pub const PLATFORM_DIR: &str = "_platform";
+/// The directory of the component units (`_components/<name>`).
+pub const COMPONENTS_DIR: &str = "_components";
 
 /// What a plan renders to, before any object is built: the units in order.
 /// Each unit is built on its own (`unit`), so a sink can build, check and
@@ -81,13 +85,33 @@ impl<'a> Outline<'a> {
     pub fn unit(&self, kind: &UnitId) -> Unit {
         let platform = self.platform;
         match kind {
+            // A component's CRDs come from its chart: the edge extracts them.
+            UnitId::Crds(name) => Unit {
+                kind: kind.clone(),
+                dir: format!("{COMPONENTS_DIR}/{name}/crds"),
+                objects: Vec::new(),
+            },
+            UnitId::Component(name) => Unit {
+                kind: kind.clone(),
+                dir: format!("{COMPONENTS_DIR}/{name}"),
+                objects: name
+                    .parse()
+                    .ok()
+                    .and_then(|c| platform.component(c))
+                    .map(|c| components::component_objects(platform, c))
+                    .unwrap_or_default(),
+            },
             UnitId::Platform => {
                 let mut objects = tls::cluster_issuers(platform);
                 // The Gateway lists every host of the environment, whatever `--only` selected: it is shared.
                 let all_apps: Vec<&App> = platform.apps.iter().collect();
                 objects.extend(traffic::gateway(platform, &all_apps));
                 objects.extend(traffic::https_redirect(platform));
-                objects.extend(crate::content::platform_objects(platform, &self.apps));
+                objects.extend(
+                    crate::content::platform_objects(platform, &self.apps)
+                        .into_iter()
+                        .filter(|o| !components::moved_to_component(platform, o)),
+                );
                 Unit {
                     kind: kind.clone(),
                     dir: PLATFORM_DIR.to_string(),

@@ -244,8 +244,15 @@ mod tests {
         );
         assert_eq!(done, Ok(()));
         assert_eq!(seen, outline.units());
-        // platform + 3 namespaces + every app
-        assert_eq!(seen.len(), 1 + 3 + WINDOW * 2 + 5);
+        // components (with their CRDs) + platform + 3 namespaces + every app
+        assert_eq!(seen.len(), plan_components(&plan) + 1 + 3 + WINDOW * 2 + 5);
+    }
+
+    fn plan_components(plan: &Plan) -> usize {
+        plan.up()
+            .iter()
+            .filter(|u| u.id.layer() < crate::unit::Layer::Platform)
+            .count()
     }
 
     #[test]

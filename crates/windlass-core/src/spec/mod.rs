@@ -2,6 +2,7 @@
 //! environment overlays, type it, and validate every environment before
 //! anything is rendered.
 
+pub mod components;
 mod load;
 pub mod names;
 pub mod observability;
@@ -13,6 +14,7 @@ mod types;
 mod validate;
 pub mod values;
 
+pub use components::{ChartsSpec, ComponentSpec, ComponentsSpec};
 pub use load::{MAX_SPEC_BYTES, Spec, load, load_bytes};
 pub use schema::json_schema;
 pub use shorthand::{FromShorthand, Scalar, Shorthand};

@@ -6,6 +6,7 @@ use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
+use super::components::{ChartsSpec, ComponentsSpec};
 use super::observability::{AppAlertsSpec, ObservabilitySpec};
 use super::shorthand::{Scalar, Shorthand};
 use super::values::{Port, Quantity};
@@ -78,6 +79,13 @@ pub struct PlatformSpec {
     /// Where the monitoring stack runs and how it selects ServiceMonitors.
     #[serde(default)]
     pub monitoring: MonitoringSpec,
+    /// Platform components windlass installs (cert-manager, the gateway, the monitoring
+    /// and logging stacks, ...), by name: switch one off, pin another version, add values.
+    #[serde(default)]
+    pub components: ComponentsSpec,
+    /// Where the components' charts come from (a mirror for air-gapped clusters).
+    #[serde(default)]
+    pub charts: ChartsSpec,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]

@@ -269,6 +269,7 @@ fn platform(f: &mut Findings<'_>, p: &PlatformSpec) {
             "use the name of an existing GatewayClass or IngressClass, e.g. `eg` or `nginx`",
         );
     }
+    components(f, p);
     if let Some(release) = &p.monitoring.release
         && !is_label_value(release)
     {
@@ -277,6 +278,68 @@ fn platform(f: &mut Findings<'_>, p: &PlatformSpec) {
             format!("release `{release}` is not a valid label value"),
             "use the Helm release name of kube-prometheus-stack",
         );
+    }
+}
+
+/// `platform.components` names known components with exact versions, usable
+/// repositories and values that leave alone what the content pack relies on.
+fn components(f: &mut Findings<'_>, p: &PlatformSpec) {
+    use crate::components::{self as comp, ComponentName};
+    let path = FieldPath::root().key("platform");
+    if let Some(mirror) = &p.charts.mirror
+        && let Some(why) = comp::repository_problem(mirror)
+    {
+        f.err(
+            path.key("charts").key("mirror"),
+            format!("`{mirror}` cannot be a chart mirror: {why}"),
+            "e.g. `oci://registry.internal/charts` or `https://charts.internal`",
+        );
+    }
+    let parent = path.key("components");
+    for (name, c) in &p.components {
+        let Ok(component) = name.parse::<ComponentName>() else {
+            let names = ComponentName::ALL.map(ComponentName::as_str);
+            let help = match did_you_mean(name, names) {
+                Some(s) => format!("did you mean `{s}`?"),
+                None => format!("components are: {}", names.join(", ")),
+            };
+            f.err_key(&parent, name, format!("unknown component `{name}`"), help);
+            continue;
+        };
+        let here = parent.key(name);
+        if let Some(v) = &c.version
+            && !comp::is_exact_version(v)
+        {
+            f.err(
+                here.key("version"),
+                format!("`{v}` is not an exact chart version"),
+                format!(
+                    "pin one version, e.g. `{}` (ranges would install whatever is newest)",
+                    component.entry().version
+                ),
+            );
+        }
+        if let Some(repo) = &c.repository
+            && let Some(why) = comp::repository_problem(repo)
+        {
+            f.err(
+                here.key("repository"),
+                format!("`{repo}` cannot be a chart repository: {why}"),
+                "e.g. `oci://registry.internal/charts` or `https://charts.internal`",
+            );
+        }
+        if let Some(values) = &c.values {
+            let values = serde_json::Value::Object(values.clone());
+            for (key, why) in comp::protected_values(component) {
+                if comp::lookup(&values, key).is_some() {
+                    f.err(
+                        key.split('.').fold(here.key("values"), |p, k| p.key(k)),
+                        format!("windlass sets `{key}` for {name}: {why}"),
+                        "remove it from `values`; switch the component off (`enabled: false`) to run your own",
+                    );
+                }
+            }
+        }
     }
 }
 
@@ -299,7 +362,10 @@ fn reserved_namespace(ns: &str, p: &PlatformSpec) -> Option<String> {
             "namespace `{ns}` is the platform's traffic controller namespace"
         ))
     } else {
-        None
+        crate::components::namespaces(p)
+            .into_iter()
+            .find(|(_, home)| home == ns)
+            .map(|(c, _)| format!("namespace `{ns}` is where the platform component {c} runs"))
     }
 }
 
