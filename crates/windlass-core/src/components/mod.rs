@@ -6,6 +6,7 @@
 //! into units (`crds.<name>`, `component.<name>`). Fetching charts and running
 //! helm happen at the edge (windlass-cluster).
 
+mod agreement;
 pub mod catalog;
 pub mod values;
 
