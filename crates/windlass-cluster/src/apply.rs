@@ -38,6 +38,10 @@ impl Applier {
         }
     }
 
+    pub fn force_conflicts(&self) -> bool {
+        self.force_conflicts
+    }
+
     pub fn client(&self) -> &Client {
         &self.client
     }

@@ -9,6 +9,7 @@ pub mod diff;
 pub mod engine;
 pub mod error;
 pub mod gates;
+pub mod helm;
 pub mod history;
 pub mod inventory;
 pub mod lease;

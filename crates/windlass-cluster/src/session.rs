@@ -8,6 +8,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
+use windlass_core::components::Component;
 use windlass_core::plan::Plan;
 use windlass_core::unit::UnitId;
 
@@ -50,6 +51,8 @@ impl Session {
                 applier: Arc::new(applier),
                 store: HistoryStore::new(client, what.platform, what.environment),
                 events,
+                target: target.clone(),
+                helm: tokio::sync::OnceCell::new(),
             }),
             platform: what.platform.to_string(),
         })
@@ -92,9 +95,19 @@ impl Session {
         Ok(plan.down(present))
     }
 
-    /// Removes `units` (from `down_order`) one after another; returns how many had objects.
-    pub async fn down(&self, units: &[UnitId], timeout: Duration, lock_wait: Duration) -> Result<usize, ClusterError> {
-        self.locked(lock_wait, engine::down(&self.ctx, units, timeout)).await
+    /// Removes `units` (from `down_order`) one after another, components'
+    /// releases uninstalled; CRDs and component namespaces stay unless `purge`.
+    /// Returns how many units had objects.
+    pub async fn down(
+        &self,
+        units: &[UnitId],
+        components: &[Component],
+        purge: bool,
+        timeout: Duration,
+        lock_wait: Duration,
+    ) -> Result<usize, ClusterError> {
+        self.locked(lock_wait, engine::down(&self.ctx, units, components, purge, timeout))
+            .await
     }
 
     /// Puts `unit` back to revision `to` (default: the good one before the

@@ -159,6 +159,10 @@ pub struct DownArgs {
     /// Do not ask for confirmation (required when stdin is not a terminal).
     #[arg(long, short = 'y')]
     pub yes: bool,
+    /// Also delete the components' CRDs (and every object of their kinds) and the
+    /// components' namespaces (and the volume claims in them).
+    #[arg(long)]
+    pub purge: bool,
     /// Seconds to wait for each unit's objects to be gone.
     #[arg(long, value_name = "SECONDS", default_value_t = 300)]
     pub timeout: u64,

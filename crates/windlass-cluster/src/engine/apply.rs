@@ -167,7 +167,7 @@ pub(crate) fn stale_refs(history: &History, objects: &[Value]) -> Vec<ObjectRef>
 
 /// Whether every object exists and holds every field windlass sets with the
 /// value windlass sets. Unreadable means "no": the caller then applies.
-async fn in_sync(ctx: &Ctx, objects: &[Value]) -> bool {
+pub(super) async fn in_sync(ctx: &Ctx, objects: &[Value]) -> bool {
     for o in objects {
         let Ok(Some(live)) = ctx.applier.get(&ObjectRef::of(o)).await else {
             return false;

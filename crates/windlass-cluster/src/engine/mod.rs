@@ -6,6 +6,7 @@
 //! longer has, and `down`), `rollback` (an earlier revision, on request).
 
 mod apply;
+mod component;
 mod diagnose;
 mod prune;
 mod rollback;
@@ -36,6 +37,24 @@ pub struct ApplyUnit {
     pub objects: Vec<Value>,
     /// Units that must be ready first.
     pub needs: Vec<UnitId>,
+    /// For `crds.*` and `component.*` units: the component (chart, release, values, gates).
+    pub component: Option<Arc<windlass_core::components::Component>>,
+    /// For `component.*` units: the component's namespace, ensured before its release
+    /// and never pruned with it (components share namespaces).
+    pub namespace: Option<Value>,
+}
+
+impl ApplyUnit {
+    /// A unit of objects only (the platform, a namespace, an app).
+    pub fn objects(id: UnitId, objects: Vec<Value>, needs: Vec<UnitId>) -> ApplyUnit {
+        ApplyUnit {
+            id,
+            objects,
+            needs,
+            component: None,
+            namespace: None,
+        }
+    }
 }
 
 /// Something that happened, for progress lines and `--output json`.
@@ -115,10 +134,35 @@ pub(crate) struct Ctx {
     pub applier: Arc<Applier>,
     pub store: HistoryStore,
     pub events: EventSink,
+    /// The cluster helm talks to (the same kubeconfig and context).
+    pub target: crate::client::ClusterTarget,
+    /// Found and version-checked on first use: only component units need it.
+    pub helm: tokio::sync::OnceCell<Result<crate::helm::Helm, String>>,
 }
 
 impl Ctx {
     fn emit(&self, e: Event) {
         (self.events)(e);
+    }
+
+    pub(crate) async fn helm(&self) -> Result<&crate::helm::Helm, String> {
+        self.helm
+            .get_or_init(|| async {
+                crate::helm::Helm::locate(&self.target, crate::helm::default_cache())
+                    .await
+                    .map_err(|e| e.to_string())
+            })
+            .await
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+}
+
+/// One unit of any kind, to its end (ready, failed and rolled back, or skipped).
+pub(super) async fn deploy(ctx: &Ctx, unit: ApplyUnit, timeout: Duration) -> UnitResult {
+    match (&unit.id, unit.component.clone()) {
+        (UnitId::Crds(_), Some(c)) => component::crds(ctx, unit, &c, timeout).await,
+        (UnitId::Component(_), Some(c)) => component::release(ctx, unit, &c, timeout).await,
+        _ => apply::deploy(ctx, unit, timeout).await,
     }
 }

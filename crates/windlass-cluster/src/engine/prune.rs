@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use kube::api::ListParams;
+use windlass_core::components::{Component, ComponentName, Home};
 use windlass_core::unit::{UnitId, removal_order};
 
 use super::{Ctx, Event};
@@ -159,17 +160,92 @@ async fn remove_unit(ctx: &Ctx, h: &History, prune: bool, timeout: Duration) -> 
     ctx.store.delete(h).await
 }
 
-/// `windlass down`: every given unit (in the plan's `down` order) removed.
-/// Returns how many units had something to remove.
-pub(crate) async fn down(ctx: &Ctx, units: &[UnitId], timeout: Duration) -> Result<usize, ClusterError> {
+/// `windlass down`: every given unit (in the plan's `down` order) removed: a
+/// component's release uninstalled before its own objects go. CRDs (and with them
+/// every custom resource) and the components' namespaces (with the volume claims
+/// in them) stay unless `purge`. Returns how many units had something to remove.
+pub(crate) async fn down(
+    ctx: &Ctx,
+    units: &[UnitId],
+    components: &[Component],
+    purge: bool,
+    timeout: Duration,
+) -> Result<usize, ClusterError> {
     let mut removed = 0;
+    let mut namespaces = BTreeSet::new();
     for unit in units {
         let h = ctx.store.load(unit).await?;
         if h.revisions.is_empty() {
             continue;
         }
+        match unit {
+            UnitId::Crds(_) if !purge => {
+                ctx.emit(Event::Kept {
+                    unit: unit.clone(),
+                    object: unit.title(),
+                    reason: "CRDs stay (deleting one deletes every object of its kind); `down --purge` deletes them"
+                        .into(),
+                });
+                continue;
+            }
+            UnitId::Component(name) => {
+                let (release, namespace) = release_of(name, components);
+                let helm = ctx.helm().await.map_err(|reason| ClusterError::TaskFailed { reason })?;
+                helm.uninstall(&release, &namespace, timeout)
+                    .await
+                    .map_err(|e| ClusterError::TaskFailed { reason: e.to_string() })?;
+                ctx.emit(Event::Deleted {
+                    unit: unit.clone(),
+                    object: format!("helm release {namespace}/{release}"),
+                });
+                namespaces.insert(namespace);
+            }
+            _ => {}
+        }
         remove_unit(ctx, &h, false, timeout).await?;
         removed += 1;
     }
+    for ns in namespaces
+        .into_iter()
+        .filter(|ns| !(ns == "default" || ns.starts_with("kube-")))
+    {
+        let r = ObjectRef {
+            api_version: "v1".into(),
+            kind: "Namespace".into(),
+            namespace: String::new(),
+            name: ns,
+        };
+        if purge {
+            if ctx.applier.delete(&r).await? {
+                ctx.applier.wait_deleted(&r, timeout).await?;
+                ctx.emit(Event::Deleted {
+                    unit: UnitId::Platform,
+                    object: r.to_string(),
+                });
+            }
+        } else {
+            ctx.emit(Event::Kept {
+                unit: UnitId::Platform,
+                object: r.to_string(),
+                reason: "it holds the components' volume claims; `down --purge` deletes it".into(),
+            });
+        }
+    }
     Ok(removed)
+}
+
+/// A component's release and namespace: from the spec, else the catalog's
+/// defaults (a component the spec no longer has).
+fn release_of(name: &str, components: &[Component]) -> (String, String) {
+    if let Some(c) = components.iter().find(|c| c.name.as_str() == name) {
+        return (c.release.clone(), c.namespace.clone());
+    }
+    let entry = name.parse::<ComponentName>().ok().map(ComponentName::entry);
+    let release = entry.map_or(name, |e| e.release).to_string();
+    let namespace = match entry.map(|e| e.home) {
+        Some(Home::Fixed(ns)) => ns,
+        Some(Home::Monitoring) => windlass_core::defaults::MONITORING_NAMESPACE,
+        Some(Home::Traffic) | None => windlass_core::defaults::GATEWAY_CONTROLLER_NAMESPACE,
+    };
+    (release, namespace.to_string())
 }

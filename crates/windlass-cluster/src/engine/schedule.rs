@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use windlass_core::unit::UnitId;
 
-use super::{ApplyUnit, Ctx, Event, UnitResult, UpOptions, apply, prune};
+use super::{ApplyUnit, Ctx, Event, UnitResult, UpOptions, prune};
 use crate::ClusterError;
 
 /// Applies `units` (in plan order) and, when all succeed, prunes units gone from
@@ -17,6 +17,7 @@ pub(crate) async fn up(
     options: &UpOptions,
 ) -> Result<Vec<UnitResult>, ClusterError> {
     ctx.store.ensure_namespace().await?;
+    recover_pending_releases(&ctx, &units, options.timeout).await?;
     let in_plan: BTreeSet<UnitId> = units.iter().map(|u| u.id.clone()).collect();
     let mut pending: Vec<ApplyUnit> = units;
     let mut done: BTreeMap<UnitId, bool> = BTreeMap::new();
@@ -48,7 +49,7 @@ pub(crate) async fn up(
                 let unit = pending.remove(i);
                 let ctx = ctx.clone();
                 let timeout = options.timeout;
-                running.spawn(async move { apply::deploy(&ctx, unit, timeout).await });
+                running.spawn(async move { super::deploy(&ctx, unit, timeout).await });
                 continue;
             }
             i += 1;
@@ -79,4 +80,35 @@ pub(crate) async fn up(
         prune::prune_removed_units(&ctx, &options.spec_units).await?;
     }
     Ok(results)
+}
+
+/// Releases a killed run left `pending-*` are put back before anything else runs.
+async fn recover_pending_releases(
+    ctx: &Ctx,
+    units: &[ApplyUnit],
+    timeout: std::time::Duration,
+) -> Result<(), ClusterError> {
+    for unit in units.iter().filter(|u| matches!(u.id, UnitId::Component(_))) {
+        let Some(c) = &unit.component else { continue };
+        let pending = super::component::release_state(ctx, &c.release, &c.namespace)
+            .await?
+            .is_some_and(|s| s.is_pending());
+        if !pending {
+            continue;
+        }
+        let helm = ctx.helm().await.map_err(|reason| ClusterError::TaskFailed { reason })?;
+        super::component::recover_pending(ctx, helm, c, timeout)
+            .await
+            .map_err(|e| ClusterError::TaskFailed {
+                reason: format!(
+                    "recovering release {} left pending by an interrupted run: {e}",
+                    c.release
+                ),
+            })?;
+        ctx.emit(Event::Waiting {
+            unit: unit.id.clone(),
+            message: format!("recovered release {} left pending by an interrupted run", c.release),
+        });
+    }
+    Ok(())
 }

@@ -193,6 +193,41 @@ pub fn merge(base: &mut Value, over: Value) {
     }
 }
 
+/// An object the component's admission webhook intercepts, for a server-side
+/// dry run that proves the webhook answers (`GateKind::WebhookAdmits`).
+pub fn webhook_probe(component: &Component) -> Option<Value> {
+    let name = "windlass-webhook-probe";
+    Some(match component.name {
+        ComponentName::CertManager => serde_json::json!({
+            "apiVersion": "cert-manager.io/v1",
+            "kind": "Issuer",
+            "metadata": {"name": name, "namespace": component.namespace},
+            "spec": {"selfSigned": {}},
+        }),
+        ComponentName::KubePrometheusStack => serde_json::json!({
+            "apiVersion": "monitoring.coreos.com/v1",
+            "kind": "PrometheusRule",
+            "metadata": {"name": name, "namespace": component.namespace},
+            "spec": {"groups": [{"name": "windlass-webhook-probe", "rules": [
+                {"record": "windlass:webhook_probe", "expr": "vector(1)"}
+            ]}]},
+        }),
+        ComponentName::IngressNginx => serde_json::json!({
+            "apiVersion": "networking.k8s.io/v1",
+            "kind": "Ingress",
+            "metadata": {"name": name, "namespace": component.namespace},
+            "spec": {
+                "ingressClassName": component.values.pointer("/controller/ingressClassResource/name").cloned().unwrap_or(Value::Null),
+                "rules": [{"host": "webhook-probe.invalid", "http": {"paths": [{
+                    "path": "/", "pathType": "Prefix",
+                    "backend": {"service": {"name": name, "port": {"number": 80}}}
+                }]}}]
+            },
+        }),
+        _ => return None,
+    })
+}
+
 /// Values the content pack or the install itself relies on: the spec may not
 /// change them under `values` (each with why).
 pub fn protected_values(name: ComponentName) -> &'static [(&'static str, &'static str)] {

@@ -3,10 +3,13 @@
 //! session for the chosen cluster.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use windlass_cluster::{ApplyUnit, ClusterTarget, EventSink, Session, SessionFor};
 use windlass_core::model::Platform;
 use windlass_core::plan::{Plan, Selector};
+use windlass_core::render::component_namespace;
+use windlass_core::unit::UnitId;
 
 use super::plan_checked;
 use crate::cli::{ClusterArgs, SpecArgs};
@@ -30,10 +33,26 @@ pub fn target(spec: &SpecArgs, only: &[Selector]) -> Result<Target, CliError> {
     let units = plan
         .up()
         .iter()
-        .map(|u| ApplyUnit {
-            id: u.id.clone(),
-            objects: objects.remove(&u.id).unwrap_or_default(),
-            needs: u.needs.clone(),
+        .map(|u| {
+            let component = match &u.id {
+                UnitId::Crds(name) | UnitId::Component(name) => name
+                    .parse()
+                    .ok()
+                    .and_then(|c| platform.component(c))
+                    .map(|c| Arc::new(c.clone())),
+                _ => None,
+            };
+            let namespace = match (&u.id, &component) {
+                (UnitId::Component(_), Some(c)) => component_namespace(&platform, c).map(|o| o.0),
+                _ => None,
+            };
+            ApplyUnit {
+                id: u.id.clone(),
+                objects: objects.remove(&u.id).unwrap_or_default(),
+                needs: u.needs.clone(),
+                component,
+                namespace,
+            }
         })
         .collect();
     Ok(Target { platform, plan, units })

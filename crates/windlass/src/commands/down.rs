@@ -29,11 +29,17 @@ pub fn run(args: &DownArgs) -> Result<ExitStatus, CliError> {
             return Ok(ExitStatus::Success);
         }
         if !args.yes {
-            confirm(&units, &platform.environment)?;
+            confirm(&units, &platform.environment, args.purge)?;
         }
         let timeout = Duration::from_secs(args.timeout);
         let removed = session
-            .down(&units, timeout, Duration::from_secs(args.lock_timeout))
+            .down(
+                &units,
+                &platform.components,
+                args.purge,
+                timeout,
+                Duration::from_secs(args.lock_timeout),
+            )
             .await?;
         let whole = units.contains(&UnitId::Platform);
         progress.note(&format!(
@@ -46,13 +52,29 @@ pub fn run(args: &DownArgs) -> Result<ExitStatus, CliError> {
 }
 
 #[allow(clippy::print_stderr)] // the question goes where prompts go
-fn confirm(units: &[UnitId], environment: &str) -> Result<(), CliError> {
+fn confirm(units: &[UnitId], environment: &str, purge: bool) -> Result<(), CliError> {
     if !std::io::stdin().is_terminal() {
         return Err(CliError::Usage(
             "down deletes objects; pass --yes to confirm when stdin is not a terminal".into(),
         ));
     }
     let names: Vec<String> = units.iter().map(UnitId::title).collect();
+    if units
+        .iter()
+        .any(|u| matches!(u, UnitId::Component(_) | UnitId::Crds(_)))
+    {
+        eprintln!(
+            "{}",
+            if purge {
+                "--purge: the components' CRDs go, and with them every object of their kinds (certificates, rules, \
+                 dashboards' monitors) in every namespace; the components' namespaces go with the volume claims \
+                 in them (Prometheus, Loki and Alertmanager data)"
+            } else {
+                "the components' releases are uninstalled; their CRDs, namespaces and volumes are kept \
+                 (`--purge` deletes them)"
+            }
+        );
+    }
     eprint!("delete {} from environment `{environment}`? [y/N] ", names.join(", "));
     let _ = std::io::stderr().flush();
     let mut answer = String::new();
