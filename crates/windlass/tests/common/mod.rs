@@ -46,6 +46,8 @@ pub fn text(o: &Output) -> String {
 
 /// The `platform:` part of a cluster test's spec (its own name, namespaces for the apps,
 /// the gateway and monitoring), ending in `apps:` for the test to add its apps under.
+/// The platform components are switched off: the test bed already has their CRDs, and
+/// these tests are about the platform's own units (the components have their own tests).
 pub fn platform_header(name: &str, apps_ns: &str, gw: &str, mon: &str) -> String {
     format!(
         "apiVersion: windlass.dev/v1alpha1
@@ -58,6 +60,15 @@ platform:
   namespace: {apps_ns}
   traffic: {{ mode: gateway, namespace: {gw} }}
   monitoring: {{ namespace: {mon} }}
+  components:
+    cert-manager: {{ enabled: false }}
+    envoy-gateway: {{ enabled: false }}
+    kube-prometheus-stack: {{ enabled: false }}
+    loki: {{ enabled: false }}
+    alloy: {{ enabled: false }}
+    blackbox-exporter: {{ enabled: false }}
+    metrics-server: {{ enabled: false }}
+    reloader: {{ enabled: false }}
 apps:
 "
     )
