@@ -1,6 +1,9 @@
 //! `cargo xtask testbed up|down|status|env|build`: a real control plane on
 //! 127.0.0.1 (etcd, kube-apiserver, kube-controller-manager, kube-scheduler) with
-//! kwok simulating nodes and pods, and the upstream CRDs installed.
+//! kwok simulating nodes and pods, the upstream CRDs installed, a default
+//! StorageClass with static PersistentVolumes, and the bed's services: a chart
+//! repository, an OCI registry holding the same charts, an allow-all webhook and
+//! the apiserver's loopback-only egress proxy.
 
 use std::fmt::Write as _;
 use std::net::TcpListener;
@@ -23,6 +26,32 @@ const NODE_COUNT: usize = 3;
 /// misbehaviour stages (testbed/kwok/misbehaviour-stages.yaml) can act on it.
 const MISBEHAVIOUR_LABEL: &str = "windlass.dev/testbed";
 const SERVICE_CIDR: &str = "10.96.0.0/16";
+/// Static PersistentVolumes `up` creates for the default StorageClass.
+const VOLUME_COUNT: usize = 12;
+const STORAGE_CLASS: &str = "standard";
+
+/// Bumped when a bed started by an older xtask lacks something only a fresh start
+/// gives (the apiserver's egress proxy and trust bundle, storage): `up` restarts it.
+const LAYOUT: u32 = 2;
+
+/// The environment variables `testbed env` prints for the bed's services.
+pub const CHART_REPO_ENV: &str = "WINDLASS_TESTBED_CHART_REPO";
+pub const OCI_REPO_ENV: &str = "WINDLASS_TESTBED_OCI_REPO";
+pub const WEBHOOK_ENV: &str = "WINDLASS_TESTBED_WEBHOOK";
+pub const CA_ENV: &str = "WINDLASS_TESTBED_CA";
+pub const CA_KEY_ENV: &str = "WINDLASS_TESTBED_CA_KEY";
+
+/// The bed's service processes: restarted by `up` when they are not running,
+/// without restarting the control plane.
+const EGRESS_PROXY: &str = "egress-proxy";
+const CHART_REPO: &str = "chart-repo";
+const WEBHOOK: &str = "webhook";
+const REGISTRY: &str = "registry";
+const SERVICES: [&str; 4] = [EGRESS_PROXY, CHART_REPO, WEBHOOK, REGISTRY];
+/// The apiserver's "cluster" egress socket, in the run directory.
+const EGRESS_SOCKET: &str = "egress.sock";
+/// The repository path the charts are pushed under in the OCI registry.
+const OCI_PATH: &str = "charts";
 
 /// What `up` recorded about the running test bed (`<run>/state.json`).
 #[derive(Debug, Serialize, Deserialize)]
@@ -31,6 +60,48 @@ struct State {
     bin_dir: PathBuf,
     server: String,
     processes: Vec<Started>,
+    #[serde(default)]
+    layout: u32,
+    #[serde(default)]
+    services: Services,
+}
+
+/// Where the bed's services listen and what they hold.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Services {
+    chart_repo_port: Option<u16>,
+    webhook_port: Option<u16>,
+    registry_port: Option<u16>,
+    /// The package directory the chart repository serves.
+    served_charts: Option<PathBuf>,
+    /// The package directory whose charts were pushed to the registry.
+    pushed_charts: Option<PathBuf>,
+}
+
+impl State {
+    fn running(&self, name: &str) -> bool {
+        self.processes
+            .iter()
+            .rev()
+            .find(|p| p.name == name)
+            .is_some_and(process::is_running)
+    }
+
+    fn chart_repo(&self) -> Option<String> {
+        self.services
+            .chart_repo_port
+            .map(|port| format!("http://127.0.0.1:{port}"))
+    }
+
+    fn oci_repo(&self) -> Option<String> {
+        self.services
+            .registry_port
+            .map(|port| format!("oci://127.0.0.1:{port}/{OCI_PATH}"))
+    }
+
+    fn webhook(&self) -> Option<String> {
+        self.services.webhook_port.map(|port| format!("127.0.0.1:{port}"))
+    }
 }
 
 /// The built tools and CRDs of the pinned versions.
@@ -39,6 +110,7 @@ pub struct Built {
     pub bin_dir: PathBuf,
     pub crd_dir: PathBuf,
     pub kwok_module_dir: PathBuf,
+    pub charts: crate::charts::Packages,
 }
 
 fn pinned() -> Result<Pinned> {
@@ -58,6 +130,7 @@ pub fn build() -> Result<Built> {
     tools::build_go_binaries(&pinned, &build_dir, &bin_dir)?;
     tools::link_debian_tools(&pinned, &bin_dir)?;
     let crd_dir = crate::crds::ensure_crds(&pinned, &build_dir)?;
+    let charts = crate::charts::ensure_charts(&pinned, &build_dir, &bin_dir.join("helm"))?;
     let kwok = pinned
         .versions
         .build
@@ -74,6 +147,7 @@ pub fn build() -> Result<Built> {
         bin_dir,
         crd_dir,
         kwok_module_dir,
+        charts,
     })
 }
 
@@ -100,9 +174,10 @@ pub fn up() -> Result<PathBuf> {
     let started_at = Instant::now();
     let built = build()?;
     let run_dir = paths::run_dir();
-    if let Some(state) = read_state(&run_dir) {
+    if let Some(mut state) = read_state(&run_dir) {
         let health = health(&state, &built.bin_dir);
-        if health.is_ok() && state.versions_hash == built.pinned.hash {
+        if health.is_ok() && state.versions_hash == built.pinned.hash && state.layout == LAYOUT {
+            ensure_services(&built, &run_dir, &mut state)?;
             eprintln!(
                 "testbed: already running and healthy at {} (kubeconfig {})",
                 state.server,
@@ -112,6 +187,7 @@ pub fn up() -> Result<PathBuf> {
         }
         let why = match health {
             Err(err) => format!("{err:#}"),
+            Ok(()) if state.layout != LAYOUT => "it was started by an older xtask".to_string(),
             Ok(()) => "the pinned versions changed".to_string(),
         };
         eprintln!("testbed: restarting the test bed in {} ({why})", run_dir.display());
@@ -164,17 +240,22 @@ fn start(built: &Built, run_dir: &Path) -> Result<()> {
         bin_dir: built.bin_dir.clone(),
         server: server.clone(),
         processes: Vec::new(),
+        layout: LAYOUT,
+        services: Services::default(),
     };
-    let launch = |state: &mut State, name: &str, args: Vec<String>| -> Result<Started> {
-        let started = process::start(run_dir, name, &bin(name), &args)?;
-        state.processes.push(started.clone());
-        write_state(run_dir, state)?;
-        Ok(started)
+    let launch_bin = |state: &mut State, name: &str, args: Vec<String>| -> Result<Started> {
+        launch(run_dir, state, name, &bin(name), &args, &[])
     };
+
+    // Before the apiserver: it sends its "cluster" traffic through this proxy.
+    ensure_egress_proxy(run_dir, &mut state)?;
+    let egress_config = run_dir.join("egress-selector.yaml");
+    std::fs::write(&egress_config, egress_selector_yaml(&run_dir.join(EGRESS_SOCKET)))
+        .with_context(|| format!("writing {}", egress_config.display()))?;
 
     let etcd_url = format!("http://127.0.0.1:{etcd_port}");
     let peer_url = format!("http://127.0.0.1:{etcd_peer_port}");
-    let etcd = launch(
+    let etcd = launch_bin(
         &mut state,
         "etcd",
         vec![
@@ -192,10 +273,15 @@ fn start(built: &Built, run_dir: &Path) -> Result<()> {
     )?;
     wait_for_port(&etcd, etcd_port, Duration::from_secs(30))?;
 
+    // Webhooks and APIServices reached by URL without a caBundle are verified with
+    // the system's CAs: make the bed's CA one of them.
+    let trust_bundle = pki_file(Files::TRUST_BUNDLE);
     let apiserver = launch(
+        run_dir,
         &mut state,
         "kube-apiserver",
-        vec![
+        &bin("kube-apiserver"),
+        &[
             format!("--etcd-servers={etcd_url}"),
             "--bind-address=127.0.0.1".into(),
             "--advertise-address=127.0.0.1".into(),
@@ -221,9 +307,14 @@ fn start(built: &Built, run_dir: &Path) -> Result<()> {
             // Privileged pods must be refused by Pod Security admission, not by
             // this global switch, so the tests prove the namespace labels work.
             "--allow-privileged=true".into(),
+            // Service-backed webhooks, APIServices and kubelets are dialled through
+            // the egress proxy, which refuses anything but loopback at once: the bed
+            // has no pod or Service network to send that traffic to.
+            format!("--egress-selector-config-file={}", egress_config.display()),
             "--profiling=false".into(),
             "--v=1".into(),
         ],
+        &[("SSL_CERT_FILE", trust_bundle.as_str())],
     )?;
     let kubectl = Kubectl {
         binary: bin("kubectl"),
@@ -232,7 +323,7 @@ fn start(built: &Built, run_dir: &Path) -> Result<()> {
     wait_ready(&apiserver, &kubectl, Duration::from_secs(90))?;
 
     let kubeconfig_flag = format!("--kubeconfig={}", kubeconfig.display());
-    launch(
+    launch_bin(
         &mut state,
         "kube-controller-manager",
         vec![
@@ -254,7 +345,7 @@ fn start(built: &Built, run_dir: &Path) -> Result<()> {
             "--profiling=false".into(),
         ],
     )?;
-    launch(
+    launch_bin(
         &mut state,
         "kube-scheduler",
         vec![
@@ -270,7 +361,7 @@ fn start(built: &Built, run_dir: &Path) -> Result<()> {
     let kwok_config = run_dir.join("kwok.yaml");
     std::fs::write(&kwok_config, kwok_config_yaml(built)?)
         .with_context(|| format!("writing {}", kwok_config.display()))?;
-    launch(
+    launch_bin(
         &mut state,
         "kwok",
         vec![
@@ -320,6 +411,12 @@ fn start(built: &Built, run_dir: &Path) -> Result<()> {
             .output(&["get", "serviceaccount", "default", "--namespace=default"])
             .is_ok()
     })?;
+    let storage = run_dir.join("storage.yaml");
+    std::fs::write(&storage, storage_yaml()).with_context(|| format!("writing {}", storage.display()))?;
+    kubectl.run(
+        &["apply", "--server-side", "--field-manager=windlass-testbed", "-f"],
+        Some(&storage),
+    )?;
     let smoke = built.pinned.testbed_dir.join("smoke.yaml");
     kubectl.run(
         &["apply", "--server-side", "--field-manager=windlass-testbed", "-f"],
@@ -335,6 +432,7 @@ fn start(built: &Built, run_dir: &Path) -> Result<()> {
         ],
         None,
     )?;
+    ensure_services(built, run_dir, &mut state)?;
     for started in &state.processes {
         if !process::is_running(started) {
             bail!(
@@ -344,6 +442,185 @@ fn start(built: &Built, run_dir: &Path) -> Result<()> {
             );
         }
     }
+    Ok(())
+}
+
+/// Starts `binary` as `name` and records it in the state file.
+fn launch(
+    run_dir: &Path,
+    state: &mut State,
+    name: &str,
+    binary: &Path,
+    args: &[String],
+    env: &[(&str, &str)],
+) -> Result<Started> {
+    let started = process::start(run_dir, name, binary, args, env)?;
+    state.processes.retain(|p| p.name != name || process::is_running(p));
+    state.processes.push(started.clone());
+    write_state(run_dir, state)?;
+    Ok(started)
+}
+
+/// The xtask binary itself runs the bed's small servers (`cargo xtask serve`).
+fn xtask_binary() -> Result<PathBuf> {
+    std::env::current_exe().context("finding the xtask binary to run the test bed's servers")
+}
+
+fn ensure_egress_proxy(run_dir: &Path, state: &mut State) -> Result<()> {
+    if state.running(EGRESS_PROXY) {
+        return Ok(());
+    }
+    let socket = run_dir.join(EGRESS_SOCKET);
+    let started = launch(
+        run_dir,
+        state,
+        EGRESS_PROXY,
+        &xtask_binary()?,
+        &[
+            "serve".into(),
+            "egress-proxy".into(),
+            format!("--socket={}", socket.display()),
+        ],
+        &[],
+    )?;
+    wait_until("the egress proxy's socket", Duration::from_secs(10), || {
+        assert_alive(&started).is_err() || socket.exists()
+    })?;
+    assert_alive(&started)
+}
+
+/// Starts whichever of the bed's services is not running (the control plane is
+/// left alone), and pushes the charts to the registry when it lacks them.
+fn ensure_services(built: &Built, run_dir: &Path, state: &mut State) -> Result<()> {
+    ensure_egress_proxy(run_dir, state)?;
+    let xtask = xtask_binary()?;
+    let charts = &built.charts.dir;
+
+    if state.services.served_charts.as_ref() != Some(charts) {
+        stop_service(state, CHART_REPO)?;
+    }
+    if !state.running(CHART_REPO) {
+        let port = reuse_port(state.services.chart_repo_port)?;
+        let started = launch(
+            run_dir,
+            state,
+            CHART_REPO,
+            &xtask,
+            &[
+                "serve".into(),
+                "chart-repo".into(),
+                format!("--dir={}", charts.display()),
+                format!("--listen=127.0.0.1:{port}"),
+            ],
+            &[],
+        )?;
+        wait_for_http(&started, port, "/index.yaml")?;
+        state.services.chart_repo_port = Some(port);
+        state.services.served_charts = Some(charts.clone());
+        eprintln!("testbed: chart repository on http://127.0.0.1:{port}");
+    }
+
+    if !state.running(WEBHOOK) {
+        let port = reuse_port(state.services.webhook_port)?;
+        let pki = run_dir.join("pki");
+        let started = launch(
+            run_dir,
+            state,
+            WEBHOOK,
+            &xtask,
+            &[
+                "serve".into(),
+                "webhook".into(),
+                format!("--listen=127.0.0.1:{port}"),
+                format!("--cert={}", pki.join(Files::WEBHOOK_CERT).display()),
+                format!("--key={}", pki.join(Files::WEBHOOK_KEY).display()),
+            ],
+            &[],
+        )?;
+        wait_for_port(&started, port, Duration::from_secs(10))?;
+        state.services.webhook_port = Some(port);
+        eprintln!("testbed: allow-all webhook on https://127.0.0.1:{port}");
+    }
+
+    if !state.running(REGISTRY) {
+        let port = reuse_port(state.services.registry_port)?;
+        let config = run_dir.join("registry.yaml");
+        std::fs::write(&config, registry_yaml(&run_dir.join("registry"), port))
+            .with_context(|| format!("writing {}", config.display()))?;
+        let started = launch(
+            run_dir,
+            state,
+            REGISTRY,
+            &built.bin_dir.join("registry"),
+            &["serve".into(), config.display().to_string()],
+            // distribution v3 exports traces over OTLP by default.
+            &[("OTEL_TRACES_EXPORTER", "none")],
+        )?;
+        wait_for_http(&started, port, "/v2/")?;
+        state.services.registry_port = Some(port);
+        eprintln!("testbed: OCI registry on 127.0.0.1:{port}");
+    }
+    if state.services.pushed_charts.as_ref() != Some(charts) {
+        let oci = state.oci_repo().context("the registry has no port")?;
+        push_charts(&built.bin_dir.join("helm"), &built.charts.files, &oci)?;
+        state.services.pushed_charts = Some(charts.clone());
+    }
+    write_state(run_dir, state)
+}
+
+fn stop_service(state: &mut State, name: &str) -> Result<()> {
+    for started in state.processes.iter().filter(|p| p.name == name) {
+        process::stop(started, Duration::from_secs(5))?;
+    }
+    state.processes.retain(|p| p.name != name);
+    Ok(())
+}
+
+/// The port a restarted service had, so the URLs `env` printed stay valid, unless
+/// something else took it meanwhile.
+fn reuse_port(previous: Option<u16>) -> Result<u16> {
+    if let Some(port) = previous
+        && TcpListener::bind(("127.0.0.1", port)).is_ok()
+    {
+        return Ok(port);
+    }
+    let [port] = free_ports()?;
+    Ok(port)
+}
+
+/// `helm push` of every package, in parallel.
+fn push_charts(helm: &Path, packages: &[PathBuf], oci: &str) -> Result<()> {
+    let started = Instant::now();
+    let children = packages
+        .iter()
+        .map(|package| {
+            Command::new(helm)
+                .arg("push")
+                .arg(package)
+                .args([oci, "--plain-http"])
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .with_context(|| format!("running {}", helm.display()))
+                .map(|child| (package, child))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    for (package, child) in children {
+        let output = child.wait_with_output()?;
+        if !output.status.success() {
+            bail!(
+                "helm push {} {oci} failed:\n{}",
+                package.display(),
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+    }
+    eprintln!(
+        "testbed: pushed {} charts to {oci} in {:.1?}",
+        packages.len(),
+        started.elapsed()
+    );
     Ok(())
 }
 
@@ -397,6 +674,15 @@ pub fn status() -> Result<ExitCode> {
             started.log.display()
         );
     }
+    for (what, url) in [
+        ("chart repository", state.chart_repo()),
+        ("OCI registry", state.oci_repo()),
+        ("allow-all webhook", state.webhook().map(|a| format!("https://{a}"))),
+    ] {
+        if let Some(url) = url {
+            println!("  {what:<24} {url}");
+        }
+    }
     match health(&state, &state.bin_dir) {
         Ok(()) => {
             let kubectl = Kubectl {
@@ -430,7 +716,11 @@ pub fn print_env() -> Result<()> {
     println!("export KUBECONFIG={}", quote(&paths::kubeconfig()));
     println!("export {}={}", paths::BIN_ENV, quote(&bin_dir));
     println!("export PATH={}:\"$PATH\"", quote(&bin_dir));
-    if read_state(&paths::run_dir()).is_none() {
+    let state = read_state(&paths::run_dir());
+    for (name, value) in service_env(state.as_ref()) {
+        println!("export {name}={}", quote(Path::new(&value)));
+    }
+    if state.is_none() {
         eprintln!(
             "# note: the test bed is not running; start it with `{}`",
             paths::UP_COMMAND
@@ -445,11 +735,15 @@ pub fn test_env() -> Result<Vec<(String, String)>> {
     let bin_dir = bin_dir_of(&pinned);
     let path = std::env::var_os("PATH").unwrap_or_default();
     let path = std::env::join_paths(std::iter::once(bin_dir.clone()).chain(std::env::split_paths(&path)))?;
-    Ok(vec![
+    Ok([
         ("KUBECONFIG".into(), paths::kubeconfig().display().to_string()),
         (paths::BIN_ENV.into(), bin_dir.display().to_string()),
         ("PATH".into(), path.to_string_lossy().into_owned()),
         (paths::REQUIRE_ENV.into(), "1".into()),
+    ]
+    .into_iter()
+    .chain(service_env(read_state(&paths::run_dir()).as_ref()))
+    .chain([
         // `cargo test --workspace` builds the CLI for its own tests; the cluster
         // tests use that build instead of building it again with other features.
         (
@@ -457,6 +751,28 @@ pub fn test_env() -> Result<Vec<(String, String)>> {
             target_dir().join("debug/windlass").display().to_string(),
         ),
     ])
+    .collect())
+}
+
+/// The services' addresses and the CA (`testbed env`, and the tests' environment).
+fn service_env(state: Option<&State>) -> Vec<(String, String)> {
+    let pki = paths::run_dir().join("pki");
+    let mut env = vec![
+        (CA_ENV.to_string(), pki.join(Files::CA).display().to_string()),
+        (CA_KEY_ENV.to_string(), pki.join(Files::CA_KEY).display().to_string()),
+    ];
+    if let Some(state) = state {
+        for (name, value) in [
+            (CHART_REPO_ENV, state.chart_repo()),
+            (OCI_REPO_ENV, state.oci_repo()),
+            (WEBHOOK_ENV, state.webhook()),
+        ] {
+            if let Some(value) = value {
+                env.push((name.to_string(), value));
+            }
+        }
+    }
+    env
 }
 
 fn target_dir() -> PathBuf {
@@ -472,8 +788,9 @@ fn target_dir() -> PathBuf {
         .unwrap_or_else(|| crate::repo_root().join("target"))
 }
 
+/// Whether the control plane runs and is ready (the services are `ensure_services`'s).
 fn health(state: &State, bin_dir: &Path) -> Result<()> {
-    for started in &state.processes {
+    for started in state.processes.iter().filter(|p| !SERVICES.contains(&p.name.as_str())) {
         if !process::is_running(started) {
             bail!("{} (pid {}) is not running", started.name, started.pid);
         }
@@ -709,4 +1026,107 @@ fn kwok_config_yaml(built: &Built) -> Result<String> {
     out.push_str("---\n");
     out.push_str(&std::fs::read_to_string(&ours).with_context(|| format!("reading {}", ours.display()))?);
     Ok(out)
+}
+
+/// The apiserver's egress configuration: "cluster" traffic through our proxy.
+fn egress_selector_yaml(socket: &Path) -> String {
+    format!(
+        "apiVersion: apiserver.k8s.io/v1beta1
+kind: EgressSelectorConfiguration
+egressSelections:
+- name: cluster
+  connection:
+    proxyProtocol: HTTPConnect
+    transport:
+      uds:
+        udsName: {}
+",
+        socket.display()
+    )
+}
+
+/// The default StorageClass and static PersistentVolumes for it, so claims bind
+/// without a provisioner. The host paths are never touched: kwok runs no pods.
+fn storage_yaml() -> String {
+    let mut out = format!(
+        "apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata:
+  name: {STORAGE_CLASS}
+  annotations:
+    storageclass.kubernetes.io/is-default-class: \"true\"
+provisioner: kubernetes.io/no-provisioner
+volumeBindingMode: Immediate
+reclaimPolicy: Retain
+"
+    );
+    for i in 0..VOLUME_COUNT {
+        let _ = write!(
+            out,
+            "---
+apiVersion: v1
+kind: PersistentVolume
+metadata:
+  name: windlass-testbed-pv-{i:02}
+  labels:
+    windlass.dev/testbed: volume
+spec:
+  storageClassName: {STORAGE_CLASS}
+  capacity:
+    storage: 10Gi
+  accessModes: [ReadWriteOnce]
+  persistentVolumeReclaimPolicy: Retain
+  hostPath:
+    path: /tmp/windlass-testbed/pv-{i:02}
+    type: DirectoryOrCreate
+"
+        );
+    }
+    out
+}
+
+/// distribution's configuration: filesystem storage in the run directory.
+fn registry_yaml(storage: &Path, port: u16) -> String {
+    format!(
+        "version: 0.1
+log:
+  level: warn
+  formatter: text
+storage:
+  filesystem:
+    rootdirectory: {}
+  delete:
+    enabled: true
+http:
+  addr: 127.0.0.1:{port}
+",
+        storage.display()
+    )
+}
+
+/// Waits until `GET path` on 127.0.0.1:port answers 200.
+fn wait_for_http(started: &Started, port: u16, path: &str) -> Result<()> {
+    wait_until(
+        &format!("{} to answer GET http://127.0.0.1:{port}{path}", started.name),
+        Duration::from_secs(30),
+        || assert_alive(started).is_err() || http_status(port, path).is_ok_and(|status| status == 200),
+    )?;
+    assert_alive(started)
+}
+
+/// The status code of a plain `GET path` on 127.0.0.1:port.
+fn http_status(port: u16, path: &str) -> Result<u16> {
+    use std::io::{Read as _, Write as _};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port))?;
+    stream.set_read_timeout(Some(Duration::from_secs(5)))?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
+    )?;
+    let mut head = [0u8; 12];
+    stream.read_exact(&mut head)?;
+    let text = String::from_utf8_lossy(&head);
+    text.get(9..12)
+        .and_then(|code| code.parse().ok())
+        .with_context(|| format!("not an HTTP answer: {text:?}"))
 }

@@ -1,5 +1,8 @@
-//! Certificates for one run: a CA, the apiserver's serving certificate, an admin
-//! client certificate (system:masters) and the service-account signing key.
+//! Certificates for one run: a CA (its key kept, so test harnesses can mint serving
+//! certificates), the apiserver's serving certificate, an admin client certificate
+//! (system:masters), the webhook stand-in's serving certificate for 127.0.0.1, the
+//! service-account signing key, and the trust bundle the apiserver verifies
+//! URL-addressed webhooks with (the system CAs plus ours).
 
 use std::path::Path;
 
@@ -9,10 +12,18 @@ use rcgen::{
     KeyUsagePurpose,
 };
 
+/// Debian's bundle of the system's trusted CAs.
+const SYSTEM_CA_FILE: &str = "/etc/ssl/certs/ca-certificates.crt";
+
 pub struct Files;
 
 impl Files {
     pub const CA: &str = "ca.crt";
+    pub const CA_KEY: &str = "ca.key";
+    pub const WEBHOOK_CERT: &str = "webhook.crt";
+    pub const WEBHOOK_KEY: &str = "webhook.key";
+    /// System CAs plus the bed's CA: the apiserver's SSL_CERT_FILE.
+    pub const TRUST_BUNDLE: &str = "trust-bundle.crt";
     pub const SERVING_CERT: &str = "apiserver.crt";
     pub const SERVING_KEY: &str = "apiserver.key";
     pub const ADMIN_CERT: &str = "admin.crt";
@@ -35,6 +46,13 @@ pub fn generate(dir: &Path) -> Result<()> {
     ];
     let ca_cert = ca.self_signed(&ca_key).context("signing the CA")?;
     write(dir, Files::CA, &ca_cert.pem())?;
+    write(dir, Files::CA_KEY, &ca_key.serialize_pem())?;
+    let mut bundle = std::fs::read_to_string(SYSTEM_CA_FILE).unwrap_or_default();
+    if !bundle.is_empty() && !bundle.ends_with('\n') {
+        bundle.push('\n');
+    }
+    bundle.push_str(&ca_cert.pem());
+    write(dir, Files::TRUST_BUNDLE, &bundle)?;
     let issuer = Issuer::new(ca, ca_key);
 
     let serving_key = KeyPair::generate()?;
@@ -58,6 +76,16 @@ pub fn generate(dir: &Path) -> Result<()> {
         .context("signing the serving certificate")?;
     write(dir, Files::SERVING_CERT, &serving_cert.pem())?;
     write(dir, Files::SERVING_KEY, &serving_key.serialize_pem())?;
+
+    let webhook_key = KeyPair::generate()?;
+    let mut webhook = CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()])?;
+    webhook.distinguished_name = name("windlass-testbed-webhook", None);
+    webhook.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+    let webhook_cert = webhook
+        .signed_by(&webhook_key, &issuer)
+        .context("signing the webhook certificate")?;
+    write(dir, Files::WEBHOOK_CERT, &webhook_cert.pem())?;
+    write(dir, Files::WEBHOOK_KEY, &webhook_key.serialize_pem())?;
 
     let admin_key = KeyPair::generate()?;
     let mut admin = CertificateParams::new(Vec::<String>::new())?;

@@ -26,14 +26,15 @@ pub fn ensure_crds(pinned: &Pinned, build_dir: &Path) -> Result<PathBuf> {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     for (index, source) in pinned.versions.crds.iter().enumerate() {
-        let count = extract(source, &dir, index)?;
+        let count = extract(source, &dir, |file| format!("{index:02}-{}-{file}", source.name))?;
         eprintln!("testbed: {} CRD files from {}@{}", count, source.module, source.version);
     }
     std::fs::write(&done, "")?;
     Ok(dir)
 }
 
-fn extract(source: &CrdSource, out: &Path, index: usize) -> Result<usize> {
+/// Writes every CRD file of `source` into `out`, named by `file_name`.
+pub fn extract(source: &CrdSource, out: &Path, file_name: impl Fn(&str) -> String) -> Result<usize> {
     let download = go_mod_download(&source.module, &source.version)?;
     let zip_path = download
         .zip
@@ -49,11 +50,11 @@ fn extract(source: &CrdSource, out: &Path, index: usize) -> Result<usize> {
         let Some(relative) = name.strip_prefix(&root) else {
             continue;
         };
-        let Some((dir, file_name)) = relative.rsplit_once('/') else {
+        let Some((dir, base)) = relative.rsplit_once('/') else {
             continue;
         };
         if !source.dirs.iter().any(|d| d.trim_end_matches('/') == dir)
-            || !(file_name.ends_with(".yaml") || file_name.ends_with(".yml"))
+            || !(base.ends_with(".yaml") || base.ends_with(".yml"))
         {
             continue;
         }
@@ -64,7 +65,7 @@ fn extract(source: &CrdSource, out: &Path, index: usize) -> Result<usize> {
         if !INSTALLED_KINDS.iter().any(|kind| text.contains(kind)) {
             continue;
         }
-        let target = out.join(format!("{index:02}-{}-{file_name}", source.name));
+        let target = out.join(file_name(base));
         std::fs::write(&target, text).with_context(|| format!("writing {}", target.display()))?;
         count += 1;
     }

@@ -5,10 +5,12 @@
 mod bed;
 mod bench;
 mod certs;
+mod charts;
 mod ci;
 mod crds;
 mod fuzz;
 mod process;
+mod serve;
 mod tools;
 mod versions;
 
@@ -47,12 +49,40 @@ enum Command {
     /// Benchmarks, measured against the named peer in the same run.
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// (internal) One of the test bed's small servers, started by `testbed up`.
+    #[command(hide = true, subcommand)]
+    Serve(ServeCommand),
     /// (internal) Run one command and print its wall time and peak RSS; used by `bench`.
     #[command(hide = true)]
     MeasureChild {
         command: String,
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum ServeCommand {
+    /// A read-only HTTP chart repository: the files directly in DIR.
+    ChartRepo {
+        #[arg(long)]
+        dir: PathBuf,
+        #[arg(long)]
+        listen: String,
+    },
+    /// An HTTPS admission webhook that allows every request.
+    Webhook {
+        #[arg(long)]
+        listen: String,
+        #[arg(long)]
+        cert: PathBuf,
+        #[arg(long)]
+        key: PathBuf,
+    },
+    /// The apiserver's "cluster" egress: HTTP CONNECT on a Unix socket, loopback only.
+    EgressProxy {
+        #[arg(long)]
+        socket: PathBuf,
     },
 }
 
@@ -122,6 +152,12 @@ fn main() -> ExitCode {
             targets,
             keep_going,
         })
+        .map(|()| ExitCode::SUCCESS),
+        Command::Serve(serve) => match serve {
+            ServeCommand::ChartRepo { dir, listen } => serve::chart_repo(&dir, &listen),
+            ServeCommand::Webhook { listen, cert, key } => serve::webhook(&listen, &cert, &key),
+            ServeCommand::EgressProxy { socket } => serve::egress_proxy(&socket),
+        }
         .map(|()| ExitCode::SUCCESS),
         Command::MeasureChild { command, args } => bench::measure_child(&command, &args).map(|()| ExitCode::SUCCESS),
         Command::Bench(BenchCommand::Render { apps, runs }) => bench::render(&bench::Options {

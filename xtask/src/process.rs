@@ -21,14 +21,21 @@ pub struct Started {
     pub log: PathBuf,
 }
 
-/// Starts `binary args...` with its output in `<run>/logs/<name>.log`.
-pub fn start(run_dir: &Path, name: &str, binary: &Path, args: &[String]) -> Result<Started> {
+/// Starts `binary args...` (with `env` added to ours) with its output in
+/// `<run>/logs/<name>.log`.
+pub fn start(run_dir: &Path, name: &str, binary: &Path, args: &[String], env: &[(&str, &str)]) -> Result<Started> {
     let logs = run_dir.join("logs");
     std::fs::create_dir_all(&logs)?;
     let log = logs.join(format!("{name}.log"));
-    let out = File::create(&log).with_context(|| format!("creating {}", log.display()))?;
+    // Appending: a server restarted by `up` keeps its earlier log.
+    let out = File::options()
+        .create(true)
+        .append(true)
+        .open(&log)
+        .with_context(|| format!("creating {}", log.display()))?;
     let mut child = Command::new(binary)
         .args(args)
+        .envs(env.iter().copied())
         .current_dir(run_dir)
         .stdin(Stdio::null())
         .stdout(out.try_clone()?)

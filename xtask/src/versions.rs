@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 /// Bump when the way binaries are built changes without versions.toml changing.
@@ -18,15 +18,19 @@ pub struct Versions {
     pub build: Vec<GoBuild>,
     pub debian: BTreeMap<String, String>,
     pub crds: Vec<CrdSource>,
+    /// Helm charts packaged from upstream module zips (fixture charts live in
+    /// testbed/charts/ and carry their version in their Chart.yaml).
+    #[serde(default)]
+    pub charts: Vec<ChartSource>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct GoSettings {
     pub experiment: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct GoBuild {
     pub name: String,
@@ -38,7 +42,7 @@ pub struct GoBuild {
     pub binaries: Vec<Binary>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Binary {
     pub name: String,
@@ -48,13 +52,24 @@ pub struct Binary {
     pub source: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct CrdSource {
     pub name: String,
     pub module: String,
     pub version: String,
     pub dirs: Vec<String>,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChartSource {
+    /// The chart's name (what `helm package` calls it).
+    pub name: String,
+    pub module: String,
+    pub version: String,
+    /// The chart's directory inside the module zip.
+    pub dir: String,
 }
 
 /// The versions file with what it hashes to.
@@ -73,7 +88,16 @@ impl Pinned {
         let versions: Versions = toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
         let mut hasher = Sha256::new();
         hasher.update(RECIPE_REVISION.as_bytes());
-        hasher.update(text.as_bytes());
+        // What the cached binaries and CRDs are made of, not the whole file: a chart
+        // pin or a comment changing must not relink every Go binary (charts have
+        // their own cache key, see charts.rs).
+        let built_from = serde_json::json!({
+            "go": versions.go,
+            "build": versions.build,
+            "debian": versions.debian,
+            "crds": versions.crds,
+        });
+        hasher.update(built_from.to_string().as_bytes());
         // Our own Go sources and kwok stages are part of what a cache entry holds.
         for file in hashed_files(&testbed_dir)? {
             hasher.update(
