@@ -151,6 +151,9 @@ pub enum ClusterError {
     },
     #[error("a unit's apply stopped unexpectedly: {reason} (a windlass bug; please report it)")]
     TaskFailed { reason: String },
+    /// helm is missing, too old, or one of its commands failed.
+    #[error("{0}")]
+    Helm(String),
 }
 
 /// One field another manager owns, from a 409 of a server-side apply.
@@ -182,7 +185,7 @@ fn namespace_sentence(object: &str, namespace: &str, origin: Option<&NamespaceOr
                 .map(|k| format!(", or set `{k}` to the namespace where it runs"))
                 .unwrap_or_default();
             format!(
-                "it belongs to {component}, which windlass does not install yet (the components installer is coming): \
+                "it belongs to {component}, which the spec switches off under `platform.components` (the cluster runs its own): \
                  install {component} there, or create the namespace with `kubectl create namespace {namespace}`{moved}"
             )
         }
@@ -402,7 +405,7 @@ mod tests {
         assert_eq!(
             e.to_string(),
             "Certificate/cert-manager/ca cannot be created: namespace `cert-manager` does not exist\n  \
-             help: it belongs to cert-manager, which windlass does not install yet (the components installer is coming): \
+             help: it belongs to cert-manager, which the spec switches off under `platform.components` (the cluster runs its own): \
              install cert-manager there, or create the namespace with `kubectl create namespace cert-manager`"
         );
         let e = missing_namespace("monitoring").with_namespace_origin(|_| {
@@ -414,7 +417,7 @@ mod tests {
         assert_eq!(
             e.to_string(),
             "Certificate/monitoring/ca cannot be created: namespace `monitoring` does not exist\n  \
-             help: it belongs to the monitoring stack, which windlass does not install yet (the components installer is coming): \
+             help: it belongs to the monitoring stack, which the spec switches off under `platform.components` (the cluster runs its own): \
              install the monitoring stack there, or create the namespace with `kubectl create namespace monitoring`, \
              or set `platform.monitoring.namespace` to the namespace where it runs"
         );

@@ -75,7 +75,7 @@ pub struct PlannedUnit {
 pub enum NamespaceOrigin {
     /// `windlass up` creates it as this unit, before the units that need it.
     Unit(UnitId),
-    /// A platform component's namespace, which windlass does not create yet.
+    /// A switched-off platform component's namespace: the cluster's own install makes it.
     Component {
         /// The component, for people: `the monitoring stack`.
         component: &'static str,

@@ -65,7 +65,7 @@ async fn a_missing_monitoring_namespace_names_the_spec_key_and_the_fix() {
     assert_eq!(
         help,
         format!(
-            "  help: it belongs to the monitoring stack, which windlass does not install yet (the components installer is coming): \
+            "  help: it belongs to the monitoring stack, which the spec switches off under `platform.components` (the cluster runs its own): \
              install the monitoring stack there, or create the namespace with `kubectl create namespace {mon}`, \
              or set `platform.monitoring.namespace` to the namespace where it runs"
         )

@@ -228,7 +228,16 @@ pub(super) async fn release(ctx: &Ctx, unit: ApplyUnit, component: &Component, t
     let recorded = history
         .latest()
         .is_some_and(|r| r.result == Outcome::Deployed && r.digest == digest);
-    if recorded && deployed && apply::in_sync(ctx, &namespaces).await && apply::in_sync(ctx, &objects).await {
+    if recorded && deployed {
+        // Unchanged inputs and a deployed release: helm does not run. windlass's own
+        // objects are re-applied only when someone changed them.
+        for set in [&namespaces, &objects] {
+            if !apply::in_sync(ctx, set).await
+                && let Err(e) = apply::apply_all(ctx, set).await
+            {
+                return failure(&unit, ctx, e.to_string(), Vec::new());
+            }
+        }
         let revision = history.latest().map_or(1, |r| r.revision);
         return ready(&unit, ctx, revision, false, started);
     }

@@ -190,10 +190,10 @@ pub(crate) async fn down(
             }
             UnitId::Component(name) => {
                 let (release, namespace) = release_of(name, components);
-                let helm = ctx.helm().await.map_err(|reason| ClusterError::TaskFailed { reason })?;
+                let helm = ctx.helm().await.map_err(ClusterError::Helm)?;
                 helm.uninstall(&release, &namespace, timeout)
                     .await
-                    .map_err(|e| ClusterError::TaskFailed { reason: e.to_string() })?;
+                    .map_err(|e| ClusterError::Helm(e.to_string()))?;
                 ctx.emit(Event::Deleted {
                     unit: unit.clone(),
                     object: format!("helm release {namespace}/{release}"),

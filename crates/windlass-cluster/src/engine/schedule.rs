@@ -96,7 +96,7 @@ async fn recover_pending_releases(
         if !pending {
             continue;
         }
-        let helm = ctx.helm().await.map_err(|reason| ClusterError::TaskFailed { reason })?;
+        let helm = ctx.helm().await.map_err(ClusterError::Helm)?;
         super::component::recover_pending(ctx, helm, c, timeout)
             .await
             .map_err(|e| ClusterError::TaskFailed {
