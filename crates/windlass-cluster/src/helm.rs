@@ -358,7 +358,8 @@ fn is_loopback(repository: &str) -> bool {
         host,
         |(h, p)| if p.chars().all(|c| c.is_ascii_digit()) { h } else { host },
     );
-    matches!(host, "localhost" | "127.0.0.1" | "[::1]") || host.starts_with("127.")
+    let ipv4_loopback = host.parse::<std::net::Ipv4Addr>().is_ok_and(|ip| ip.is_loopback());
+    matches!(host, "localhost" | "[::1]") || ipv4_loopback
 }
 
 fn major(version: &str) -> Option<u64> {

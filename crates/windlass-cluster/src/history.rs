@@ -386,7 +386,7 @@ mod tests {
         assert_eq!(
             decode(&secret).map(|h| h.unit).map_err(|e| e.to_string()),
             Err("the revision history Secret windlass-system/windlass.p.e.x cannot be read: its windlass.dev/unit annotation: \
-                 `chart.x` is not a unit: units are `platform`, `namespace.NAMESPACE` and `app.NAMESPACE.NAME`\n  \
+                 `chart.x` is not a unit: units are `platform`, `namespace.NAMESPACE`, `app.NAMESPACE.NAME`, `crds.COMPONENT` and `component.COMPONENT`\n  \
                  help: something other than windlass changed it; delete it (`kubectl -n windlass-system delete secret windlass.p.e.x`) \
                  to start that unit's history afresh"
                 .to_string())
