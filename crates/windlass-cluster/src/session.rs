@@ -128,6 +128,14 @@ impl Session {
         diff::plan(&self.ctx, units, spec_units).await
     }
 
+    /// Chart, release state, ready workloads and URLs of each component (with its URLs).
+    pub async fn component_status(
+        &self,
+        components: &[(Component, Vec<String>)],
+    ) -> Result<Vec<status::ComponentStatus>, ClusterError> {
+        status::components(&self.ctx, components).await
+    }
+
     /// Revision, rollout state, images and URLs of each app unit.
     pub async fn status(&self, apps: &[UnitId]) -> Result<Vec<AppStatus>, ClusterError> {
         status::snapshot(&self.ctx, apps).await

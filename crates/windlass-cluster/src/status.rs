@@ -185,3 +185,65 @@ mod tests {
         );
     }
 }
+
+/// One platform component: its chart, helm's view of its release, and how many
+/// of its workloads are ready.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ComponentStatus {
+    pub component: String,
+    pub namespace: String,
+    pub chart: String,
+    pub version: String,
+    /// helm's release revision and status (`deployed`, `failed`, `pending-upgrade`, ...); `None`: not installed.
+    pub release_revision: Option<u32>,
+    pub release_status: Option<String>,
+    /// Workloads of the release (Deployments, StatefulSets, DaemonSets) ready, of all.
+    pub workloads_ready: usize,
+    pub workloads: usize,
+    pub urls: Vec<String>,
+}
+
+pub(crate) async fn components(
+    ctx: &Ctx,
+    components: &[(windlass_core::components::Component, Vec<String>)],
+) -> Result<Vec<ComponentStatus>, ClusterError> {
+    use k8s_openapi::api::apps::v1::DaemonSet;
+    use kube::api::ListParams;
+    let mut out = Vec::new();
+    for (c, urls) in components {
+        let state = crate::engine::release_state(ctx, &c.release, &c.namespace).await?;
+        let lp = ListParams::default().labels(&format!("app.kubernetes.io/instance={}", c.release));
+        let client = ctx.applier.client().clone();
+        let mut ready = 0;
+        let mut total = 0;
+        macro_rules! count {
+            ($t:ty, $gate:path) => {{
+                let api: Api<$t> = Api::namespaced(client.clone(), &c.namespace);
+                let list = with_retry(|| api.list(&lp))
+                    .await
+                    .map_err(|e| ClusterError::api(format!("workloads of {} in {}", c.release, c.namespace), e))?;
+                for w in &list.items {
+                    total += 1;
+                    if $gate(w) == Rollout::Ready {
+                        ready += 1;
+                    }
+                }
+            }};
+        }
+        count!(Deployment, gates::deployment);
+        count!(StatefulSet, gates::stateful_set);
+        count!(DaemonSet, gates::daemon_set);
+        out.push(ComponentStatus {
+            component: c.name.to_string(),
+            namespace: c.namespace.clone(),
+            chart: c.chart.name.clone(),
+            version: c.chart.version.clone(),
+            release_revision: state.as_ref().map(|s| s.revision),
+            release_status: state.map(|s| s.status),
+            workloads_ready: ready,
+            workloads: total,
+            urls: urls.clone(),
+        });
+    }
+    Ok(out)
+}

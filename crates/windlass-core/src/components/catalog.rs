@@ -222,7 +222,7 @@ static CATALOG: [Entry; 11] = [
         version: "6.55.0",
         release: "loki",
         home: Home::Monitoring,
-        pod_security: PodSecurity::Restricted,
+        pod_security: PodSecurity::Baseline,
         default_on: DefaultOn::Always,
         needs: &[],
         crds: CrdSource::None,

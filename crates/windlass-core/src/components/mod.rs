@@ -75,6 +75,14 @@ impl Component {
     }
 }
 
+/// What people open of a component: Grafana, through the platform's Gateway.
+pub fn urls(platform: &crate::model::Platform, component: &Component) -> Vec<String> {
+    match component.name {
+        ComponentName::KubePrometheusStack => vec![format!("https://{}", values::grafana_host(platform))],
+        _ => Vec::new(),
+    }
+}
+
 /// Whether `name` is enabled for this spec: the spec's `enabled`, else the catalog default.
 pub fn is_enabled(name: ComponentName, p: &PlatformSpec) -> bool {
     if let Some(on) = p.components.get(name.as_str()).and_then(|c| c.enabled) {

@@ -399,7 +399,8 @@ fn build_app(name: &str, a: &AppSpec, default_ns: &str, domain: &str) -> App {
             .or_else(|| parse_milli(d::MEMORY_REQUEST))
             .map_or_else(
                 || memory_request.clone(),
-                |m| format_bytes(m / 1000 * d::MEMORY_LIMIT_FACTOR),
+                // Rounded up: never a limit below the request, even for sizes under a byte.
+                |m| format_bytes((m * d::MEMORY_LIMIT_FACTOR).div_ceil(1000)),
             ),
     };
     let cpu_request = request(&a.resources.cpu, &limits.cpu, d::CPU_REQUEST);

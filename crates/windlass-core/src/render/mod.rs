@@ -107,6 +107,7 @@ impl<'a> Outline<'a> {
                 let all_apps: Vec<&App> = platform.apps.iter().collect();
                 objects.extend(traffic::gateway(platform, &all_apps));
                 objects.extend(traffic::https_redirect(platform));
+                objects.extend(traffic::grafana_objects(platform));
                 objects.extend(
                     crate::content::platform_objects(platform, &self.apps)
                         .into_iter()

@@ -112,24 +112,31 @@ pub fn certificate(platform: &Platform, app: &App) -> Option<Object> {
     if platform.traffic.mode != TrafficMode::Gateway || app.hosts.is_empty() {
         return None;
     }
-    let mut meta = platform_meta(
+    Some(host_certificate(
         platform,
-        tls_secret_name(platform, app),
-        Some(&platform.traffic.namespace),
-    );
-    if let Some(labels) = meta.labels.as_mut() {
-        labels.insert(d::LABEL_NAME.to_string(), app.name.clone());
+        &tls_secret_name(platform, app),
+        &app.hosts,
+        Some(&app.name),
+    ))
+}
+
+/// A Certificate for `hosts` into Secret `secret`, next to the Gateway that serves them.
+/// `app` labels it as the app's.
+pub fn host_certificate(platform: &Platform, secret: &str, hosts: &[String], app: Option<&str>) -> Object {
+    let mut meta = platform_meta(platform, secret, Some(&platform.traffic.namespace));
+    if let (Some(labels), Some(app)) = (meta.labels.as_mut(), app) {
+        labels.insert(d::LABEL_NAME.to_string(), app.to_string());
     }
-    Some(Object::from_typed(&Certificate::new(
+    Object::from_typed(&Certificate::new(
         meta,
         CertificateSpec {
-            secret_name: tls_secret_name(platform, app),
+            secret_name: secret.to_string(),
             common_name: None,
-            dns_names: app.hosts.clone(),
+            dns_names: hosts.to_vec(),
             is_ca: None,
             issuer_ref: issuer_ref(cluster_issuer_name(platform.tls)),
             private_key: private_key(),
             renew_before: Some("720h".to_string()),
         },
-    )))
+    ))
 }

@@ -41,25 +41,28 @@ pub fn gateway(platform: &Platform, apps: &[&App]) -> Option<Object> {
             namespaces: RouteNamespaces { from: "All" },
         },
     }];
-    let mut hosts: Vec<(&str, &App)> = apps
+    let mut hosts: Vec<(String, String)> = apps
         .iter()
-        .flat_map(|a| a.hosts.iter().map(move |h| (h.as_str(), *a)))
+        .flat_map(|a| a.hosts.iter().map(move |h| (h.clone(), tls_secret_name(platform, a))))
         .collect();
-    hosts.sort_by(|a, b| a.0.cmp(b.0));
+    if let Some(grafana) = grafana(platform) {
+        hosts.push((grafana.host, grafana.secret));
+    }
+    hosts.sort();
     if hosts.is_empty() {
         return None;
     }
-    for (host, app) in hosts {
+    for (host, secret) in hosts {
         listeners.push(Listener {
-            name: listener_name(host),
-            hostname: Some(host.to_string()),
+            name: listener_name(&host),
+            hostname: Some(host),
             port: 443,
             protocol: "HTTPS",
             tls: Some(ListenerTls {
                 mode: "Terminate",
                 certificate_refs: vec![SecretRef {
                     kind: "Secret",
-                    name: tls_secret_name(platform, app),
+                    name: secret,
                 }],
             }),
             allowed_routes: AllowedRoutes {
@@ -287,6 +290,58 @@ fn ingress(platform: &Platform, app: &App, name: String, routes: &[&Route], allo
         }),
         status: None,
     })
+}
+
+/// Grafana of the monitoring stack, served through the platform's Gateway.
+pub struct GrafanaRoute {
+    pub host: String,
+    /// The TLS Secret of its listener (in the Gateway's namespace).
+    pub secret: String,
+    service: String,
+    namespace: String,
+}
+
+/// Grafana's host, when windlass installs the monitoring stack in gateway mode.
+pub fn grafana(platform: &Platform) -> Option<GrafanaRoute> {
+    use crate::components::{ComponentName, values};
+    if platform.traffic.mode != TrafficMode::Gateway {
+        return None;
+    }
+    let kps = platform.component(ComponentName::KubePrometheusStack)?;
+    Some(GrafanaRoute {
+        host: values::grafana_host(platform),
+        secret: format!("{}-grafana-tls", platform.name),
+        service: values::grafana_service(platform),
+        namespace: kps.namespace.clone(),
+    })
+}
+
+/// Grafana's Certificate (next to the Gateway) and HTTPRoute (next to Grafana).
+pub fn grafana_objects(platform: &Platform) -> Vec<Object> {
+    let Some(g) = grafana(platform) else {
+        return Vec::new();
+    };
+    let certificate = super::tls::host_certificate(platform, &g.secret, std::slice::from_ref(&g.host), None);
+    let route = Object::from_typed(&HttpRoute::new(
+        platform_meta(platform, "grafana", Some(&g.namespace)),
+        HttpRouteSpec {
+            parent_refs: vec![ParentRef {
+                name: platform.traffic.gateway_name.clone(),
+                namespace: platform.traffic.namespace.clone(),
+                section_name: Some(listener_name(&g.host)),
+            }],
+            hostnames: vec![g.host.clone()],
+            rules: vec![HttpRouteRule {
+                matches: Vec::new(),
+                filters: Vec::new(),
+                backend_refs: vec![BackendRef {
+                    name: g.service.clone(),
+                    port: i32::from(crate::components::values::GRAFANA_PORT),
+                }],
+            }],
+        },
+    ));
+    vec![certificate, route]
 }
 
 #[cfg(test)]

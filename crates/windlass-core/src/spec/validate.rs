@@ -182,13 +182,18 @@ pub fn validate(spec: &PlatformFile, node: &Node, environments: &[(String, Optio
             );
         }
     }
-    // A Gateway has at most 64 listeners: one for plain HTTP, one HTTPS listener per host.
-    if spec.platform.traffic.mode == TrafficMode::Gateway && hosts_seen.len() > MAX_GATEWAY_HOSTS {
+    // A Gateway has at most 64 listeners: one for plain HTTP, one HTTPS listener per host
+    // (Grafana's among them when windlass installs the monitoring stack).
+    let grafana = usize::from(crate::components::is_enabled(
+        crate::components::ComponentName::KubePrometheusStack,
+        &spec.platform,
+    ));
+    let hosts = hosts_seen.len() + grafana;
+    if spec.platform.traffic.mode == TrafficMode::Gateway && hosts > MAX_GATEWAY_HOSTS {
         f.err(
             root.key("platform").key("traffic").key("mode"),
             format!(
-                "{} public hosts do not fit on one Gateway (at most {MAX_GATEWAY_HOSTS})",
-                hosts_seen.len()
+                "{hosts} public hosts (Grafana's included) do not fit on one Gateway (at most {MAX_GATEWAY_HOSTS})"
             ),
             "use `traffic: {mode: ingress}` for this many hosts, or split the platform",
         );

@@ -2,7 +2,7 @@
 //! images, desired/ready replicas, rollout state and URLs, from the cluster
 //! crate's snapshot, as a table or JSON.
 
-use windlass_cluster::AppStatus;
+use windlass_cluster::{AppStatus, ComponentStatus};
 use windlass_core::plan::Plan;
 use windlass_core::unit::UnitId;
 
@@ -16,18 +16,50 @@ pub fn run(args: &StatusArgs) -> Result<ExitStatus, CliError> {
     let platform = load_platform(&args.spec)?;
     let plan = Plan::new(&platform, &args.selection.only)?;
     let units: Vec<UnitId> = plan.app_units().cloned().collect();
-    let apps = runtime()?.block_on(async {
+    let with_urls: Vec<_> = platform
+        .components
+        .iter()
+        .map(|c| (c.clone(), windlass_core::components::urls(&platform, c)))
+        .collect();
+    let (components, apps) = runtime()?.block_on(async {
         let session = session(&args.cluster, &platform, &plan, false, no_events()).await?;
-        Ok::<_, CliError>(session.status(&units).await?)
+        let components = session.component_status(&with_urls).await?;
+        Ok::<_, CliError>((components, session.status(&units).await?))
     })?;
     match args.output {
         OutputFormat::Json => print(&format!(
             "{}\n",
-            serde_json::json!({"environment": platform.environment, "apps": apps})
+            serde_json::json!({"environment": platform.environment, "components": components, "apps": apps})
         ))?,
-        OutputFormat::Text => print(&text(&platform.environment, &apps))?,
+        OutputFormat::Text => print(&(components_text(&components) + &text(&platform.environment, &apps)))?,
     }
     Ok(ExitStatus::Success)
+}
+
+fn components_text(components: &[ComponentStatus]) -> String {
+    if components.is_empty() {
+        return String::new();
+    }
+    let mut s = format!(
+        "{:<24} {:<30} {:<22} {:<9} {}\n",
+        "COMPONENT", "CHART", "RELEASE", "READY", "URLS"
+    );
+    for c in components {
+        let release = match (&c.release_status, c.release_revision) {
+            (Some(st), Some(r)) => format!("{st} (rev {r})"),
+            _ => "not installed".into(),
+        };
+        s.push_str(&format!(
+            "{:<24} {:<30} {:<22} {:<9} {}\n",
+            c.component,
+            format!("{} {}", c.chart, c.version),
+            release,
+            format!("{}/{}", c.workloads_ready, c.workloads),
+            c.urls.join(" ")
+        ));
+    }
+    s.push('\n');
+    s
 }
 
 fn text(environment: &str, apps: &[AppStatus]) -> String {

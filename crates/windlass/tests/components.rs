@@ -1,0 +1,482 @@
+//! Platform components on the test bed: the real `windlass` binary installs
+//! charts through the real `helm` from the bed's chart repositories (HTTP and
+//! OCI on 127.0.0.1), applies CRDs server-side and waits for them, holds
+//! dependents back until a webhook admits, recovers a release a killed run left
+//! pending, rolls back an upgrade that never becomes ready, reports and takes
+//! over field conflicts, and touches nothing on a no-op run.
+//!
+//! kube-prometheus-stack here is the bed's fixture chart (the real chart is not
+//! served here) with the real prometheus-operator CRDs; its admission webhook
+//! points at the bed's webhook stand-in by URL. The tests share cluster-wide
+//! names (the release's ClusterRoles, its webhook), so they run one at a time.
+
+mod common;
+
+use std::path::Path;
+use std::process::Output;
+use std::time::Duration;
+
+use common::{text, windlass, windlass_cmd};
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::Secret;
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use kube::Api;
+use kube::api::ListParams;
+use serde_json::Value;
+use tokio::sync::Mutex;
+use windlass_testbed::{TestBed, wait_until};
+
+/// One component test at a time: they install the same cluster-wide objects.
+static ONE_AT_A_TIME: Mutex<()> = Mutex::const_new(());
+
+const CHART_REPO_ENV: &str = "WINDLASS_TESTBED_CHART_REPO";
+const OCI_REPO_ENV: &str = "WINDLASS_TESTBED_OCI_REPO";
+const WEBHOOK_ENV: &str = "WINDLASS_TESTBED_WEBHOOK";
+
+struct Bed {
+    bed: TestBed,
+    chart_repo: String,
+    oci_repo: String,
+    webhook: String,
+}
+
+/// The bed with its chart repositories and webhook stand-in, or `None` (skip) without a bed.
+async fn bed() -> Option<Bed> {
+    let bed = TestBed::connect().await?;
+    let var = |name: &str| {
+        std::env::var(name).unwrap_or_else(|_| {
+            panic!(
+                "{name} is not set: run the tests through `cargo xtask ci`, or `eval \"$(cargo xtask testbed env)\"`"
+            )
+        })
+    };
+    Some(Bed {
+        chart_repo: var(CHART_REPO_ENV),
+        oci_repo: var(OCI_REPO_ENV),
+        webhook: var(WEBHOOK_ENV),
+        bed,
+    })
+}
+
+/// A platform whose only component is kube-prometheus-stack, in its own namespace.
+fn spec(name: &str, mirror: &str, kps_values: &str) -> String {
+    format!(
+        "apiVersion: windlass.dev/v1alpha1
+kind: Platform
+platform:
+  name: {name}
+  domain: {name}.example.com
+  tls: self-signed
+  monitoring: {{ namespace: {name}-mon }}
+  charts: {{ mirror: \"{mirror}\" }}
+  components:
+    cert-manager: {{ enabled: false }}
+    envoy-gateway: {{ enabled: false }}
+    loki: {{ enabled: false }}
+    alloy: {{ enabled: false }}
+    blackbox-exporter: {{ enabled: false }}
+    metrics-server: {{ enabled: false }}
+    reloader: {{ enabled: false }}
+    kube-prometheus-stack:
+      values:
+{kps_values}
+apps: {{}}
+"
+    )
+}
+
+fn webhook_values(url: &str) -> String {
+    format!("        testbed: {{ webhook: {{ url: \"{url}\", onlyReleaseNamespace: true }} }}\n")
+}
+
+struct Platform {
+    dir: tempfile::TempDir,
+    kubeconfig: std::path::PathBuf,
+    namespace: String,
+}
+
+impl Platform {
+    fn new(bed: &Bed, name: &str, spec: &str) -> Platform {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("windlass.yaml"), spec).expect("spec");
+        Platform {
+            dir,
+            kubeconfig: bed.bed.kubeconfig().to_path_buf(),
+            namespace: format!("{name}-mon"),
+        }
+    }
+
+    fn write(&self, spec: &str) {
+        std::fs::write(self.dir.path().join("windlass.yaml"), spec).expect("spec");
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        windlass(self.dir.path(), &self.kubeconfig, args)
+    }
+
+    fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+impl Drop for Platform {
+    /// `down` (CRDs stay: the rest of the bed uses them), then the namespace.
+    fn drop(&mut self) {
+        let _ = windlass(self.dir.path(), &self.kubeconfig, &["down", "--yes", "--timeout", "60"]);
+        let _ = std::process::Command::new("kubectl")
+            .args([
+                "delete",
+                "namespace",
+                &self.namespace,
+                "--ignore-not-found",
+                "--wait=false",
+            ])
+            .env("KUBECONFIG", &self.kubeconfig)
+            .output();
+    }
+}
+
+/// The JSON events of an `--output json` run.
+fn events(out: &Output) -> Vec<Value> {
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
+fn position(events: &[Value], event: &str, unit: &str) -> Option<usize> {
+    events.iter().position(|e| e["event"] == event && e["unit"] == unit)
+}
+
+/// The helm release Secrets of `release`: (revision, status), oldest first.
+async fn revisions(bed: &Bed, namespace: &str, release: &str) -> Vec<(u32, String)> {
+    let api: Api<Secret> = Api::namespaced(bed.bed.client(), namespace);
+    let list = api
+        .list_metadata(&ListParams::default().labels(&format!("owner=helm,name={release}")))
+        .await
+        .expect("release secrets");
+    let mut out: Vec<(u32, String)> = list
+        .items
+        .iter()
+        .filter_map(|s| {
+            let l = s.metadata.labels.as_ref()?;
+            Some((l.get("version")?.parse().ok()?, l.get("status")?.clone()))
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+const KPS: &str = "kube-prometheus-stack";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn crds_are_established_before_their_objects_and_a_large_crd_goes_in_server_side() {
+    let Some(bed) = bed().await else { return };
+    let _one = ONE_AT_A_TIME.lock().await;
+    let name = "wc-crds";
+    let webhook = format!("https://{}/validate", bed.webhook);
+    let p = Platform::new(&bed, name, &spec(name, &bed.chart_repo, &webhook_values(&webhook)));
+    let out = p.run(&["up", "--output", "json", "--timeout", "120"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let ev = events(&out);
+    let crds_ready = position(&ev, "ready", "crds.kube-prometheus-stack").expect("the CRD unit is ready");
+    let release_starts = position(&ev, "applying", "component.kube-prometheus-stack").expect("the release is applied");
+    assert!(
+        crds_ready < release_starts,
+        "CRDs are Established before any object of theirs"
+    );
+    // The Prometheus CRD is far over the 256 KiB annotation limit of client-side apply.
+    let crds: Api<CustomResourceDefinition> = Api::all(bed.bed.client());
+    let prometheus = crds.get("prometheuses.monitoring.coreos.com").await.expect("CRD");
+    let size = serde_json::to_vec(&prometheus).expect("json").len();
+    assert!(size > 262_144, "the CRD is {size} bytes");
+    let applied = prometheus
+        .metadata
+        .managed_fields
+        .unwrap_or_default()
+        .iter()
+        .any(|m| m.manager.as_deref() == Some("windlass") && m.operation.as_deref() == Some("Apply"));
+    assert!(applied, "windlass applied it server-side");
+    assert!(
+        !prometheus
+            .metadata
+            .annotations
+            .unwrap_or_default()
+            .contains_key("kubectl.kubernetes.io/last-applied-configuration")
+    );
+    // The release's objects of those kinds exist (the Prometheus and Alertmanager CRs).
+    let status = revisions(&bed, &p.namespace, KPS).await;
+    assert_eq!(status.last().map(|s| s.1.as_str()), Some("deployed"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_no_op_rerun_touches_no_release_and_the_oci_mirror_serves_too() {
+    let Some(bed) = bed().await else { return };
+    let _one = ONE_AT_A_TIME.lock().await;
+    let name = "wc-noop";
+    let webhook = format!("https://{}/validate", bed.webhook);
+    let p = Platform::new(&bed, name, &spec(name, &bed.oci_repo, &webhook_values(&webhook)));
+    let out = p.run(&["up", "--timeout", "120"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let before = revisions(&bed, &p.namespace, KPS).await;
+    assert_eq!(before, vec![(1, "deployed".to_string())]);
+    let again = p.run(&["up", "--output", "json"]);
+    assert_eq!(again.status.code(), Some(0), "{}", text(&again));
+    let ev = events(&again);
+    let ready = ev
+        .iter()
+        .find(|e| e["event"] == "ready" && e["unit"] == "component.kube-prometheus-stack")
+        .expect("ready");
+    assert_eq!(ready["changed"], false);
+    assert_eq!(revisions(&bed, &p.namespace, KPS).await, before, "helm did not run");
+}
+
+/// A TCP forwarder to `to` that starts listening on `port` after `delay`: a webhook
+/// that is not reachable yet, then is.
+fn forward_after(port: u16, to: String, delay: Duration) {
+    std::thread::spawn(move || {
+        std::thread::sleep(delay);
+        let listener = std::net::TcpListener::bind(("127.0.0.1", port)).expect("bind the forwarder");
+        for conn in listener.incoming().flatten() {
+            let to = to.clone();
+            std::thread::spawn(move || {
+                let Ok(upstream) = std::net::TcpStream::connect(&to) else {
+                    return;
+                };
+                let (mut a, mut b) = (conn.try_clone().expect("clone"), upstream.try_clone().expect("clone"));
+                let (mut c, mut d) = (conn, upstream);
+                std::thread::spawn(move || std::io::copy(&mut a, &mut b));
+                let _ = std::io::copy(&mut d, &mut c);
+            });
+        }
+    });
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind(("127.0.0.1", 0))
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_webhook_not_ready_yet_holds_back_what_depends_on_it_until_it_admits() {
+    let Some(bed) = bed().await else { return };
+    let _one = ONE_AT_A_TIME.lock().await;
+    let name = "wc-late";
+    let port = free_port();
+    forward_after(port, bed.webhook.clone(), Duration::from_secs(20));
+    let url = format!("https://127.0.0.1:{port}/validate");
+    let p = Platform::new(&bed, name, &spec(name, &bed.chart_repo, &webhook_values(&url)));
+    let out = p.run(&["up", "--output", "json", "--timeout", "120"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let ev = events(&out);
+    let waited = ev.iter().any(|e| {
+        e["event"] == "waiting"
+            && e["unit"] == "component.kube-prometheus-stack"
+            && e["message"].as_str().is_some_and(|m| m.contains("admission webhook"))
+    });
+    assert!(waited, "the run waited on the webhook");
+    let ready = position(&ev, "ready", "component.kube-prometheus-stack").expect("ready");
+    let platform = position(&ev, "applying", "platform").expect("platform applied");
+    assert!(
+        ready < platform,
+        "the platform's rules went on only after the webhook admitted"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_webhook_that_never_admits_fails_the_run_with_exit_3_naming_it() {
+    let Some(bed) = bed().await else { return };
+    let _one = ONE_AT_A_TIME.lock().await;
+    let name = "wc-dead";
+    // Nothing ever listens here.
+    let url = format!("https://127.0.0.1:{}/validate", free_port());
+    let p = Platform::new(&bed, name, &spec(name, &bed.chart_repo, &webhook_values(&url)));
+    let out = p.run(&["up", "--timeout", "15"]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    let all = text(&out);
+    assert!(
+        all.lines().any(|l| l.starts_with("✗ kube-prometheus-stack")
+            && l.contains("kube-prometheus-stack: its admission webhook did not admit within 15s")),
+        "{all}"
+    );
+    assert!(
+        all.lines()
+            .any(|l| l == "- platform                 skipped: kube-prometheus-stack failed"),
+        "{all}"
+    );
+    // Nothing downstream was applied: the platform's rules are not there.
+    let rules = kube::Api::<kube::api::DynamicObject>::namespaced_with(
+        bed.bed.client(),
+        &p.namespace,
+        &kube::discovery::ApiResource {
+            group: "monitoring.coreos.com".into(),
+            version: "v1".into(),
+            api_version: "monitoring.coreos.com/v1".into(),
+            kind: "PrometheusRule".into(),
+            plural: "prometheusrules".into(),
+        },
+    );
+    let list = rules.list(&ListParams::default()).await.expect("list rules");
+    assert!(list.items.is_empty(), "no platform rule was applied");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_killed_while_helm_waits_leaves_a_pending_release_the_next_up_recovers() {
+    use std::os::unix::process::CommandExt;
+    let Some(bed) = bed().await else { return };
+    let _one = ONE_AT_A_TIME.lock().await;
+    let name = "wc-kill";
+    let webhook = format!("https://{}/validate", bed.webhook);
+    let stuck = webhook_values(&webhook).replace("testbed: {", "testbed: { neverReady: true,");
+    let p = Platform::new(&bed, name, &spec(name, &bed.chart_repo, &stuck));
+    let mut cmd = windlass_cmd(p.dir(), &p.kubeconfig, &["up", "--timeout", "300"]);
+    // Its own process group, so the kill takes helm with it, as a killed terminal session would.
+    let mut child = cmd
+        .process_group(0)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("windlass up");
+    let pgid = child.id();
+    wait_until(
+        "helm to be waiting on a pending-install release",
+        Duration::from_secs(120),
+        || async {
+            let r = revisions(&bed, &p.namespace, KPS).await;
+            Ok::<_, windlass_testbed::Error>(r.last().filter(|s| s.1 == "pending-install").map(|_| ()))
+        },
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    let killed = std::process::Command::new("kill")
+        .args(["-KILL", &format!("-{pgid}")])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    let _ = child.wait();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(
+        revisions(&bed, &p.namespace, KPS).await.last().map(|s| s.1.clone()),
+        Some("pending-install".to_string()),
+        "the killed run left the release pending"
+    );
+    p.write(&spec(name, &bed.chart_repo, &webhook_values(&webhook)));
+    let out = p.run(&["up", "--timeout", "120"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        text(&out).contains("recovered release kube-prometheus-stack left pending by an interrupted run"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(
+        revisions(&bed, &p.namespace, KPS).await.last().map(|s| s.1.clone()),
+        Some("deployed".to_string())
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upgrade_that_never_becomes_ready_is_rolled_back_and_the_old_pods_keep_serving() {
+    let Some(bed) = bed().await else { return };
+    let _one = ONE_AT_A_TIME.lock().await;
+    let name = "wc-roll";
+    let webhook = format!("https://{}/validate", bed.webhook);
+    let p = Platform::new(&bed, name, &spec(name, &bed.chart_repo, &webhook_values(&webhook)));
+    let out = p.run(&["up", "--timeout", "120"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let stuck = webhook_values(&webhook).replace("testbed: {", "testbed: { neverReady: true,");
+    p.write(&spec(name, &bed.chart_repo, &stuck));
+    let out = p.run(&["up", "--timeout", "20"]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    let history = revisions(&bed, &p.namespace, KPS).await;
+    let statuses: Vec<&str> = history.iter().map(|s| s.1.as_str()).collect();
+    assert_eq!(statuses, ["superseded", "failed", "deployed"], "{history:?}");
+    let operator: Api<Deployment> = Api::namespaced(bed.bed.client(), &p.namespace);
+    let d = operator.get("kube-prometheus-stack-operator").await.expect("operator");
+    let labels = d
+        .spec
+        .and_then(|s| s.template.metadata)
+        .and_then(|m| m.labels)
+        .unwrap_or_default();
+    assert!(
+        !labels.contains_key("windlass.dev/testbed"),
+        "the rolled-back template is the ready one"
+    );
+    let ready = d.status.and_then(|s| s.ready_replicas).unwrap_or(0);
+    assert!(ready >= 1, "the previous pods keep serving");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_field_another_manager_changed_is_reported_then_taken_over_with_force_conflicts() {
+    let Some(bed) = bed().await else { return };
+    let _one = ONE_AT_A_TIME.lock().await;
+    let name = "wc-conflict";
+    let webhook = format!("https://{}/validate", bed.webhook);
+    let p = Platform::new(&bed, name, &spec(name, &bed.chart_repo, &webhook_values(&webhook)));
+    let out = p.run(&["up", "--timeout", "120"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    // Someone scales Grafana with their own field manager.
+    let patched = std::process::Command::new("kubectl")
+        .args([
+            "-n",
+            &p.namespace,
+            "patch",
+            "deployment",
+            "kube-prometheus-stack-grafana",
+            "--type=merge",
+            "--field-manager=someone-else",
+            "-p",
+            r#"{"spec":{"replicas":3}}"#,
+        ])
+        .env("KUBECONFIG", &p.kubeconfig)
+        .output()
+        .expect("kubectl");
+    assert!(patched.status.success(), "{}", String::from_utf8_lossy(&patched.stderr));
+    // A values change makes helm run again; the chart sets replicas too.
+    let changed = webhook_values(&webhook) + "        grafana: { replicas: 1 }\n";
+    p.write(&spec(name, &bed.chart_repo, &changed));
+    let out = p.run(&["up", "--timeout", "60"]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert!(
+        text(&out).contains("conflict"),
+        "the conflict is reported: {}",
+        text(&out)
+    );
+    let out = p.run(&["up", "--timeout", "60", "--force-conflicts"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let grafana: Api<Deployment> = Api::namespaced(bed.bed.client(), &p.namespace);
+    let d = grafana.get("kube-prometheus-stack-grafana").await.expect("grafana");
+    assert_eq!(d.spec.and_then(|s| s.replicas), Some(1));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn down_then_up_converges() {
+    let Some(bed) = bed().await else { return };
+    let _one = ONE_AT_A_TIME.lock().await;
+    let name = "wc-down";
+    let webhook = format!("https://{}/validate", bed.webhook);
+    let p = Platform::new(&bed, name, &spec(name, &bed.chart_repo, &webhook_values(&webhook)));
+    assert_eq!(p.run(&["up", "--timeout", "120"]).status.code(), Some(0));
+    let out = p.run(&["down", "--yes", "--timeout", "60"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        revisions(&bed, &p.namespace, KPS).await.is_empty(),
+        "the release is gone"
+    );
+    let all = text(&out);
+    assert!(all.contains("kept"), "CRDs and the namespace are kept: {all}");
+    let crds: Api<CustomResourceDefinition> = Api::all(bed.bed.client());
+    assert!(
+        crds.get_opt("prometheuses.monitoring.coreos.com")
+            .await
+            .expect("get")
+            .is_some()
+    );
+    let out = p.run(&["up", "--timeout", "120"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(
+        revisions(&bed, &p.namespace, KPS).await.last().map(|s| s.1.clone()),
+        Some("deployed".to_string())
+    );
+}
