@@ -66,12 +66,16 @@ kind: Platform
 platform:
   name: {name}
   domain: {name}.example.com
-  tls: self-signed
+  email: ops@example.com
+  tls: letsencrypt-staging
   monitoring: {{ namespace: {name}-mon }}
+  # Ingress mode without its controller: no Gateway for Grafana, whose namespace the bed lacks.
+  traffic: {{ mode: ingress }}
   charts: {{ mirror: \"{mirror}\" }}
   components:
     cert-manager: {{ enabled: false }}
     envoy-gateway: {{ enabled: false }}
+    ingress-nginx: {{ enabled: false }}
     loki: {{ enabled: false }}
     alloy: {{ enabled: false }}
     blackbox-exporter: {{ enabled: false }}
