@@ -269,10 +269,37 @@ async fn a_webhook_not_ready_yet_holds_back_what_depends_on_it_until_it_admits()
     let _one = ONE_AT_A_TIME.lock().await;
     let name = "wc-late";
     let port = free_port();
-    forward_after(port, bed.webhook.clone(), Duration::from_secs(20));
     let url = format!("https://127.0.0.1:{port}/validate");
     let p = Platform::new(&bed, name, &spec(name, &bed.chart_repo, &webhook_values(&url)));
-    let out = p.run(&["up", "--output", "json", "--timeout", "120"]);
+    // The webhook comes up only once windlass's gate is waiting on it: until then the
+    // platform must stay back.
+    let mut child = windlass_cmd(p.dir(), &p.kubeconfig, &["up", "--output", "json", "--timeout", "120"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("windlass up");
+    let stdout = child.stdout.take().expect("stdout");
+    let to = bed.webhook.clone();
+    let reader = std::thread::spawn(move || {
+        use std::io::BufRead;
+        let mut lines = Vec::new();
+        let mut started = false;
+        for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+            if !started && line.contains("\"waiting\"") && line.contains("admission webhook") {
+                forward_after(port, to.clone(), Duration::from_secs(3));
+                started = true;
+            }
+            lines.push(line);
+        }
+        lines.join("\n")
+    });
+    let status = tokio::task::spawn_blocking(move || child.wait()).await.expect("join").expect("wait");
+    let stdout = reader.join().expect("reader");
+    let out = Output {
+        status,
+        stdout: stdout.into_bytes(),
+        stderr: Vec::new(),
+    };
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let ev = events(&out);
     let waited = ev.iter().any(|e| {
