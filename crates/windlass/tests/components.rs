@@ -256,6 +256,23 @@ fn forward_after(port: u16, to: String, delay: Duration) {
     });
 }
 
+/// The PIDs of a process's children, whichever of its threads started them (Linux /proc).
+fn children(pid: u32) -> Vec<u32> {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return Vec::new();
+    };
+    tasks
+        .flatten()
+        .flat_map(|t| {
+            std::fs::read_to_string(t.path().join("children"))
+                .unwrap_or_default()
+                .split_whitespace()
+                .filter_map(|p| p.parse().ok())
+                .collect::<Vec<u32>>()
+        })
+        .collect()
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind(("127.0.0.1", 0))
         .and_then(|l| l.local_addr())
@@ -293,7 +310,10 @@ async fn a_webhook_not_ready_yet_holds_back_what_depends_on_it_until_it_admits()
         }
         lines.join("\n")
     });
-    let status = tokio::task::spawn_blocking(move || child.wait()).await.expect("join").expect("wait");
+    let status = tokio::task::spawn_blocking(move || child.wait())
+        .await
+        .expect("join")
+        .expect("wait");
     let stdout = reader.join().expect("reader");
     let out = Output {
         status,
@@ -355,22 +375,17 @@ async fn a_webhook_that_never_admits_fails_the_run_with_exit_3_naming_it() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_run_killed_while_helm_waits_leaves_a_pending_release_the_next_up_recovers() {
-    use std::os::unix::process::CommandExt;
     let Some(bed) = bed().await else { return };
     let _one = ONE_AT_A_TIME.lock().await;
     let name = "wc-kill";
     let webhook = format!("https://{}/validate", bed.webhook);
     let stuck = webhook_values(&webhook).replace("testbed: {", "testbed: { neverReady: true,");
     let p = Platform::new(&bed, name, &spec(name, &bed.chart_repo, &stuck));
-    let mut cmd = windlass_cmd(p.dir(), &p.kubeconfig, &["up", "--timeout", "300"]);
-    // Its own process group, so the kill takes helm with it, as a killed terminal session would.
-    let mut child = cmd
-        .process_group(0)
+    let mut child = windlass_cmd(p.dir(), &p.kubeconfig, &["up", "--timeout", "300"])
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
         .expect("windlass up");
-    let pgid = child.id();
     wait_until(
         "helm to be waiting on a pending-install release",
         Duration::from_secs(120),
@@ -381,12 +396,16 @@ async fn a_run_killed_while_helm_waits_leaves_a_pending_release_the_next_up_reco
     )
     .await
     .unwrap_or_else(|e| panic!("{e}"));
-    let killed = std::process::Command::new("kill")
-        .args(["-KILL", &format!("-{pgid}")])
-        .status()
-        .expect("kill");
-    assert!(killed.success());
+    // SIGKILL to windlass and to the helm it runs, as when the machine running them dies.
+    let helm = children(child.id());
+    assert!(!helm.is_empty(), "windlass is running helm");
+    child.kill().expect("SIGKILL windlass");
     let _ = child.wait();
+    for pid in helm {
+        let _ = std::process::Command::new("kill")
+            .args(["-KILL", &pid.to_string()])
+            .status();
+    }
     tokio::time::sleep(Duration::from_secs(1)).await;
     assert_eq!(
         revisions(&bed, &p.namespace, KPS).await.last().map(|s| s.1.clone()),
