@@ -63,6 +63,12 @@ platform:
   tls: letsencrypt-prod        # or letsencrypt-staging, self-signed
   traffic:
     mode: gateway              # Gateway API HTTPRoutes; `ingress` for Ingress objects
+  # `up` installs cert-manager, Envoy Gateway, kube-prometheus-stack, Loki, Alloy, the
+  # blackbox exporter, metrics-server and Reloader from their pinned upstream charts.
+  # components:
+  #   cert-manager: {{ enabled: false }}     # the cluster already runs one
+  # charts:
+  #   mirror: oci://registry.internal/charts   # no internet: every chart from a mirror
 
 apps:
   web:
