@@ -14,6 +14,20 @@ pub fn cmdline(pid: u32) -> Option<Vec<String>> {
     (!argv.is_empty()).then_some(argv)
 }
 
+/// The environment of `pid` (`KEY=VALUE` pairs): what a restart must start it with again
+/// (the apiserver's `SSL_CERT_FILE`, for one).
+pub fn environ(pid: u32) -> Option<Vec<(String, String)>> {
+    let raw = std::fs::read(format!("/proc/{pid}/environ")).ok()?;
+    Some(
+        raw.split(|b| *b == 0)
+            .filter_map(|kv| {
+                let kv = String::from_utf8_lossy(kv);
+                kv.split_once('=').map(|(k, v)| (k.to_string(), v.to_string()))
+            })
+            .collect(),
+    )
+}
+
 /// Whether `pid` runs `binary` and is not a zombie: a recorded PID may have been reused.
 pub fn runs(pid: u32, binary: &Path) -> bool {
     let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {

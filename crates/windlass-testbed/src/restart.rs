@@ -36,6 +36,8 @@ pub fn restart_apiserver(downtime: Duration) -> Result<u32, Error> {
     let log = PathBuf::from(process["log"].as_str().unwrap_or_default());
     let argv =
         crate::process::cmdline(pid).ok_or_else(|| fail(format!("kube-apiserver (pid {pid}) is not running")))?;
+    let environment = crate::process::environ(pid)
+        .ok_or_else(|| fail(format!("cannot read the environment of kube-apiserver (pid {pid})")))?;
     if argv.first().map(PathBuf::from) != Some(binary.clone()) {
         return Err(fail(format!(
             "pid {pid} no longer runs {} (it runs {:?})",
@@ -68,6 +70,9 @@ pub fn restart_apiserver(downtime: Duration) -> Result<u32, Error> {
     let err = out.try_clone().map_err(|e| fail(e.to_string()))?;
     let child = Command::new(&binary)
         .args(&argv[1..])
+        // Its own environment again, not the test's: the trust bundle for URL webhooks is in it.
+        .env_clear()
+        .envs(environment)
         .current_dir(&run_dir)
         .stdin(Stdio::null())
         .stdout(out)
