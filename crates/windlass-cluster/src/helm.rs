@@ -201,7 +201,7 @@ impl Helm {
     ) -> Result<(), HelmError> {
         let file = ValuesFile::write(&self.cache, &component.values)?;
         let package = package.to_string_lossy();
-        let timeout = format!("{}s", timeout.as_secs().max(1));
+        let timeout = seconds(timeout);
         let mut args = vec![
             "upgrade",
             "--install",
@@ -229,7 +229,7 @@ impl Helm {
     }
 
     pub async fn uninstall(&self, release: &str, namespace: &str, timeout: Duration) -> Result<(), HelmError> {
-        let timeout = format!("{}s", timeout.as_secs().max(1));
+        let timeout = seconds(timeout);
         self.run(
             &format!("uninstall {release}"),
             &[
@@ -249,7 +249,7 @@ impl Helm {
 
     /// Back to the newest deployed revision (a release a killed run left pending).
     pub async fn rollback(&self, release: &str, namespace: &str, timeout: Duration) -> Result<(), HelmError> {
-        let timeout = format!("{}s", timeout.as_secs().max(1));
+        let timeout = seconds(timeout);
         self.run(
             &format!("rollback {release}"),
             &[
@@ -360,6 +360,11 @@ fn is_loopback(repository: &str) -> bool {
     );
     let ipv4_loopback = host.parse::<std::net::Ipv4Addr>().is_ok_and(|ip| ip.is_loopback());
     matches!(host, "localhost" | "[::1]") || ipv4_loopback
+}
+
+/// A helm `--timeout` value: whole seconds, at least one.
+fn seconds(timeout: Duration) -> String {
+    format!("{}s", timeout.as_secs().max(1))
 }
 
 fn major(version: &str) -> Option<u64> {

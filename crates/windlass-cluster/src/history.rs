@@ -61,6 +61,18 @@ pub struct Revision {
 }
 
 impl Revision {
+    /// A revision recorded before anything of it is applied, stamped now.
+    pub fn pending(revision: u32, digest: String, message: String, objects: Vec<Value>) -> Revision {
+        Revision {
+            revision,
+            digest,
+            at: now(),
+            result: Outcome::Pending,
+            message,
+            objects,
+        }
+    }
+
     pub fn refs(&self) -> impl Iterator<Item = ObjectRef> + '_ {
         self.objects.iter().map(ObjectRef::of)
     }

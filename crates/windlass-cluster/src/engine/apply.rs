@@ -59,14 +59,12 @@ pub(super) async fn deploy(ctx: &Ctx, unit: ApplyUnit, timeout: Duration) -> Uni
     };
     if !unchanged {
         // Recorded before anything is applied: an interrupted run still owns what it applied.
-        history.push(Revision {
-            revision: number,
-            digest: digest.clone(),
-            at: history::now(),
-            result: Outcome::Pending,
-            message: String::new(),
-            objects: objects.clone(),
-        });
+        history.push(Revision::pending(
+            number,
+            digest.clone(),
+            String::new(),
+            objects.clone(),
+        ));
         if let Err(e) = ctx.store.save(&history).await {
             fail(e.to_string(), Vec::new());
             return result;

@@ -98,14 +98,7 @@ pub(super) async fn crds(ctx: &Ctx, unit: ApplyUnit, component: &Component, time
     let crds = apply::unit_objects(&history, &crds);
     // Only references are kept: the prometheus-operator CRDs alone are several MiB.
     let refs: Vec<Value> = crds.iter().map(reference).collect();
-    history.push(Revision {
-        revision: number,
-        digest: digest.clone(),
-        at: history::now(),
-        result: Outcome::Pending,
-        message: String::new(),
-        objects: refs,
-    });
+    history.push(Revision::pending(number, digest, String::new(), refs));
     if let Err(e) = ctx.store.save(&history).await {
         return failure(&unit, ctx, e.to_string(), Vec::new());
     }
@@ -242,14 +235,7 @@ pub(super) async fn release(ctx: &Ctx, unit: ApplyUnit, component: &Component, t
         return ready(&unit, ctx, revision, false, started);
     }
     let number = history.next_number();
-    history.push(Revision {
-        revision: number,
-        digest,
-        at: history::now(),
-        result: Outcome::Pending,
-        message: String::new(),
-        objects: objects.clone(),
-    });
+    history.push(Revision::pending(number, digest, String::new(), objects.clone()));
     if let Err(e) = ctx.store.save(&history).await {
         return failure(&unit, ctx, e.to_string(), Vec::new());
     }
@@ -392,28 +378,17 @@ async fn api_service_available(ctx: &Ctx, name: &str) -> Result<(), String> {
     }
 }
 
-/// Before anything else in an `up`: a release a killed run left `pending-*` goes
-/// back to its last deployed revision, or is uninstalled when it never deployed.
+/// Before anything else in an `up`: a release a killed run left `pending-*`
+/// (`state`) goes back to its last deployed revision, or is uninstalled when it never deployed.
 pub(crate) async fn recover_pending(
-    ctx: &Ctx,
     helm: &Helm,
     component: &Component,
+    state: &ReleaseState,
     timeout: Duration,
-) -> Result<bool, String> {
-    let Some(state) = release_state(ctx, &component.release, &component.namespace)
-        .await
-        .map_err(|e| e.to_string())?
-    else {
-        return Ok(false);
-    };
-    if !state.is_pending() {
-        return Ok(false);
-    }
-    let deployed_before = state.revision > 1;
-    let result = if deployed_before {
+) -> Result<(), crate::helm::HelmError> {
+    if state.revision > 1 {
         helm.rollback(&component.release, &component.namespace, timeout).await
     } else {
         helm.uninstall(&component.release, &component.namespace, timeout).await
-    };
-    result.map(|()| true).map_err(|e| e.to_string())
+    }
 }

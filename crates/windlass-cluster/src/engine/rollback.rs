@@ -13,7 +13,7 @@ use super::prune::remove_owned;
 use super::wait::wait_ready;
 use super::{Ctx, Event};
 use crate::ClusterError;
-use crate::history::{self, Outcome, Revision};
+use crate::history::{Outcome, Revision};
 use crate::inventory::ObjectRef;
 
 /// Puts a unit back to `good`: re-apply its objects, drop what the failed revision added, wait.
@@ -82,14 +82,12 @@ pub(crate) async fn rollback(
     };
     let number = history.next_number();
     let id = history.applyset_id();
-    history.push(Revision {
-        revision: number,
-        digest: target.digest.clone(),
-        at: history::now(),
-        result: Outcome::Pending,
-        message: format!("rollback to revision {}", target.revision),
-        objects: target.objects.clone(),
-    });
+    history.push(Revision::pending(
+        number,
+        target.digest.clone(),
+        format!("rollback to revision {}", target.revision),
+        target.objects.clone(),
+    ));
     ctx.store.save(&history).await?;
     ctx.emit(Event::Applying {
         unit: unit.clone(),

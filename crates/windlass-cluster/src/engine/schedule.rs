@@ -90,20 +90,20 @@ async fn recover_pending_releases(
 ) -> Result<(), ClusterError> {
     for unit in units.iter().filter(|u| matches!(u.id, UnitId::Component(_))) {
         let Some(c) = &unit.component else { continue };
-        let pending = super::component::release_state(ctx, &c.release, &c.namespace)
+        let Some(state) = super::component::release_state(ctx, &c.release, &c.namespace)
             .await?
-            .is_some_and(|s| s.is_pending());
-        if !pending {
+            .filter(|s| s.is_pending())
+        else {
             continue;
-        }
+        };
         let helm = ctx.helm().await.map_err(ClusterError::Helm)?;
-        super::component::recover_pending(ctx, helm, c, timeout)
+        super::component::recover_pending(helm, c, &state, timeout)
             .await
-            .map_err(|e| ClusterError::TaskFailed {
-                reason: format!(
+            .map_err(|e| {
+                ClusterError::Helm(format!(
                     "recovering release {} left pending by an interrupted run: {e}",
                     c.release
-                ),
+                ))
             })?;
         ctx.emit(Event::Waiting {
             unit: unit.id.clone(),
