@@ -2,8 +2,9 @@
 //! 127.0.0.1 (etcd, kube-apiserver, kube-controller-manager, kube-scheduler) with
 //! kwok simulating nodes and pods, the upstream CRDs installed, a default
 //! StorageClass with static PersistentVolumes, and the bed's services: a chart
-//! repository, an OCI registry holding the same charts, an allow-all webhook and
-//! the apiserver's loopback-only egress proxy.
+//! repository, an OCI registry holding the same charts, the Service network
+//! stand-in (an allow-all webhook and aggregated-API server, see serve.rs) and the
+//! apiserver's egress proxy.
 
 use std::fmt::Write as _;
 use std::net::TcpListener;
@@ -71,6 +72,9 @@ struct State {
 struct Services {
     chart_repo_port: Option<u16>,
     webhook_port: Option<u16>,
+    /// The stand-in port the running egress proxy sends Service dials to.
+    #[serde(default)]
+    egress_stand_in: Option<u16>,
     registry_port: Option<u16>,
     /// The package directory the chart repository serves.
     served_charts: Option<PathBuf>,
@@ -308,8 +312,8 @@ fn start(built: &Built, run_dir: &Path) -> Result<()> {
             // this global switch, so the tests prove the namespace labels work.
             "--allow-privileged=true".into(),
             // Service-backed webhooks, APIServices and kubelets are dialled through
-            // the egress proxy, which refuses anything but loopback at once: the bed
-            // has no pod or Service network to send that traffic to.
+            // the egress proxy: Service IPs reach the stand-in (kwok's pods serve
+            // nothing), loopback goes direct, and the rest is refused at once.
             format!("--egress-selector-config-file={}", egress_config.display()),
             "--profiling=false".into(),
             "--v=1".into(),
@@ -466,7 +470,13 @@ fn xtask_binary() -> Result<PathBuf> {
     std::env::current_exe().context("finding the xtask binary to run the test bed's servers")
 }
 
+/// The apiserver's egress proxy and the Service network stand-in it sends Service
+/// dials to (both before the apiserver: it dials through them).
 fn ensure_egress_proxy(run_dir: &Path, state: &mut State) -> Result<()> {
+    let stand_in = ensure_webhook(run_dir, state)?;
+    if state.services.egress_stand_in != Some(stand_in) {
+        stop_service(state, EGRESS_PROXY)?;
+    }
     if state.running(EGRESS_PROXY) {
         return Ok(());
     }
@@ -480,13 +490,47 @@ fn ensure_egress_proxy(run_dir: &Path, state: &mut State) -> Result<()> {
             "serve".into(),
             "egress-proxy".into(),
             format!("--socket={}", socket.display()),
+            format!("--services={SERVICE_CIDR}"),
+            format!("--stand-in=127.0.0.1:{stand_in}"),
         ],
         &[],
     )?;
     wait_until("the egress proxy's socket", Duration::from_secs(10), || {
         assert_alive(&started).is_err() || socket.exists()
     })?;
-    assert_alive(&started)
+    assert_alive(&started)?;
+    state.services.egress_stand_in = Some(stand_in);
+    write_state(run_dir, state)
+}
+
+/// The Service network stand-in (`serve webhook`); returns its port.
+fn ensure_webhook(run_dir: &Path, state: &mut State) -> Result<u16> {
+    if let (true, Some(port)) = (state.running(WEBHOOK), state.services.webhook_port) {
+        return Ok(port);
+    }
+    let port = reuse_port(state.services.webhook_port)?;
+    let pki = run_dir.join("pki");
+    let started = launch(
+        run_dir,
+        state,
+        WEBHOOK,
+        &xtask_binary()?,
+        &[
+            "serve".into(),
+            "webhook".into(),
+            format!("--listen=127.0.0.1:{port}"),
+            format!("--cert={}", pki.join(Files::WEBHOOK_CERT).display()),
+            format!("--key={}", pki.join(Files::WEBHOOK_KEY).display()),
+            format!("--ca-cert={}", pki.join(Files::CA).display()),
+            format!("--ca-key={}", pki.join(Files::CA_KEY).display()),
+        ],
+        &[],
+    )?;
+    wait_for_port(&started, port, Duration::from_secs(10))?;
+    state.services.webhook_port = Some(port);
+    write_state(run_dir, state)?;
+    eprintln!("testbed: Service network stand-in (allow-all webhook) on https://127.0.0.1:{port}");
+    Ok(port)
 }
 
 /// Starts whichever of the bed's services is not running (the control plane is
@@ -518,28 +562,6 @@ fn ensure_services(built: &Built, run_dir: &Path, state: &mut State) -> Result<(
         state.services.chart_repo_port = Some(port);
         state.services.served_charts = Some(charts.clone());
         eprintln!("testbed: chart repository on http://127.0.0.1:{port}");
-    }
-
-    if !state.running(WEBHOOK) {
-        let port = reuse_port(state.services.webhook_port)?;
-        let pki = run_dir.join("pki");
-        let started = launch(
-            run_dir,
-            state,
-            WEBHOOK,
-            &xtask,
-            &[
-                "serve".into(),
-                "webhook".into(),
-                format!("--listen=127.0.0.1:{port}"),
-                format!("--cert={}", pki.join(Files::WEBHOOK_CERT).display()),
-                format!("--key={}", pki.join(Files::WEBHOOK_KEY).display()),
-            ],
-            &[],
-        )?;
-        wait_for_port(&started, port, Duration::from_secs(10))?;
-        state.services.webhook_port = Some(port);
-        eprintln!("testbed: allow-all webhook on https://127.0.0.1:{port}");
     }
 
     if !state.running(REGISTRY) {
@@ -1046,7 +1068,8 @@ egressSelections:
 }
 
 /// The default StorageClass and static PersistentVolumes for it, so claims bind
-/// without a provisioner. The host paths are never touched: kwok runs no pods.
+/// without a provisioner (100Gi each: the largest claim the platform makes is
+/// Prometheus's). The host paths are never touched: kwok runs no pods.
 fn storage_yaml() -> String {
     let mut out = format!(
         "apiVersion: storage.k8s.io/v1
@@ -1073,7 +1096,7 @@ metadata:
 spec:
   storageClassName: {STORAGE_CLASS}
   capacity:
-    storage: 10Gi
+    storage: 100Gi
   accessModes: [ReadWriteOnce]
   persistentVolumeReclaimPolicy: Retain
   hostPath:

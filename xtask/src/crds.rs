@@ -5,6 +5,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
+use sha2::{Digest, Sha256};
 
 use crate::tools::go_mod_download;
 use crate::versions::{CrdSource, Pinned};
@@ -17,13 +18,16 @@ const INSTALLED_KINDS: [&str; 3] = [
 ];
 
 /// Returns the directory holding every CRD file, extracting them on first use.
+/// The set has its own cache key (the `[[crds]]` pins), so changing a CRD pin
+/// does not relink the Go binaries.
 pub fn ensure_crds(pinned: &Pinned, build_dir: &Path) -> Result<PathBuf> {
-    let dir = build_dir.join("crds");
+    let root = build_dir.join("crds");
+    let dir = root.join(cache_key(pinned));
     let done = dir.join(".complete");
     if done.exists() {
         return Ok(dir);
     }
-    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(&root);
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     for (index, source) in pinned.versions.crds.iter().enumerate() {
         let count = extract(source, &dir, |file| format!("{index:02}-{}-{file}", source.name))?;
@@ -31,6 +35,15 @@ pub fn ensure_crds(pinned: &Pinned, build_dir: &Path) -> Result<PathBuf> {
     }
     std::fs::write(&done, "")?;
     Ok(dir)
+}
+
+fn cache_key(pinned: &Pinned) -> String {
+    let pins = serde_json::json!({ "crds": pinned.versions.crds, "kinds": INSTALLED_KINDS }).to_string();
+    Sha256::digest(pins.as_bytes())
+        .iter()
+        .take(6)
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Writes every CRD file of `source` into `out`, named by `file_name`.

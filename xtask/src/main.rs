@@ -70,7 +70,8 @@ enum ServeCommand {
         #[arg(long)]
         listen: String,
     },
-    /// An HTTPS admission webhook that allows every request.
+    /// The Service network stand-in: HTTPS, allows every AdmissionReview, answers
+    /// aggregated discovery, a certificate per SNI name signed by the CA.
     Webhook {
         #[arg(long)]
         listen: String,
@@ -78,11 +79,22 @@ enum ServeCommand {
         cert: PathBuf,
         #[arg(long)]
         key: PathBuf,
+        #[arg(long)]
+        ca_cert: PathBuf,
+        #[arg(long)]
+        ca_key: PathBuf,
     },
-    /// The apiserver's "cluster" egress: HTTP CONNECT on a Unix socket, loopback only.
+    /// The apiserver's "cluster" egress: HTTP CONNECT on a Unix socket; loopback
+    /// targets direct, Service IPs to the stand-in, nothing else.
     EgressProxy {
         #[arg(long)]
         socket: PathBuf,
+        /// The Service CIDR.
+        #[arg(long)]
+        services: String,
+        /// The Service network stand-in (`host:port`).
+        #[arg(long)]
+        stand_in: String,
     },
 }
 
@@ -155,8 +167,18 @@ fn main() -> ExitCode {
         .map(|()| ExitCode::SUCCESS),
         Command::Serve(serve) => match serve {
             ServeCommand::ChartRepo { dir, listen } => serve::chart_repo(&dir, &listen),
-            ServeCommand::Webhook { listen, cert, key } => serve::webhook(&listen, &cert, &key),
-            ServeCommand::EgressProxy { socket } => serve::egress_proxy(&socket),
+            ServeCommand::Webhook {
+                listen,
+                cert,
+                key,
+                ca_cert,
+                ca_key,
+            } => serve::webhook(&listen, &cert, &key, &ca_cert, &ca_key),
+            ServeCommand::EgressProxy {
+                socket,
+                services,
+                stand_in,
+            } => serve::egress_proxy(&socket, &services, &stand_in),
         }
         .map(|()| ExitCode::SUCCESS),
         Command::MeasureChild { command, args } => bench::measure_child(&command, &args).map(|()| ExitCode::SUCCESS),

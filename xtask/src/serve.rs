@@ -1,20 +1,30 @@
 //! The test bed's small servers, each run as its own process by `testbed up`
-//! (`cargo xtask serve ...`, hidden): a read-only HTTP chart repository, an HTTPS
-//! admission webhook that allows everything, and the apiserver's egress proxy, which
-//! lets its "cluster" traffic (Service-backed webhooks and APIServices, kubelets)
-//! reach loopback addresses only: the bed has no pod or Service network, and a dial
-//! to one must fail at once instead of leaving the machine.
+//! (`cargo xtask serve ...`, hidden): a read-only HTTP chart repository, the
+//! Service network stand-in, and the apiserver's egress proxy.
+//!
+//! kwok's pods run no process, so the Services in front of them answer nobody. The
+//! apiserver's "cluster" traffic (Service-backed webhooks and APIServices, kubelets)
+//! goes through the egress proxy: a dial to a Service IP reaches the stand-in, which
+//! plays every Service's TLS server (a certificate for the name the apiserver asks
+//! for, signed by the bed CA), allows every AdmissionReview and answers aggregated
+//! API discovery with an empty resource list; loopback dials go where they point;
+//! anything else fails at once instead of leaving the machine.
 
+use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{IpAddr, Shutdown, TcpListener, TcpStream};
+use std::net::{IpAddr, Ipv4Addr, Shutdown, TcpListener, TcpStream};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
+use rcgen::{CertificateParams, ExtendedKeyUsagePurpose, Issuer, KeyPair};
+use rustls::crypto::CryptoProvider;
 use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use rustls::server::{ClientHello, ResolvesServerCert};
+use rustls::sign::CertifiedKey;
 
 /// The largest request head any of these servers reads.
 const MAX_HEAD: usize = 16 * 1024;
@@ -86,23 +96,37 @@ fn is_plain_file_name(name: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b'+'))
 }
 
-/// Answers every AdmissionReview POSTed to any path with `allowed: true`.
-pub fn webhook(listen: &str, cert: &Path, key: &Path) -> Result<()> {
+/// The Service network stand-in on `listen`: every AdmissionReview POSTed to any
+/// path is allowed, `GET /apis/GROUP/VERSION` answers an empty resource list (what
+/// makes an APIService Available), any other GET is 404. Without SNI (a URL webhook
+/// on 127.0.0.1) it presents `cert`; for a name it presents a certificate minted
+/// for that name by the CA in `ca_cert`/`ca_key`.
+pub fn webhook(listen: &str, cert: &Path, key: &Path, ca_cert: &Path, ca_key: &Path) -> Result<()> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
     let certs = CertificateDer::pem_file_iter(cert)
         .with_context(|| format!("reading {}", cert.display()))?
         .collect::<Result<Vec<_>, _>>()
         .with_context(|| format!("parsing {}", cert.display()))?;
     let key = PrivateKeyDer::from_pem_file(key).with_context(|| format!("reading {}", key.display()))?;
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let default = Arc::new(CertifiedKey::from_der(certs, key, &provider).context("loading the serving certificate")?);
+    let ca_pem = std::fs::read_to_string(ca_cert).with_context(|| format!("reading {}", ca_cert.display()))?;
+    let ca_key_pem = std::fs::read_to_string(ca_key).with_context(|| format!("reading {}", ca_key.display()))?;
+    let ca_key = KeyPair::from_pem(&ca_key_pem).with_context(|| format!("parsing {}", ca_key.display()))?;
+    let issuer = Issuer::from_ca_cert_pem(&ca_pem, ca_key).with_context(|| format!("parsing {}", ca_cert.display()))?;
+    let resolver = ServiceCerts {
+        default,
+        issuer,
+        provider: Arc::clone(&provider),
+        minted: Mutex::new(HashMap::new()),
+    };
     let mut config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()?
         .with_no_client_auth()
-        .with_single_cert(certs, key)
-        .context("building the TLS configuration")?;
+        .with_cert_resolver(Arc::new(resolver));
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     let config = Arc::new(config);
     let listener = TcpListener::bind(listen).with_context(|| format!("listening on {listen}"))?;
-    println!("webhook: allowing every AdmissionReview on https://{listen}");
+    println!("webhook: the Service network stand-in on https://{listen}");
     for stream in listener.incoming() {
         let Ok(stream) = stream else { continue };
         let config = Arc::clone(&config);
@@ -113,6 +137,58 @@ pub fn webhook(listen: &str, cert: &Path, key: &Path) -> Result<()> {
         });
     }
     Ok(())
+}
+
+/// Serving certificates by SNI name, minted on first use and kept.
+struct ServiceCerts {
+    default: Arc<CertifiedKey>,
+    issuer: Issuer<'static, KeyPair>,
+    provider: Arc<CryptoProvider>,
+    minted: Mutex<HashMap<String, Arc<CertifiedKey>>>,
+}
+
+impl std::fmt::Debug for ServiceCerts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServiceCerts").finish_non_exhaustive()
+    }
+}
+
+impl ServiceCerts {
+    fn mint(&self, name: &str) -> Result<Arc<CertifiedKey>> {
+        let key = KeyPair::generate()?;
+        let mut params = CertificateParams::new(vec![name.to_string()])?;
+        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+        let cert = params.signed_by(&key, &self.issuer)?;
+        let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der()));
+        Ok(Arc::new(CertifiedKey::from_der(
+            vec![cert.der().clone()],
+            key,
+            &self.provider,
+        )?))
+    }
+}
+
+impl ResolvesServerCert for ServiceCerts {
+    fn resolve(&self, hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
+        let Some(name) = hello.server_name() else {
+            return Some(Arc::clone(&self.default));
+        };
+        let mut minted = self.minted.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(found) = minted.get(name) {
+            return Some(Arc::clone(found));
+        }
+        match self.mint(name) {
+            Ok(certified) => {
+                println!("webhook: serving as {name}");
+                minted.insert(name.to_string(), Arc::clone(&certified));
+                Some(certified)
+            }
+            Err(err) => {
+                println!("webhook: minting a certificate for {name}: {err:#}");
+                None
+            }
+        }
+    }
 }
 
 fn admit_connection(config: Arc<rustls::ServerConfig>, tcp: TcpStream) -> Result<()> {
@@ -133,7 +209,16 @@ fn admit_connection(config: Arc<rustls::ServerConfig>, tcp: TcpStream) -> Result
         }
         let mut body = vec![0; length];
         reader.read_exact(&mut body)?;
-        let (status, answer) = match admission_response(&body) {
+        let (status, answer) = if request.method == "GET" {
+            match discovery_response(&request.path) {
+                Some(answer) => {
+                    println!("webhook: GET {}: an empty resource list", request.path);
+                    ("200 OK", answer)
+                }
+                None => ("404 Not Found", "{}".to_string()),
+            }
+        } else {
+            match admission_response(&body) {
             Ok((answer, what)) => {
                 println!("webhook: {} {}: allowed {what}", request.method, request.path);
                 ("200 OK", answer)
@@ -144,6 +229,7 @@ fn admit_connection(config: Arc<rustls::ServerConfig>, tcp: TcpStream) -> Result
                     "400 Bad Request",
                     format!("{{\"error\":{}}}", serde_json::json!(format!("{err:#}"))),
                 )
+            }
             }
         };
         let stream = reader.get_mut();
@@ -157,6 +243,25 @@ fn admit_connection(config: Arc<rustls::ServerConfig>, tcp: TcpStream) -> Result
             return Ok(());
         }
     }
+}
+
+/// Discovery of one aggregated group version (`/apis/GROUP/VERSION`): no resources.
+fn discovery_response(path: &str) -> Option<String> {
+    let path = path.split('?').next().unwrap_or_default();
+    let rest = path.strip_prefix("/apis/")?;
+    let (group, version) = rest.trim_end_matches('/').split_once('/')?;
+    if group.is_empty() || version.is_empty() || version.contains('/') {
+        return None;
+    }
+    Some(
+        serde_json::json!({
+            "kind": "APIResourceList",
+            "apiVersion": "v1",
+            "groupVersion": format!("{group}/{version}"),
+            "resources": [],
+        })
+        .to_string(),
+    )
 }
 
 /// The AdmissionReview answer to `body`, and a short description of the request.
@@ -190,15 +295,22 @@ fn admission_response(body: &[u8]) -> Result<(String, String)> {
 }
 
 /// The apiserver's "cluster" egress: an HTTP CONNECT proxy on a Unix socket that
-/// connects to loopback addresses and refuses everything else at once.
-pub fn egress_proxy(socket: &Path) -> Result<()> {
+/// connects loopback targets where they point, targets in `services` (the Service
+/// CIDR) to the Service network stand-in at `stand_in`, and refuses everything else
+/// at once.
+pub fn egress_proxy(socket: &Path, services: &str, stand_in: &str) -> Result<()> {
+    let services = Cidr::parse(services)?;
     let _ = std::fs::remove_file(socket);
     let listener = UnixListener::bind(socket).with_context(|| format!("listening on {}", socket.display()))?;
-    println!("egress proxy: on {} (loopback destinations only)", socket.display());
+    println!(
+        "egress proxy: on {} (loopback, and {services} to {stand_in})",
+        socket.display()
+    );
     for stream in listener.incoming() {
         let Ok(stream) = stream else { continue };
+        let stand_in = stand_in.to_string();
         std::thread::spawn(move || {
-            if let Err(err) = tunnel(stream) {
+            if let Err(err) = tunnel(stream, services, &stand_in) {
                 println!("egress proxy: {err:#}");
             }
         });
@@ -206,7 +318,7 @@ pub fn egress_proxy(socket: &Path) -> Result<()> {
     Ok(())
 }
 
-fn tunnel(mut client: UnixStream) -> Result<()> {
+fn tunnel(mut client: UnixStream, services: Cidr, stand_in: &str) -> Result<()> {
     client.set_read_timeout(Some(Duration::from_secs(30)))?;
     let head = read_head_unbuffered(&mut client)?;
     let request = Request::parse(&head)?;
@@ -215,20 +327,24 @@ fn tunnel(mut client: UnixStream) -> Result<()> {
         bail!("{} {}: only CONNECT is served", request.method, request.path);
     }
     let target = request.path.as_str();
-    if !is_loopback(target) {
-        println!("egress proxy: refused {target} (the test bed has no pod or Service network)");
-        write!(client, "HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n")?;
-        return Ok(());
-    }
-    let upstream = match TcpStream::connect(target) {
-        Ok(upstream) => upstream,
-        Err(err) => {
-            println!("egress proxy: {target}: {err}");
+    let dial = match route(target, services) {
+        Route::Direct => target,
+        Route::StandIn => stand_in,
+        Route::Refused => {
+            println!("egress proxy: refused {target} (the test bed has no pod network)");
             write!(client, "HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n")?;
             return Ok(());
         }
     };
-    println!("egress proxy: tunnel to {target}");
+    let upstream = match TcpStream::connect(dial) {
+        Ok(upstream) => upstream,
+        Err(err) => {
+            println!("egress proxy: {target} ({dial}): {err}");
+            write!(client, "HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n")?;
+            return Ok(());
+        }
+    };
+    println!("egress proxy: tunnel to {target} ({dial})");
     write!(client, "HTTP/1.1 200 Connection established\r\n\r\n")?;
     client.set_read_timeout(None)?;
     let mut client_read = client.try_clone()?;
@@ -242,6 +358,58 @@ fn tunnel(mut client: UnixStream) -> Result<()> {
     let _ = client.shutdown(Shutdown::Write);
     let _ = forward.join();
     Ok(())
+}
+
+#[derive(Debug, PartialEq)]
+enum Route {
+    Direct,
+    StandIn,
+    Refused,
+}
+
+/// Where a CONNECT target (`host:port`) goes.
+fn route(target: &str, services: Cidr) -> Route {
+    if is_loopback(target) {
+        return Route::Direct;
+    }
+    let host = target.rsplit_once(':').map_or("", |(host, _)| host);
+    match host.parse::<Ipv4Addr>() {
+        Ok(ip) if services.contains(ip) => Route::StandIn,
+        _ => Route::Refused,
+    }
+}
+
+/// An IPv4 network, `a.b.c.d/len`.
+#[derive(Clone, Copy, Debug)]
+struct Cidr {
+    network: u32,
+    mask: u32,
+}
+
+impl Cidr {
+    fn parse(text: &str) -> Result<Self> {
+        let (ip, len) = text.split_once('/').with_context(|| format!("{text:?} is not a CIDR"))?;
+        let ip: Ipv4Addr = ip.parse().with_context(|| format!("{text:?} is not an IPv4 CIDR"))?;
+        let len: u32 = len.parse().with_context(|| format!("{text:?} has a bad prefix length"))?;
+        if len > 32 {
+            bail!("{text:?} has a prefix longer than 32");
+        }
+        let mask = if len == 0 { 0 } else { u32::MAX << (32 - len) };
+        Ok(Self {
+            network: u32::from(ip) & mask,
+            mask,
+        })
+    }
+
+    fn contains(self, ip: Ipv4Addr) -> bool {
+        u32::from(ip) & self.mask == self.network
+    }
+}
+
+impl std::fmt::Display for Cidr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", Ipv4Addr::from(self.network), self.mask.count_ones())
+    }
 }
 
 /// Whether a CONNECT target (`host:port`) is on the loopback network.
@@ -339,18 +507,36 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_loopback_targets_are_tunnelled() {
+    fn loopback_goes_direct_services_to_the_stand_in_the_rest_is_refused() {
+        let services = Cidr::parse("10.96.0.0/16").expect("a CIDR");
         for target in ["127.0.0.1:443", "127.9.9.9:1", "[::1]:8443", "localhost:80"] {
-            assert!(is_loopback(target), "{target}");
+            assert_eq!(route(target, services), Route::Direct, "{target}");
+        }
+        for target in ["10.96.0.10:443", "10.96.255.1:8443"] {
+            assert_eq!(route(target, services), Route::StandIn, "{target}");
         }
         for target in [
-            "10.96.0.10:443",
+            "10.97.0.1:443",
             "10.244.0.1:10250",
             "example.com:443",
             "127.0.0.1",
             "1.2.3.4:x",
         ] {
-            assert!(!is_loopback(target), "{target}");
+            assert_eq!(route(target, services), Route::Refused, "{target}");
+        }
+        assert_eq!(services.to_string(), "10.96.0.0/16");
+        assert!(Cidr::parse("10.96.0.0").is_err());
+        assert!(Cidr::parse("10.96.0.0/33").is_err());
+    }
+
+    #[test]
+    fn aggregated_discovery_is_an_empty_resource_list() {
+        let answer = discovery_response("/apis/metrics.k8s.io/v1beta1?timeout=5s").expect("a group version");
+        let answer: serde_json::Value = serde_json::from_str(&answer).expect("JSON");
+        assert_eq!(answer["kind"], "APIResourceList");
+        assert_eq!(answer["groupVersion"], "metrics.k8s.io/v1beta1");
+        for path in ["/apis", "/apis/metrics.k8s.io", "/api/v1", "/apis/a/b/c", "/healthz"] {
+            assert!(discovery_response(path).is_none(), "{path}");
         }
     }
 

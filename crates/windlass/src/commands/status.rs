@@ -40,23 +40,39 @@ fn components_text(components: &[ComponentStatus]) -> String {
     if components.is_empty() {
         return String::new();
     }
-    let mut s = format!(
-        "{:<24} {:<30} {:<22} {:<9} {}\n",
-        "COMPONENT", "CHART", "RELEASE", "READY", "URLS"
-    );
-    for c in components {
-        let release = match (&c.release_status, c.release_revision) {
-            (Some(st), Some(r)) => format!("{st} (rev {r})"),
-            _ => "not installed".into(),
-        };
-        s.push_str(&format!(
-            "{:<24} {:<30} {:<22} {:<9} {}\n",
-            c.component,
-            format!("{} {}", c.chart, c.version),
-            release,
-            format!("{}/{}", c.workloads_ready, c.workloads),
-            c.urls.join(" ")
-        ));
+    let rows: Vec<[String; 5]> = components
+        .iter()
+        .map(|c| {
+            let release = match (&c.release_status, c.release_revision) {
+                (Some(st), Some(r)) => format!("{st} (rev {r})"),
+                _ => "not installed".into(),
+            };
+            [
+                c.component.clone(),
+                format!("{} {}", c.chart, c.version),
+                release,
+                format!("{}/{}", c.workloads_ready, c.workloads),
+                c.urls.join(" "),
+            ]
+        })
+        .collect();
+    let header = ["COMPONENT", "CHART", "RELEASE", "READY", "URLS"].map(String::from);
+    // Each column as wide as its widest cell; the last one is not padded.
+    let mut widths = [0; 4];
+    for row in std::iter::once(&header).chain(&rows) {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let mut s = String::new();
+    for row in std::iter::once(&header).chain(&rows) {
+        let mut line = String::new();
+        for (cell, width) in row.iter().zip(widths) {
+            line.push_str(&format!("{cell:<width$}  "));
+        }
+        line.push_str(&row[4]);
+        s.push_str(line.trim_end());
+        s.push('\n');
     }
     s.push('\n');
     s
