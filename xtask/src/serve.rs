@@ -219,17 +219,17 @@ fn admit_connection(config: Arc<rustls::ServerConfig>, tcp: TcpStream) -> Result
             }
         } else {
             match admission_response(&body) {
-            Ok((answer, what)) => {
-                println!("webhook: {} {}: allowed {what}", request.method, request.path);
-                ("200 OK", answer)
-            }
-            Err(err) => {
-                println!("webhook: {} {}: bad request: {err:#}", request.method, request.path);
-                (
-                    "400 Bad Request",
-                    format!("{{\"error\":{}}}", serde_json::json!(format!("{err:#}"))),
-                )
-            }
+                Ok((answer, what)) => {
+                    println!("webhook: {} {}: allowed {what}", request.method, request.path);
+                    ("200 OK", answer)
+                }
+                Err(err) => {
+                    println!("webhook: {} {}: bad request: {err:#}", request.method, request.path);
+                    (
+                        "400 Bad Request",
+                        format!("{{\"error\":{}}}", serde_json::json!(format!("{err:#}"))),
+                    )
+                }
             }
         };
         let stream = reader.get_mut();
@@ -388,9 +388,13 @@ struct Cidr {
 
 impl Cidr {
     fn parse(text: &str) -> Result<Self> {
-        let (ip, len) = text.split_once('/').with_context(|| format!("{text:?} is not a CIDR"))?;
+        let (ip, len) = text
+            .split_once('/')
+            .with_context(|| format!("{text:?} is not a CIDR"))?;
         let ip: Ipv4Addr = ip.parse().with_context(|| format!("{text:?} is not an IPv4 CIDR"))?;
-        let len: u32 = len.parse().with_context(|| format!("{text:?} has a bad prefix length"))?;
+        let len: u32 = len
+            .parse()
+            .with_context(|| format!("{text:?} has a bad prefix length"))?;
         if len > 32 {
             bail!("{text:?} has a prefix longer than 32");
         }

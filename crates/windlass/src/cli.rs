@@ -229,6 +229,10 @@ pub struct InitArgs {
     /// Platform name (default: the first label of the domain).
     #[arg(long)]
     pub name: Option<String>,
+    /// Fetch every component chart from this mirror (`oci://HOST/PATH` or an HTTP chart
+    /// repository) instead of the upstream repositories: for clusters without internet.
+    #[arg(long, value_name = "URL")]
+    pub chart_mirror: Option<String>,
     /// Where to write the spec.
     #[arg(short = 'f', long = "file", value_name = "PATH", default_value = "windlass.yaml")]
     pub file: PathBuf,

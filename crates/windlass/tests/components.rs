@@ -530,3 +530,179 @@ async fn down_then_up_converges() {
         Some("deployed".to_string())
     );
 }
+
+/// The headline: `windlass init` (pointed at the bed's chart mirror) then `windlass up`
+/// with no other step brings every component and the starter app to Ready, with the
+/// platform's TLS objects, Grafana behind the Gateway at the URL `status` prints, and
+/// Loki's volume bound; a second `up` touches no release; `down` removes the releases.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn init_then_up_brings_every_component_and_app_to_ready() {
+    let Some(bed) = bed().await else { return };
+    let _one = ONE_AT_A_TIME.lock().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let kubeconfig = bed.bed.kubeconfig().to_path_buf();
+    let run = |args: &[&str]| windlass(dir.path(), &kubeconfig, args);
+    let init = std::process::Command::new(env!("CARGO_BIN_EXE_windlass"))
+        .args([
+            "init",
+            "--domain",
+            "story.example.com",
+            "--email",
+            "ops@example.com",
+            "--chart-mirror",
+            &bed.oci_repo,
+        ])
+        .current_dir(dir.path())
+        .output()
+        .expect("windlass init");
+    assert_eq!(init.status.code(), Some(0), "{}", text(&init));
+    struct Down<'a>(&'a Path, &'a Path);
+    impl Drop for Down<'_> {
+        fn drop(&mut self) {
+            let _ = windlass(self.0, self.1, &["down", "--yes", "--timeout", "120"]);
+        }
+    }
+    let _down = Down(dir.path(), &kubeconfig);
+
+    let up = run(&["up", "--output", "json", "--timeout", "180"]);
+    assert_eq!(up.status.code(), Some(0), "{}", text(&up));
+    let ev = events(&up);
+    let ready: Vec<&str> = ev
+        .iter()
+        .filter(|e| e["event"] == "ready")
+        .filter_map(|e| e["unit"].as_str())
+        .collect();
+    let components = [
+        "cert-manager",
+        "envoy-gateway",
+        "kube-prometheus-stack",
+        "loki",
+        "alloy",
+        "blackbox-exporter",
+        "metrics-server",
+        "reloader",
+    ];
+    for c in components {
+        assert!(
+            ready.contains(&format!("component.{c}").as_str()),
+            "{c} is ready: {ready:?}"
+        );
+    }
+    for unit in ["platform", "namespace.story-dev", "app.story-dev.web"] {
+        assert!(ready.contains(&unit), "{unit} is ready: {ready:?}");
+    }
+
+    // `status`: every release deployed with all its workloads ready, Grafana's URL, the app.
+    let status = run(&["status", "--output", "json"]);
+    assert_eq!(status.status.code(), Some(0), "{}", text(&status));
+    let status: Value = serde_json::from_slice(&status.stdout).expect("status JSON");
+    let listed = status["components"].as_array().expect("components");
+    assert_eq!(listed.len(), components.len(), "{status:#}");
+    for c in listed {
+        assert_eq!(c["release_status"], "deployed", "{c:#}");
+        assert!(c["workloads"].as_u64() > Some(0), "{c:#}");
+        assert_eq!(c["workloads_ready"], c["workloads"], "{c:#}");
+    }
+    let grafana = listed
+        .iter()
+        .find(|c| c["component"] == KPS)
+        .and_then(|c| c["urls"][0].as_str())
+        .expect("Grafana's URL");
+    assert_eq!(grafana, "https://grafana.story.example.com");
+    let web = &status["apps"][0];
+    assert_eq!(
+        (web["app"].as_str(), web["ready"].as_u64()),
+        (Some("web"), Some(1)),
+        "{web:#}"
+    );
+
+    // Grafana through the Gateway: a route for the URL's host to Grafana's Service, a
+    // listener for it whose certificate comes from the self-signed chain.
+    let client = bed.bed.client();
+    let host = grafana.trim_start_matches("https://");
+    let dynamic = |group: &str, version: &str, kind: &str, plural: &str, ns: &str| {
+        let resource = kube::api::ApiResource {
+            group: group.into(),
+            version: version.into(),
+            api_version: format!("{group}/{version}"),
+            kind: kind.into(),
+            plural: plural.into(),
+        };
+        Api::<kube::api::DynamicObject>::namespaced_with(client.clone(), ns, &resource)
+    };
+    let route = dynamic(
+        "gateway.networking.k8s.io",
+        "v1",
+        "HTTPRoute",
+        "httproutes",
+        "monitoring",
+    )
+    .get("grafana")
+    .await
+    .expect("Grafana's HTTPRoute");
+    assert_eq!(route.data["spec"]["hostnames"][0], host);
+    assert_eq!(
+        route.data["spec"]["rules"][0]["backendRefs"][0]["name"],
+        "kube-prometheus-stack-grafana"
+    );
+    let gateway_name = route.data["spec"]["parentRefs"][0]["name"].as_str().expect("parent");
+    let gateway_ns = route.data["spec"]["parentRefs"][0]["namespace"]
+        .as_str()
+        .unwrap_or("monitoring");
+    let gateway = dynamic("gateway.networking.k8s.io", "v1", "Gateway", "gateways", gateway_ns)
+        .get(gateway_name)
+        .await
+        .expect("the Gateway");
+    assert_eq!(gateway.data["spec"]["gatewayClassName"], "eg");
+    let listener = gateway.data["spec"]["listeners"]
+        .as_array()
+        .expect("listeners")
+        .iter()
+        .find(|l| l["hostname"] == host && l["protocol"] == "HTTPS")
+        .expect("an HTTPS listener for Grafana's host")
+        .clone();
+    let secret = listener["tls"]["certificateRefs"][0]["name"]
+        .as_str()
+        .expect("a certificate");
+    let certificates = dynamic("cert-manager.io", "v1", "Certificate", "certificates", gateway_ns);
+    let certificate = certificates
+        .list(&ListParams::default())
+        .await
+        .expect("certificates")
+        .items
+        .into_iter()
+        .find(|c| c.data["spec"]["secretName"] == secret)
+        .expect("the listener's Certificate");
+    assert_eq!(certificate.data["spec"]["dnsNames"][0], host);
+    assert_eq!(certificate.data["spec"]["issuerRef"]["name"], "windlass-selfsigned-ca");
+
+    // Loki's volume is bound to one of the bed's static volumes.
+    let claims: Api<k8s_openapi::api::core::v1::PersistentVolumeClaim> = Api::namespaced(client.clone(), "monitoring");
+    let loki = claims.get("storage-loki-0").await.expect("Loki's claim");
+    assert_eq!(loki.status.and_then(|s| s.phase).as_deref(), Some("Bound"));
+
+    // Nothing to do the second time: no release gets a new revision.
+    let releases = [
+        ("cert-manager", "cert-manager"),
+        ("monitoring", KPS),
+        ("monitoring", "loki"),
+        ("envoy-gateway-system", "envoy-gateway"),
+    ];
+    let mut before = Vec::new();
+    for (ns, release) in releases {
+        before.push(revisions(&bed, ns, release).await);
+    }
+    let again = run(&["up"]);
+    assert_eq!(again.status.code(), Some(0), "{}", text(&again));
+    assert!(text(&again).contains("0 changed"), "{}", text(&again));
+    for ((ns, release), was) in releases.into_iter().zip(before) {
+        assert_eq!(revisions(&bed, ns, release).await, was, "{release} untouched");
+    }
+
+    let down = run(&["down", "--yes", "--timeout", "120"]);
+    assert_eq!(down.status.code(), Some(0), "{}", text(&down));
+    assert!(
+        revisions(&bed, "monitoring", KPS).await.is_empty(),
+        "the releases are gone"
+    );
+}

@@ -3,7 +3,7 @@
 //! units for `down`. Only objects the unit's ApplySet owns are touched; a
 //! namespace that holds someone else's objects is kept.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use kube::api::ListParams;
@@ -172,7 +172,8 @@ pub(crate) async fn down(
     timeout: Duration,
 ) -> Result<usize, ClusterError> {
     let mut removed = 0;
-    let mut namespaces = BTreeSet::new();
+    // Each component namespace with the first component unit found in it.
+    let mut namespaces = BTreeMap::new();
     for unit in units {
         let h = ctx.store.load(unit).await?;
         if h.revisions.is_empty() {
@@ -198,16 +199,16 @@ pub(crate) async fn down(
                     unit: unit.clone(),
                     object: format!("helm release {namespace}/{release}"),
                 });
-                namespaces.insert(namespace);
+                namespaces.entry(namespace).or_insert_with(|| unit.clone());
             }
             _ => {}
         }
         remove_unit(ctx, &h, false, timeout).await?;
         removed += 1;
     }
-    for ns in namespaces
+    for (ns, unit) in namespaces
         .into_iter()
-        .filter(|ns| !(ns == "default" || ns.starts_with("kube-")))
+        .filter(|(ns, _)| !(ns == "default" || ns.starts_with("kube-")))
     {
         let r = ObjectRef {
             api_version: "v1".into(),
@@ -219,15 +220,17 @@ pub(crate) async fn down(
             if ctx.applier.delete(&r).await? {
                 ctx.applier.wait_deleted(&r, timeout).await?;
                 ctx.emit(Event::Deleted {
-                    unit: UnitId::Platform,
+                    unit,
                     object: r.to_string(),
                 });
             }
         } else {
             ctx.emit(Event::Kept {
-                unit: UnitId::Platform,
+                unit,
                 object: r.to_string(),
-                reason: "it holds the components' volume claims; `down --purge` deletes it".into(),
+                reason: "a component's namespace stays with what its release left (volume claims, Secrets); \
+                         `down --purge` deletes it"
+                    .into(),
             });
         }
     }

@@ -12,11 +12,11 @@ pub fn run(args: &InitArgs) -> Result<ExitStatus, CliError> {
         Some(n) => n.clone(),
         None => args.domain.split('.').next().unwrap_or("platform").to_string(),
     };
-    let text = starter(&name, &args.domain, &args.email);
+    let text = starter(&name, &args.domain, &args.email, args.chart_mirror.as_deref());
     // The starter must itself be a valid spec; a bad --domain or --email is reported against it.
     windlass_core::spec::load(&args.file.display().to_string(), &text).map_err(|e| {
         CliError::Usage(format!(
-            "the values given do not make a valid spec:\n{e}\n  help: check --domain, --email and --name"
+            "the values given do not make a valid spec:\n{e}\n  help: check --domain, --email, --name and --chart-mirror"
         ))
     })?;
     // create_new: never overwrite, even if the file appears between a check and the write.
@@ -43,13 +43,49 @@ pub fn run(args: &InitArgs) -> Result<ExitStatus, CliError> {
         source,
     })?;
     print(&format!(
-        "wrote {}\n  next: edit the apps, then `windlass render --env development` to see what it makes\n",
+        "wrote {}\n  next: edit the apps, then `windlass render --env development` to see what it makes,\n        or `windlass up` to install it on the current kubectl context\n",
         args.file.display()
     ))?;
     Ok(ExitStatus::Success)
 }
 
-fn starter(name: &str, domain: &str, email: &str) -> String {
+/// A line of YAML with its comment aligned to one column.
+fn commented(code: &str, comment: &str) -> String {
+    const COLUMN: usize = 31;
+    let pad = COLUMN.saturating_sub(code.chars().count()).max(2);
+    format!("{code}{:pad$}# {comment}\n", "")
+}
+
+fn starter(name: &str, domain: &str, email: &str, mirror: Option<&str>) -> String {
+    let identity = [
+        commented(&format!("  name: {name}"), "default namespace and part-of label"),
+        commented(
+            &format!("  domain: {domain}"),
+            &format!("a host without a dot (`www`) means www.{domain}"),
+        ),
+        commented(&format!("  email: {email}"), "ACME account for Let's Encrypt"),
+        commented("  tls: letsencrypt-prod", "or letsencrypt-staging, self-signed"),
+        "  traffic:\n".into(),
+        commented(
+            "    mode: gateway",
+            "Gateway API HTTPRoutes; `ingress` for Ingress objects",
+        ),
+    ]
+    .concat();
+    let charts = match mirror {
+        // JSON quoting is valid YAML and keeps any URL one scalar.
+        Some(url) => format!(
+            "  charts:\n{}",
+            commented(
+                &format!("    mirror: {}", serde_json::json!(url)),
+                "every chart from this mirror"
+            )
+        ),
+        None => {
+            "  # charts:\n  #   mirror: oci://registry.internal/charts   # no internet: every chart from a mirror\n"
+                .into()
+        }
+    };
     format!(
         r#"# windlass platform spec. Editors: `windlass schema > windlass.schema.json` and add
 # `# yaml-language-server: $schema=windlass.schema.json` at the top for completion.
@@ -57,19 +93,11 @@ apiVersion: windlass.dev/v1alpha1
 kind: Platform
 
 platform:
-  name: {name}                 # default namespace and part-of label
-  domain: {domain}             # a host without a dot (`www`) means www.{domain}
-  email: {email}               # ACME account for Let's Encrypt
-  tls: letsencrypt-prod        # or letsencrypt-staging, self-signed
-  traffic:
-    mode: gateway              # Gateway API HTTPRoutes; `ingress` for Ingress objects
-  # `up` installs cert-manager, Envoy Gateway, kube-prometheus-stack, Loki, Alloy, the
+{identity}  # `up` installs cert-manager, Envoy Gateway, kube-prometheus-stack, Loki, Alloy, the
   # blackbox exporter, metrics-server and Reloader from their pinned upstream charts.
   # components:
   #   cert-manager: {{ enabled: false }}     # the cluster already runs one
-  # charts:
-  #   mirror: oci://registry.internal/charts   # no internet: every chart from a mirror
-
+{charts}
 apps:
   web:
     image: ghcr.io/example/web:1.0.0   # a tag or digest is required
