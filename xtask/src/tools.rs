@@ -55,10 +55,15 @@ fn go_command() -> Result<Command> {
     Ok(cmd)
 }
 
-/// Builds every binary of every pinned Go module that is not in `bin_dir` yet.
+/// Builds every binary of the test bed's pinned Go modules that is not in `bin_dir` yet.
 pub fn build_go_binaries(pinned: &Pinned, build_dir: &Path, bin_dir: &Path) -> Result<()> {
+    build_modules(pinned, &pinned.versions.build, build_dir, bin_dir)
+}
+
+/// Builds every binary of `builds` that is not in `bin_dir` yet.
+pub fn build_modules(pinned: &Pinned, builds: &[GoBuild], build_dir: &Path, bin_dir: &Path) -> Result<()> {
     std::fs::create_dir_all(bin_dir).with_context(|| format!("creating {}", bin_dir.display()))?;
-    for build in &pinned.versions.build {
+    for build in builds {
         let missing: Vec<_> = build
             .binaries
             .iter()

@@ -22,6 +22,10 @@ pub struct Versions {
     /// testbed/charts/ and carry their version in their Chart.yaml).
     #[serde(default)]
     pub charts: Vec<ChartSource>,
+    /// Go tools only the benchmarks use (the peers windlass is measured against):
+    /// built by `cargo xtask bench ...` on first use, never by `testbed up` or CI.
+    #[serde(default)]
+    pub bench: Vec<GoBuild>,
 }
 
 #[derive(Debug, Deserialize, Serialize)]

@@ -75,6 +75,33 @@ impl Component {
     }
 }
 
+/// What `windlass render` writes beside a component unit's own objects, as
+/// `release.yaml`: the release `up` installs, its chart, where its CRDs come from
+/// and the units it waits for (its values go in `values.yaml`, exactly as helm
+/// gets them).
+pub fn release_description(c: &Component, needs: &[crate::unit::UnitId]) -> Value {
+    let crds = match c.crds {
+        CrdSource::None => "none".to_string(),
+        CrdSource::CrdsDir => {
+            "the chart's crds/ directories (unit crds.NAME applies them; helm runs with --skip-crds)".to_string()
+        }
+        CrdSource::Template(value) => {
+            format!("templates switched on by `{value}` (unit crds.NAME applies them; the release runs with it off)")
+        }
+    };
+    serde_json::json!({
+        "release": c.release,
+        "namespace": c.namespace,
+        "chart": {
+            "repository": c.chart.repository,
+            "name": c.chart.name,
+            "version": c.chart.version,
+        },
+        "needs": needs.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        "crds": crds,
+    })
+}
+
 /// What people open of a component: Grafana, through the platform's Gateway.
 pub fn urls(platform: &crate::model::Platform, component: &Component) -> Vec<String> {
     match component.name {

@@ -5,8 +5,10 @@
 
 use std::collections::BTreeMap;
 
+use windlass_core::components::release_description;
 use windlass_core::plan::Plan;
-use windlass_core::render::{Outline, documents, for_each_unit};
+use windlass_core::render::{Object, Outline, documents, for_each_unit, to_yaml};
+use windlass_core::unit::UnitId;
 
 use super::{ExitStatus, load_platform, refuse_findings};
 use crate::cli::{OutputFormat, RenderArgs};
@@ -48,13 +50,28 @@ pub fn run(args: &RenderArgs) -> Result<ExitStatus, CliError> {
         });
         Ok::<(), CliError>(())
     })?;
+    // Beside each component unit's objects: its release and the values helm gets.
+    let mut releases = 0;
+    for planned in plan.up() {
+        let UnitId::Component(name) = &planned.id else { continue };
+        let Some(c) = name.parse().ok().and_then(|n| platform.component(n)) else {
+            continue;
+        };
+        let dir = outline.unit(&planned.id).dir;
+        let release = release_description(c, &planned.needs);
+        tree.write(&format!("{dir}/release.yaml"), &to_yaml(&Object(release)))?;
+        tree.write(&format!("{dir}/values.yaml"), &to_yaml(&Object(c.values.clone())))?;
+        releases += 1;
+    }
     tree.commit()?;
-    print(&summary(args, &platform.environment, &units))?;
+    print(&summary(args, &platform.environment, &units, releases))?;
     Ok(ExitStatus::Success)
 }
 
-fn summary(args: &RenderArgs, env: &str, units: &[UnitSummary]) -> String {
+/// `releases`: how many components got a release.yaml and a values.yaml.
+fn summary(args: &RenderArgs, env: &str, units: &[UnitSummary], releases: usize) -> String {
     let total: usize = units.iter().map(|u| u.objects).sum();
+    let files = total + 2 * releases;
     let dir = args.out.display();
     match args.output {
         OutputFormat::Json => {
@@ -66,13 +83,18 @@ fn summary(args: &RenderArgs, env: &str, units: &[UnitSummary]) -> String {
                 "environment": env,
                 "out": dir.to_string(),
                 "objects": total,
-                "files": total,
+                "files": files,
                 "units": units,
             });
             format!("{v}\n")
         }
         OutputFormat::Text => {
-            let mut s = format!("rendered {total} objects ({total} files) for environment `{env}` into {dir}/\n");
+            let mut s = format!("rendered {total} objects ({files} files) for environment `{env}` into {dir}/\n");
+            if releases > 0 {
+                s.push_str(&format!(
+                    "  and the release and values of {releases} components ({dir}/_components/NAME/{{release,values}}.yaml)\n"
+                ));
+            }
             // A line per unit while that stays readable; a large platform gets the first few and a count.
             const SHOWN: usize = 24;
             for u in units.iter().take(SHOWN) {
