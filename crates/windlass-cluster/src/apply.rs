@@ -48,35 +48,7 @@ impl Applier {
 
     /// The API of an object's kind, scoped to its namespace when namespaced.
     pub async fn api(&self, r: &ObjectRef) -> Result<Api<DynamicObject>, ClusterError> {
-        let key = (r.api_version.clone(), r.kind.clone());
-        let cached = self.lock().get(&key).cloned();
-        let (resource, caps) = match cached {
-            Some(found) => found,
-            None => {
-                let (group, version) = match r.api_version.rsplit_once('/') {
-                    Some((g, v)) => (g, v),
-                    None => ("", r.api_version.as_str()),
-                };
-                let gvk = GroupVersionKind::gvk(group, version, &r.kind);
-                let found = with_retry(|| pinned_kind(&self.client, &gvk))
-                    .await
-                    .map_err(|e| match e {
-                        kube::Error::Api(s) if s.code == 404 => ClusterError::UnknownKind {
-                            object: r.to_string(),
-                            api_version: r.api_version.clone(),
-                            kind: r.kind.clone(),
-                        },
-                        kube::Error::Discovery(_) => ClusterError::UnknownKind {
-                            object: r.to_string(),
-                            api_version: r.api_version.clone(),
-                            kind: r.kind.clone(),
-                        },
-                        e => ClusterError::api(r.to_string(), e),
-                    })?;
-                self.lock().insert(key, found.clone());
-                found
-            }
-        };
+        let (resource, caps) = self.kind(r).await?;
         Ok(match caps.scope {
             Scope::Cluster => Api::all_with(self.client.clone(), &resource),
             Scope::Namespaced if r.namespace.is_empty() => {
@@ -87,6 +59,41 @@ impl Applier {
             }
             Scope::Namespaced => Api::namespaced_with(self.client.clone(), &r.namespace, &resource),
         })
+    }
+
+    /// Whether the object's kind lives in namespaces.
+    pub async fn namespaced(&self, r: &ObjectRef) -> Result<bool, ClusterError> {
+        Ok(matches!(self.kind(r).await?.1.scope, Scope::Namespaced))
+    }
+
+    /// The served resource of an object's kind (discovery, cached).
+    async fn kind(&self, r: &ObjectRef) -> Result<(ApiResource, ApiCapabilities), ClusterError> {
+        let key = (r.api_version.clone(), r.kind.clone());
+        if let Some(found) = self.lock().get(&key).cloned() {
+            return Ok(found);
+        }
+        let (group, version) = match r.api_version.rsplit_once('/') {
+            Some((g, v)) => (g, v),
+            None => ("", r.api_version.as_str()),
+        };
+        let gvk = GroupVersionKind::gvk(group, version, &r.kind);
+        let found = with_retry(|| pinned_kind(&self.client, &gvk))
+            .await
+            .map_err(|e| match e {
+                kube::Error::Api(s) if s.code == 404 => ClusterError::UnknownKind {
+                    object: r.to_string(),
+                    api_version: r.api_version.clone(),
+                    kind: r.kind.clone(),
+                },
+                kube::Error::Discovery(_) => ClusterError::UnknownKind {
+                    object: r.to_string(),
+                    api_version: r.api_version.clone(),
+                    kind: r.kind.clone(),
+                },
+                e => ClusterError::api(r.to_string(), e),
+            })?;
+        self.lock().insert(key, found.clone());
+        Ok(found)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(String, String), (ApiResource, ApiCapabilities)>> {
@@ -101,9 +108,14 @@ impl Applier {
     /// Server-side applies one object; `dry_run` asks the apiserver to admit and
     /// default it without persisting. Returns what the apiserver answered.
     pub async fn apply(&self, obj: &Value, dry_run: bool) -> Result<DynamicObject, ClusterError> {
+        self.apply_as(obj, FIELD_MANAGER, dry_run).await
+    }
+
+    /// [`Applier::apply`] as another field manager (helm's, for a release's objects).
+    pub async fn apply_as(&self, obj: &Value, manager: &str, dry_run: bool) -> Result<DynamicObject, ClusterError> {
         let r = ObjectRef::of(obj);
         let api = self.api(&r).await?;
-        let mut params = PatchParams::apply(FIELD_MANAGER);
+        let mut params = PatchParams::apply(manager);
         params.force = self.force_conflicts;
         params.dry_run = dry_run;
         let patch = Patch::Apply(obj);

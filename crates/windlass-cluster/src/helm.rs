@@ -166,28 +166,61 @@ impl Helm {
         if let CrdSource::Template(key) = component.crds {
             set_path(&mut values, key, Value::Bool(true));
         }
-        let file = ValuesFile::write(&self.cache, &values)?;
-        let package = package.to_string_lossy();
-        let rendered = self
-            .run(
-                &format!("template {}", component.release),
-                &[
-                    "template",
-                    &component.release,
-                    &package,
-                    "--namespace",
-                    &component.namespace,
-                    "--include-crds",
-                    "--values",
-                    file.path_str(),
-                ],
+        let docs = self.template(component, package, &values, &["--include-crds"]).await?;
+        Ok(docs.into_iter().filter(is_crd).collect())
+    }
+
+    /// The objects `upgrade` would leave in the cluster: `helm template` with the
+    /// release's values, without CRDs (the `crds.*` unit's), hooks or tests.
+    pub async fn manifests(&self, component: &Component, package: &Path) -> Result<Vec<Value>, HelmError> {
+        let docs = self
+            .template(
+                component,
+                package,
+                &component.values,
+                &["--skip-crds", "--no-hooks", "--skip-tests"],
             )
             .await?;
-        let docs = parse_stream(&rendered).map_err(HelmError::Io)?;
-        Ok(docs
-            .into_iter()
-            .filter(|d| d.get("kind").and_then(Value::as_str) == Some("CustomResourceDefinition"))
-            .collect())
+        Ok(docs.into_iter().filter(|d| !is_crd(d)).collect())
+    }
+
+    async fn template(
+        &self,
+        component: &Component,
+        package: &Path,
+        values: &Value,
+        extra: &[&str],
+    ) -> Result<Vec<Value>, HelmError> {
+        let file = ValuesFile::write(&self.cache, values)?;
+        let package = package.to_string_lossy();
+        let mut args = vec![
+            "template",
+            &component.release,
+            &package,
+            "--namespace",
+            &component.namespace,
+            "--values",
+            file.path_str(),
+        ];
+        args.extend(extra);
+        let rendered = self.run(&format!("template {}", component.release), &args).await?;
+        parse_stream(&rendered).map_err(HelmError::Io)
+    }
+
+    /// The objects of the release's current revision (`helm get manifest`);
+    /// `None` when the release is not installed.
+    pub async fn release_manifest(&self, release: &str, namespace: &str) -> Result<Option<Vec<Value>>, HelmError> {
+        match self
+            .run(
+                &format!("get manifest {release}"),
+                &["get", "manifest", release, "--namespace", namespace],
+            )
+            .await
+        {
+            Ok(text) => parse_stream(&text).map(Some).map_err(HelmError::Io),
+            Err(HelmError::Failed { message, .. }) if message.contains("not found") => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 
     /// `helm upgrade --install`: server-side apply, CRDs skipped (windlass applied them),
@@ -265,6 +298,10 @@ impl Helm {
         .await
         .map(|_| ())
     }
+}
+
+pub(crate) fn is_crd(doc: &Value) -> bool {
+    doc.get("kind").and_then(Value::as_str) == Some("CustomResourceDefinition")
 }
 
 /// A values file only the current user can read, removed when dropped.

@@ -699,6 +699,65 @@ async fn init_then_up_brings_every_component_and_app_to_ready() {
         assert_eq!(revisions(&bed, ns, release).await, was, "{release} untouched");
     }
 
+    // `diff` of the installed platform: nothing (exit 0). Then component values
+    // change: the release's objects are diffed as helm would apply them — the
+    // changed Deployment, a new PodDisruptionBudget, the APIService the chart no
+    // longer renders — exit 1, and nothing is applied.
+    let diff = run(&["diff"]);
+    assert_eq!(diff.status.code(), Some(0), "{}", text(&diff));
+    assert!(text(&diff).contains("no changes"), "{}", text(&diff));
+    let spec_path = dir.path().join("windlass.yaml");
+    let spec = std::fs::read_to_string(&spec_path).expect("the spec");
+    let spec = spec.replacen(
+        "platform:\n",
+        "platform:\n  components:\n    metrics-server:\n      values:\n        replicas: 2\n        \
+         podDisruptionBudget: { enabled: true, minAvailable: 1 }\n        apiService: { create: false }\n",
+        1,
+    );
+    std::fs::write(&spec_path, spec).expect("writing the spec");
+    let diff = run(&["diff", "--output", "json"]);
+    assert_eq!(diff.status.code(), Some(1), "{}", text(&diff));
+    let diff: Value = serde_json::from_slice(&diff.stdout).expect("diff JSON");
+    let changes: Vec<(&str, &str, &str)> = diff["changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .map(|c| {
+            (
+                c["unit"].as_str().unwrap_or_default(),
+                c["object"].as_str().unwrap_or_default(),
+                c["action"].as_str().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        changes,
+        [
+            (
+                "component.metrics-server",
+                "PodDisruptionBudget/kube-system/metrics-server",
+                "create"
+            ),
+            (
+                "component.metrics-server",
+                "Deployment/kube-system/metrics-server",
+                "update"
+            ),
+            ("component.metrics-server", "APIService/v1beta1.metrics.k8s.io", "prune"),
+        ],
+        "{diff:#}"
+    );
+    let update = diff["changes"][1]["diff"].as_str().expect("a diff");
+    assert!(
+        update.contains("-  replicas: 1\n+  replicas: 2\n"),
+        "the replica count is what changes:\n{update}"
+    );
+    assert_eq!(
+        revisions(&bed, "kube-system", "metrics-server").await.len(),
+        1,
+        "diff installs nothing"
+    );
+
     let down = run(&["down", "--yes", "--timeout", "120"]);
     assert_eq!(down.status.code(), Some(0), "{}", text(&down));
     assert!(

@@ -17,7 +17,7 @@ use windlass_core::components::{Component, GateKind};
 use super::{ApplyUnit, Ctx, Event, UnitResult, apply};
 use crate::ClusterError;
 use crate::helm::{Helm, ReleaseState};
-use crate::history::{self, Outcome, Revision};
+use crate::history::{self, History, Outcome, Revision};
 use crate::inventory::ObjectRef;
 use crate::retry::with_retry;
 
@@ -50,7 +50,23 @@ fn ready(unit: &ApplyUnit, ctx: &Ctx, revision: u32, changed: bool, started: Ins
     }
 }
 
-/// What decides whether a release must run again: the chart and every value.
+/// What decides whether a `crds.NAME` unit applies again: the chart it takes them from.
+pub(crate) fn crds_digest(c: &Component) -> String {
+    history::digest(&[json!({
+        "repository": c.chart.repository,
+        "chart": c.chart.name,
+        "version": c.chart.version,
+    })])
+}
+
+/// What decides whether a release must run again: the unit's own (marked)
+/// objects, the chart and every value.
+pub(crate) fn release_digest(objects: &[Value], c: &Component) -> String {
+    let mut digested = objects.to_vec();
+    digested.push(release_inputs(c));
+    history::digest(&digested)
+}
+
 fn release_inputs(c: &Component) -> Value {
     json!({
         "repository": c.chart.repository,
@@ -69,11 +85,7 @@ pub(super) async fn crds(ctx: &Ctx, unit: ApplyUnit, component: &Component, time
         Ok(h) => h,
         Err(e) => return failure(&unit, ctx, e.to_string(), Vec::new()),
     };
-    let digest = history::digest(&[json!({
-        "repository": component.chart.repository,
-        "chart": component.chart.name,
-        "version": component.chart.version,
-    })]);
+    let digest = crds_digest(component);
     if let Some(r) = history
         .latest()
         .filter(|r| r.result == Outcome::Deployed && r.digest == digest)
@@ -194,25 +206,29 @@ pub(crate) async fn release_state(
         .max_by_key(|s| s.revision))
 }
 
-/// `component.<name>`: namespace, windlass objects, the release, the gates.
-pub(super) async fn release(ctx: &Ctx, unit: ApplyUnit, component: &Component, timeout: Duration) -> UnitResult {
-    let started = Instant::now();
-    // The namespace is shared by the components in it and never pruned with one of them.
+/// A component unit's own objects as it applies them: its namespace(s) unmarked
+/// (shared by the components in it, never pruned with one of them), the rest
+/// marked as members of the unit's applyset.
+pub(crate) fn own_objects(unit: &ApplyUnit, history: &History) -> (Vec<Value>, Vec<Value>) {
     let (namespaces, objects): (Vec<Value>, Vec<Value>) = unit
         .objects
         .iter()
         .cloned()
         .chain(unit.namespace.clone())
         .partition(|o| o.get("kind").and_then(Value::as_str) == Some("Namespace"));
+    (namespaces, apply::unit_objects(history, &objects))
+}
+
+/// `component.<name>`: namespace, windlass objects, the release, the gates.
+pub(super) async fn release(ctx: &Ctx, unit: ApplyUnit, component: &Component, timeout: Duration) -> UnitResult {
+    let started = Instant::now();
     let mut history = match ctx.store.load(&unit.id).await {
         Ok(h) => h,
         Err(e) => return failure(&unit, ctx, e.to_string(), Vec::new()),
     };
     let id = history.applyset_id();
-    let objects = apply::unit_objects(&history, &objects);
-    let mut digested = objects.clone();
-    digested.push(release_inputs(component));
-    let digest = history::digest(&digested);
+    let (namespaces, objects) = own_objects(&unit, &history);
+    let digest = release_digest(&objects, component);
     let state = match release_state(ctx, &component.release, &component.namespace).await {
         Ok(s) => s,
         Err(e) => return failure(&unit, ctx, e.to_string(), Vec::new()),

@@ -25,7 +25,7 @@ use crate::apply::Applier;
 use crate::history::HistoryStore;
 
 pub(crate) use apply::{stale_refs, unit_objects};
-pub(crate) use component::release_state;
+pub(crate) use component::{crds_digest, own_objects, release_digest, release_state};
 pub(crate) use prune::{down, owned_live, removed_units};
 pub(crate) use rollback::rollback;
 pub(crate) use schedule::up;

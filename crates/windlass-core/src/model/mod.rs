@@ -46,6 +46,56 @@ pub struct Traffic {
     pub namespace: String,
     /// Name of the shared Gateway (gateway mode).
     pub gateway_name: String,
+    /// Public hosts served by a Gateway other than the first (gateway mode, more
+    /// hosts than one Gateway's listeners hold): host -> Gateway index (1, 2, ...).
+    pub host_gateway: BTreeMap<String, usize>,
+}
+
+/// Listeners one Gateway holds (Gateway API's limit).
+pub const GATEWAY_LISTENERS: usize = 64;
+
+impl Traffic {
+    /// How many Gateways serve the platform's hosts.
+    pub fn gateway_count(&self) -> usize {
+        self.host_gateway.values().max().map_or(1, |i| i + 1)
+    }
+
+    /// The name of Gateway `index`: the platform's for the first, `NAME-2`, `NAME-3`, ... after it.
+    pub fn gateway_name_at(&self, index: usize) -> String {
+        if index == 0 {
+            self.gateway_name.clone()
+        } else {
+            format!("{}-{}", self.gateway_name, index + 1)
+        }
+    }
+
+    /// The index of the Gateway serving `host`.
+    pub fn gateway_index(&self, host: &str) -> usize {
+        self.host_gateway.get(host).copied().unwrap_or(0)
+    }
+
+    /// The name of the Gateway serving `host`.
+    pub fn gateway_for(&self, host: &str) -> String {
+        self.gateway_name_at(self.gateway_index(host))
+    }
+}
+
+/// Which Gateway serves each public host, when one Gateway cannot hold them all:
+/// the hosts sorted, the first 63 on the first Gateway (beside its plain HTTP
+/// listener), then 64 per Gateway. Merged onto one address by the controller.
+fn shard_hosts(mut hosts: Vec<String>) -> BTreeMap<String, usize> {
+    hosts.sort_unstable();
+    hosts.dedup();
+    let first = GATEWAY_LISTENERS - 1;
+    if hosts.len() <= first {
+        return BTreeMap::new();
+    }
+    hosts
+        .into_iter()
+        .enumerate()
+        .skip(first)
+        .map(|(i, host)| (host, 1 + (i - first) / GATEWAY_LISTENERS))
+        .collect()
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -237,6 +287,7 @@ impl Platform {
                 .to_string()
             }),
             gateway_name: p.name.clone(),
+            host_gateway: BTreeMap::new(),
         };
         let monitoring = Monitoring {
             namespace: p
@@ -282,6 +333,16 @@ impl Platform {
         };
         // The components' values read the rest of the model (domain, release, receivers).
         platform.components = crate::components::resolve(&platform, p);
+        if platform.traffic.mode == TrafficMode::Gateway {
+            let mut hosts: Vec<String> = platform.apps.iter().flat_map(|a| a.hosts.iter().cloned()).collect();
+            if platform
+                .component(crate::components::ComponentName::KubePrometheusStack)
+                .is_some()
+            {
+                hosts.push(crate::components::values::grafana_host(&platform));
+            }
+            platform.traffic.host_gateway = shard_hosts(hosts);
+        }
         platform
     }
 

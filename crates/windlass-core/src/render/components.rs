@@ -7,12 +7,15 @@
 
 use k8s_openapi::api::core::v1::Namespace;
 
-use super::crds::{GatewayClass, GatewayClassSpec};
+use super::crds::{EnvoyProxy, EnvoyProxySpec, GatewayClass, GatewayClassSpec, ParametersRef};
 use super::labels::platform_meta;
 use super::object::Object;
 use crate::components::{Component, ComponentName};
 use crate::model::Platform;
 use crate::spec::TrafficMode;
+
+/// The EnvoyProxy that merges the platform's Gateways (more hosts than one holds).
+pub const MERGED_GATEWAYS: &str = "windlass-merged-gateways";
 
 /// The controller name Envoy Gateway reconciles GatewayClasses for.
 pub const ENVOY_GATEWAY_CONTROLLER: &str = "gateway.envoyproxy.io/gatewayclass-controller";
@@ -36,12 +39,28 @@ pub fn component_objects(platform: &Platform, component: &Component) -> Vec<Obje
         }
         ComponentName::BlackboxExporter => out.push(crate::content::probes::blackbox_config().object(platform)),
         ComponentName::EnvoyGateway if platform.traffic.mode == TrafficMode::Gateway => {
+            // More hosts than one Gateway holds: the Gateways share one Envoy fleet
+            // and one address, so every host keeps resolving to the same place.
+            let merged = platform.traffic.gateway_count() > 1;
+            let parameters_ref = merged.then(|| ParametersRef {
+                group: "gateway.envoyproxy.io",
+                kind: "EnvoyProxy",
+                name: MERGED_GATEWAYS.to_string(),
+                namespace: component.namespace.clone(),
+            });
+            if merged {
+                out.push(Object::from_typed(&EnvoyProxy::new(
+                    platform_meta(platform, MERGED_GATEWAYS, Some(&component.namespace)),
+                    EnvoyProxySpec { merge_gateways: true },
+                )));
+            }
             out.push(Object::from_typed(&GatewayClass::new(
                 platform_meta(platform, &platform.traffic.class, None),
                 GatewayClassSpec {
                     controller_name: ENVOY_GATEWAY_CONTROLLER.to_string(),
+                    parameters_ref,
                 },
-            )))
+            )));
         }
         _ => {}
     }

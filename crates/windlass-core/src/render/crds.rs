@@ -320,4 +320,29 @@ resource!(
 #[serde(rename_all = "camelCase")]
 pub struct GatewayClassSpec {
     pub controller_name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parameters_ref: Option<ParametersRef>,
+}
+
+/// A GatewayClass's controller-specific parameters (Envoy Gateway: an EnvoyProxy).
+#[derive(Debug, Clone, Serialize)]
+pub struct ParametersRef {
+    pub group: &'static str,
+    pub kind: &'static str,
+    pub name: String,
+    pub namespace: String,
+}
+
+resource!(
+    EnvoyProxy,
+    "gateway.envoyproxy.io/v1alpha1",
+    "EnvoyProxy",
+    EnvoyProxySpec
+);
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EnvoyProxySpec {
+    /// Every Gateway of the class on one Envoy fleet and one address.
+    pub merge_gateways: bool,
 }

@@ -26,21 +26,14 @@ fn listener_name(host: &str) -> String {
     format!("https-{name}")
 }
 
-/// The platform Gateway: plain HTTP on 80 (ACME challenges, redirects) and HTTPS per host.
-pub fn gateway(platform: &Platform, apps: &[&App]) -> Option<Object> {
+/// The platform's Gateways: the first with plain HTTP on 80 (ACME challenges,
+/// redirects) and HTTPS per host; more hosts than one Gateway holds continue on
+/// `NAME-2`, `NAME-3`, ... (HTTPS only), which the controller merges onto the
+/// first one's address (`merged_gateways`).
+pub fn gateway(platform: &Platform, apps: &[&App]) -> Vec<Object> {
     if platform.traffic.mode != TrafficMode::Gateway {
-        return None;
+        return Vec::new();
     }
-    let mut listeners = vec![Listener {
-        name: "http".to_string(),
-        hostname: None,
-        port: 80,
-        protocol: "HTTP",
-        tls: None,
-        allowed_routes: AllowedRoutes {
-            namespaces: RouteNamespaces { from: "All" },
-        },
-    }];
     let mut hosts: Vec<(String, String)> = apps
         .iter()
         .flat_map(|a| a.hosts.iter().map(move |h| (h.clone(), tls_secret_name(platform, a))))
@@ -50,10 +43,22 @@ pub fn gateway(platform: &Platform, apps: &[&App]) -> Option<Object> {
     }
     hosts.sort();
     if hosts.is_empty() {
-        return None;
+        return Vec::new();
     }
+    let mut shards: Vec<Vec<Listener>> = vec![Vec::new(); platform.traffic.gateway_count()];
+    shards[0].push(Listener {
+        name: "http".to_string(),
+        hostname: None,
+        port: 80,
+        protocol: "HTTP",
+        tls: None,
+        allowed_routes: AllowedRoutes {
+            namespaces: RouteNamespaces { from: "All" },
+        },
+    });
     for (host, secret) in hosts {
-        listeners.push(Listener {
+        let shard = platform.traffic.gateway_index(&host);
+        shards[shard].push(Listener {
             name: listener_name(&host),
             hostname: Some(host),
             port: 443,
@@ -71,18 +76,30 @@ pub fn gateway(platform: &Platform, apps: &[&App]) -> Option<Object> {
         });
     }
     // Certificates are rendered explicitly (tls.rs) rather than through cert-manager's gateway-shim.
-    let meta = platform_meta(
-        platform,
-        &platform.traffic.gateway_name,
-        Some(&platform.traffic.namespace),
-    );
-    Some(Object::from_typed(&Gateway::new(
-        meta,
-        GatewaySpec {
-            gateway_class_name: platform.traffic.class.clone(),
-            listeners,
-        },
-    )))
+    shards
+        .into_iter()
+        .enumerate()
+        .filter(|(_, listeners)| !listeners.is_empty())
+        .map(|(i, listeners)| {
+            let name = platform.traffic.gateway_name_at(i);
+            Object::from_typed(&Gateway::new(
+                platform_meta(platform, &name, Some(&platform.traffic.namespace)),
+                GatewaySpec {
+                    gateway_class_name: platform.traffic.class.clone(),
+                    listeners,
+                },
+            ))
+        })
+        .collect()
+}
+
+/// The route parent for `host`: its listener on the Gateway that serves it.
+fn host_parent(platform: &Platform, host: &str) -> ParentRef {
+    ParentRef {
+        name: platform.traffic.gateway_for(host),
+        namespace: platform.traffic.namespace.clone(),
+        section_name: Some(listener_name(host)),
+    }
 }
 
 /// Plain HTTP on the Gateway only redirects to HTTPS. (cert-manager's ACME
@@ -212,15 +229,7 @@ fn http_route(platform: &Platform, app: &App, name: String, routes: &[&Route], p
     Object::from_typed(&HttpRoute::new(
         app_meta(platform, app, name),
         HttpRouteSpec {
-            parent_refs: app
-                .hosts
-                .iter()
-                .map(|h| ParentRef {
-                    name: platform.traffic.gateway_name.clone(),
-                    namespace: platform.traffic.namespace.clone(),
-                    section_name: Some(listener_name(h)),
-                })
-                .collect(),
+            parent_refs: app.hosts.iter().map(|h| host_parent(platform, h)).collect(),
             hostnames: app.hosts.clone(),
             rules: vec![HttpRouteRule {
                 matches: routes
@@ -325,11 +334,7 @@ pub fn grafana_objects(platform: &Platform) -> Vec<Object> {
     let route = Object::from_typed(&HttpRoute::new(
         platform_meta(platform, "grafana", Some(&g.namespace)),
         HttpRouteSpec {
-            parent_refs: vec![ParentRef {
-                name: platform.traffic.gateway_name.clone(),
-                namespace: platform.traffic.namespace.clone(),
-                section_name: Some(listener_name(&g.host)),
-            }],
+            parent_refs: vec![host_parent(platform, &g.host)],
             hostnames: vec![g.host.clone()],
             rules: vec![HttpRouteRule {
                 matches: Vec::new(),

@@ -14,7 +14,7 @@ use crate::source::{FieldPath, Node};
 /// The longest app name: CronJob names are limited to 52 characters.
 const MAX_APP_NAME: usize = 52;
 /// Gateway API allows 64 listeners; one is the plain HTTP listener.
-const MAX_GATEWAY_HOSTS: usize = 63;
+const MAX_GATEWAY_HOSTS: usize = crate::model::GATEWAY_LISTENERS - 1;
 /// Gateway API: an HTTPRoute lists at most 16 hostnames, and a rule at most 64 matches.
 const MAX_ROUTE_HOSTNAMES: usize = 16;
 const MAX_RULE_MATCHES: usize = 64;
@@ -183,19 +183,24 @@ pub fn validate(spec: &PlatformFile, node: &Node, environments: &[(String, Optio
         }
     }
     // A Gateway has at most 64 listeners: one for plain HTTP, one HTTPS listener per host
-    // (Grafana's among them when windlass installs the monitoring stack).
+    // (Grafana's among them when windlass installs the monitoring stack). More hosts go
+    // on further Gateways that Envoy Gateway merges onto one address; a controller
+    // windlass does not install cannot be told to merge them.
     let grafana = usize::from(crate::components::is_enabled(
         crate::components::ComponentName::KubePrometheusStack,
         &spec.platform,
     ));
     let hosts = hosts_seen.len() + grafana;
-    if spec.platform.traffic.mode == TrafficMode::Gateway && hosts > MAX_GATEWAY_HOSTS {
+    let merges = crate::components::is_enabled(crate::components::ComponentName::EnvoyGateway, &spec.platform);
+    if spec.platform.traffic.mode == TrafficMode::Gateway && hosts > MAX_GATEWAY_HOSTS && !merges {
         f.err(
             root.key("platform").key("traffic").key("mode"),
             format!(
-                "{hosts} public hosts (Grafana's included) do not fit on one Gateway (at most {MAX_GATEWAY_HOSTS})"
+                "{hosts} public hosts (Grafana's included) do not fit on one Gateway (at most {MAX_GATEWAY_HOSTS}), \
+                 and more Gateways need a controller that merges them onto one address"
             ),
-            "use `traffic: {mode: ingress}` for this many hosts, or split the platform",
+            "switch `platform.components.envoy-gateway` back on (windlass then spreads the hosts over merged \
+             Gateways), or use `traffic: {mode: ingress}`",
         );
     }
     dependency_cycles(&mut f, &spec.apps);
