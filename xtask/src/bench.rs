@@ -97,7 +97,7 @@ pub fn render(opts: &Options) -> Result<()> {
 }
 
 /// Builds the release `windlass` (the binary users run) and returns its path.
-fn release_binary(root: &Path) -> Result<PathBuf> {
+pub(crate) fn release_binary(root: &Path) -> Result<PathBuf> {
     println!("building the release binary ...");
     let status = Command::new(env!("CARGO"))
         .args(["build", "--release", "--quiet", "-p", "windlass"])
@@ -618,10 +618,16 @@ fn count_objects(windlass: &Path, spec: &str) -> Result<usize> {
 
 /// Runs `cmd args` once with its output in `log`; fails (with the log's end) unless it succeeds.
 fn timed(cmd: &Path, args: &[&str], log: &Path) -> Result<Duration> {
+    timed_with(cmd, args, &[], log)
+}
+
+/// [`timed`] with `env` added to the command's environment.
+pub(crate) fn timed_with(cmd: &Path, args: &[&str], env: &[(&str, &str)], log: &Path) -> Result<Duration> {
     let file = std::fs::File::create(log)?;
     let start = Instant::now();
     let status = Command::new(cmd)
         .args(args)
+        .envs(env.iter().copied())
         .stdout(file.try_clone()?)
         .stderr(file)
         .status()
@@ -640,7 +646,7 @@ fn timed(cmd: &Path, args: &[&str], log: &Path) -> Result<Duration> {
     Ok(elapsed)
 }
 
-fn tail(text: &str, lines: usize) -> String {
+pub(crate) fn tail(text: &str, lines: usize) -> String {
     let all: Vec<&str> = text.lines().collect();
     all[all.len().saturating_sub(lines)..].join("\n")
 }

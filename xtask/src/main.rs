@@ -4,6 +4,7 @@
 
 mod bed;
 mod bench;
+mod bench_platform;
 mod certs;
 mod charts;
 mod ci;
@@ -127,6 +128,18 @@ enum BenchCommand {
         #[arg(long, default_value_t = 3)]
         noop_runs: usize,
     },
+    /// The whole platform plus the example apps onto a fresh test bed (restarted
+    /// empty for each side): `windlass up` against `helmfile sync` of the same
+    /// charts with the same needs and a sequential `helm upgrade --install --wait`
+    /// script; then the no-op re-runs. Builds helmfile on first use.
+    Platform {
+        /// Seconds each side may take.
+        #[arg(long, default_value_t = 900)]
+        timeout: u64,
+        /// Timed no-op re-runs of `windlass up`.
+        #[arg(long, default_value_t = 5)]
+        noop_runs: usize,
+    },
 }
 
 #[derive(Subcommand)]
@@ -199,6 +212,10 @@ fn main() -> ExitCode {
             noop_runs,
         })
         .map(|()| ExitCode::SUCCESS),
+        Command::Bench(BenchCommand::Platform { timeout, noop_runs }) => {
+            bench_platform::platform(&bench_platform::PlatformOptions { timeout, noop_runs })
+                .map(|()| ExitCode::SUCCESS)
+        }
         Command::Testbed(cmd) => match cmd {
             TestbedCommand::Up => bed::up().map(|_| ExitCode::SUCCESS),
             TestbedCommand::Down => bed::down().map(|()| ExitCode::SUCCESS),

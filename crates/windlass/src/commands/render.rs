@@ -18,6 +18,9 @@ use crate::sink::files::TreeWriter;
 
 /// What the summary says of a unit once its objects are written and freed.
 struct UnitSummary {
+    /// The unit's id (`app.shop.web`) and the ids of the units it waits for.
+    id: String,
+    needs: Vec<String>,
     title: String,
     dir: String,
     objects: usize,
@@ -42,7 +45,15 @@ pub fn run(args: &RenderArgs) -> Result<ExitStatus, CliError> {
         for d in &unit.documents {
             tree.write(&format!("{}/{}", unit.dir, d.file), &d.yaml)?;
         }
+        let needs = plan
+            .up()
+            .iter()
+            .find(|p| p.id == unit.kind)
+            .map(|p| p.needs.iter().map(ToString::to_string).collect())
+            .unwrap_or_default();
         units.push(UnitSummary {
+            id: unit.kind.to_string(),
+            needs,
             title: unit.kind.title(),
             dir: unit.dir.clone(),
             objects: unit.documents.len(),
@@ -77,7 +88,15 @@ fn summary(args: &RenderArgs, env: &str, units: &[UnitSummary], releases: usize)
         OutputFormat::Json => {
             let units: Vec<serde_json::Value> = units
                 .iter()
-                .map(|u| serde_json::json!({ "dir": u.dir, "objects": u.objects, "kinds": u.kinds }))
+                .map(|u| {
+                    serde_json::json!({
+                        "unit": u.id,
+                        "needs": u.needs,
+                        "dir": u.dir,
+                        "objects": u.objects,
+                        "kinds": u.kinds,
+                    })
+                })
                 .collect();
             let v = serde_json::json!({
                 "environment": env,
