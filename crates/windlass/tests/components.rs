@@ -73,19 +73,12 @@ platform:
   traffic: {{ mode: ingress }}
   charts: {{ mirror: \"{mirror}\" }}
   components:
-    cert-manager: {{ enabled: false }}
-    envoy-gateway: {{ enabled: false }}
-    ingress-nginx: {{ enabled: false }}
-    loki: {{ enabled: false }}
-    alloy: {{ enabled: false }}
-    blackbox-exporter: {{ enabled: false }}
-    metrics-server: {{ enabled: false }}
-    reloader: {{ enabled: false }}
-    kube-prometheus-stack:
+{off}    kube-prometheus-stack:
       values:
 {kps_values}
 apps: {{}}
-"
+",
+        off = common::components_off(&[KPS])
     )
 }
 

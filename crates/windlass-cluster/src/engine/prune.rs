@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use kube::api::ListParams;
-use windlass_core::components::{Component, ComponentName, Home};
+use windlass_core::components::{Component, ComponentName, default_home};
 use windlass_core::unit::{UnitId, removal_order};
 
 use super::{Ctx, Event};
@@ -243,12 +243,12 @@ fn release_of(name: &str, components: &[Component]) -> (String, String) {
     if let Some(c) = components.iter().find(|c| c.name.as_str() == name) {
         return (c.release.clone(), c.namespace.clone());
     }
-    let entry = name.parse::<ComponentName>().ok().map(ComponentName::entry);
-    let release = entry.map_or(name, |e| e.release).to_string();
-    let namespace = match entry.map(|e| e.home) {
-        Some(Home::Fixed(ns)) => ns,
-        Some(Home::Monitoring) => windlass_core::defaults::MONITORING_NAMESPACE,
-        Some(Home::Traffic) | None => windlass_core::defaults::GATEWAY_CONTROLLER_NAMESPACE,
-    };
-    (release, namespace.to_string())
+    match name.parse::<ComponentName>() {
+        Ok(c) => (c.entry().release.to_string(), default_home(c).to_string()),
+        // Not a component this windlass knows: its history names it, the release is named alike.
+        Err(_) => (
+            name.to_string(),
+            windlass_core::defaults::GATEWAY_CONTROLLER_NAMESPACE.to_string(),
+        ),
+    }
 }

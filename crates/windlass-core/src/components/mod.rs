@@ -123,6 +123,20 @@ pub fn is_enabled(name: ComponentName, p: &PlatformSpec) -> bool {
     }
 }
 
+/// Where a component lives when the spec says nothing: for a component the
+/// spec no longer has (`down` still has to find its release).
+pub fn default_home(name: ComponentName) -> &'static str {
+    let entry = name.entry();
+    match entry.home {
+        Home::Fixed(ns) => ns,
+        Home::Monitoring => d::MONITORING_NAMESPACE,
+        Home::Traffic => match entry.default_on {
+            catalog::DefaultOn::IngressMode => d::INGRESS_CONTROLLER_NAMESPACE,
+            _ => d::GATEWAY_CONTROLLER_NAMESPACE,
+        },
+    }
+}
+
 fn home(name: ComponentName, p: &PlatformSpec) -> String {
     match name.entry().home {
         Home::Fixed(ns) => ns.to_string(),
@@ -130,7 +144,7 @@ fn home(name: ComponentName, p: &PlatformSpec) -> String {
             .monitoring
             .namespace
             .clone()
-            .unwrap_or_else(|| d::MONITORING_NAMESPACE.to_string()),
+            .unwrap_or_else(|| default_home(name).to_string()),
         Home::Traffic => p.traffic.namespace.clone().unwrap_or_else(|| {
             match p.traffic.mode {
                 TrafficMode::Gateway => d::GATEWAY_CONTROLLER_NAMESPACE,
@@ -381,6 +395,24 @@ mod tests {
         let mut base = json!({"a": {"b": 1, "c": [1, 2]}, "d": "x"});
         merge(&mut base, json!({"a": {"c": [3], "e": true}, "d": null}));
         assert_eq!(base, json!({"a": {"b": 1, "c": [3], "e": true}, "d": null}));
+    }
+
+    #[test]
+    fn the_default_home_is_where_a_spec_without_overrides_puts_each_component() {
+        for mode in ["gateway", "ingress"] {
+            let yaml = format!(
+                "apiVersion: windlass.dev/v1alpha1\nkind: Platform\nplatform:\n  name: p\n  domain: p.example.com\n  \
+                 email: ops@example.com\n  tls: letsencrypt-prod\n  traffic: {{ mode: {mode} }}\n  \
+                 components: {{ vault: {{ enabled: true }}, vault-secrets-operator: {{ enabled: true }} }}\n"
+            );
+            let spec = crate::spec::load("windlass.yaml", &yaml).expect("a valid spec");
+            let (_, file) = spec.environment(None).expect("the default environment");
+            let homes = namespaces(&file.platform);
+            assert!(homes.len() >= 9, "{mode}: {homes:?}");
+            for (c, ns) in homes {
+                assert_eq!(default_home(c), ns, "{mode}: {c:?}");
+            }
+        }
     }
 
     #[test]

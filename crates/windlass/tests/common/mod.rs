@@ -61,15 +61,19 @@ platform:
   traffic: {{ mode: gateway, namespace: {gw} }}
   monitoring: {{ namespace: {mon} }}
   components:
-    cert-manager: {{ enabled: false }}
-    envoy-gateway: {{ enabled: false }}
-    kube-prometheus-stack: {{ enabled: false }}
-    loki: {{ enabled: false }}
-    alloy: {{ enabled: false }}
-    blackbox-exporter: {{ enabled: false }}
-    metrics-server: {{ enabled: false }}
-    reloader: {{ enabled: false }}
-apps:
-"
+{off}apps:
+",
+        off = components_off(&[])
     )
+}
+
+/// `    NAME: { enabled: false }` for every component of the catalog but `except`:
+/// a platform whose only components are the ones a test installs.
+pub fn components_off(except: &[&str]) -> String {
+    windlass_core::components::ComponentName::ALL
+        .into_iter()
+        .map(|c| c.as_str())
+        .filter(|c| !except.contains(c))
+        .map(|c| format!("    {c}: {{ enabled: false }}\n"))
+        .collect()
 }
