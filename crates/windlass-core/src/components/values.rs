@@ -118,6 +118,10 @@ pub struct CertManager {
     /// challenges go through the platform's Gateway (an HTTPRoute per challenge).
     config: CertManagerConfig,
     prometheus: CertManagerPrometheus,
+    /// Off: the chart's post-install Job (`cmctl check api`, a pod and an image pull
+    /// helm waits for) checks what windlass's own gate already proves — a dry run
+    /// through the webhook is admitted (`GateKind::WebhookAdmits`).
+    startupapicheck: On,
 }
 
 #[derive(Serialize)]
@@ -164,6 +168,7 @@ fn cert_manager(platform: &Platform, enabled: &dyn Fn(ComponentName) -> bool) ->
             enabled: true,
             servicemonitor: service_monitor(platform, enabled),
         },
+        startupapicheck: OFF,
     }
 }
 
