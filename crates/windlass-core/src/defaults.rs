@@ -64,6 +64,11 @@ pub const PROGRESS_DEADLINE_SECONDS: i32 = 600;
 pub const PDB_MAX_UNAVAILABLE: u32 = 1;
 pub const DATA_MOUNT_PATH: &str = "/data";
 pub const TMP_MOUNT_PATH: &str = "/tmp";
+/// Local disk an app container may fill (logs and its writable layer: the root file
+/// system is read-only) before the kubelet evicts it instead of the node filling up.
+pub const EPHEMERAL_STORAGE_LIMIT: &str = "1Gi";
+/// The bound of `/tmp` and of each writable path (emptyDir volumes).
+pub const EMPTY_DIR_SIZE_LIMIT: &str = "1Gi";
 
 // CronJob.
 pub const CRON_SUCCESS_HISTORY: i32 = 3;

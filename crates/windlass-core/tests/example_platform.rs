@@ -1,7 +1,7 @@
 //! The bundled example platform: pinned by snapshots, and held to the
 //! production invariants and the k8s-openapi round trip in every environment.
 
-use windlass_core::check::{invariants, round_trips};
+use windlass_core::check::{Config, Source, invariants, round_trips, run};
 use windlass_core::content;
 use windlass_core::model::Platform;
 use windlass_core::plan::{Plan, Selector};
@@ -91,6 +91,9 @@ fn every_environment_passes_the_invariants_and_round_trips() {
         let (_, r) = rendered(env, &[]);
         let objects: Vec<_> = r.objects().cloned().collect();
         assert_eq!(invariants(&objects), vec![], "{env}");
+        // The whole platform at once, with the rules that follow references across units too.
+        let all: Vec<&_> = objects.iter().collect();
+        assert_eq!(run(&all, Source::Manifests, &Config::default()), vec![], "{env}");
         let mut typed = 0;
         for o in &objects {
             if round_trips(o).unwrap_or_else(|e| panic!("{env}: {e}")) {

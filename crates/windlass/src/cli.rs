@@ -35,10 +35,52 @@ pub enum Command {
     Rollback(RollbackArgs),
     /// Delete what windlass owns, in reverse order, and wait until it is gone.
     Down(DownArgs),
+    /// Check Kubernetes manifests (files, directories, `-` for stdin) against windlass's rules.
+    Check(CheckArgs),
     /// Print a shell completion script (e.g. `windlass completions bash > /etc/bash_completion.d/windlass`).
     Completions(CompletionsArgs),
     /// Write man pages: windlass(1) and one page per subcommand.
     Man(ManArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Exit status: 0 nothing at or above --fail-on, 1 findings at or above it, 2 unreadable input or configuration.\n\
+Suppress a rule on one object with the annotation `windlass.dev/ignore.<rule-id>: \"<reason>\"` (the reason is mandatory)."
+)]
+pub struct CheckArgs {
+    /// Files or directories (read recursively: *.yaml, *.yml, *.json) to check; `-` reads stdin.
+    #[arg(value_name = "PATH", required_unless_present = "list_rules")]
+    pub paths: Vec<PathBuf>,
+    /// How to print the findings.
+    #[arg(long, value_enum, default_value_t = CheckOutput::Text)]
+    pub output: CheckOutput,
+    /// Exit 1 when a finding is at or above this severity (default: the config's `failOn`, else error).
+    #[arg(long, value_enum, value_name = "SEVERITY")]
+    pub fail_on: Option<FailOn>,
+    /// Severities and disabled rules (default: .windlass-check.yaml in the current directory, when present).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Print every rule (id, severity, why, fix) and exit.
+    #[arg(long)]
+    pub list_rules: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CheckOutput {
+    Text,
+    Json,
+    Sarif,
+    Junit,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    Error,
+    Warning,
+    Info,
+    /// Always exit 0 when the input could be read.
+    Never,
 }
 
 #[derive(Debug, Args)]

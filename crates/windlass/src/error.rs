@@ -34,8 +34,8 @@ pub enum CliError {
     /// Units that failed; their reasons were already reported as they happened.
     #[error("{0}")]
     Failed(String),
-    /// A rendered object broke a production invariant: a windlass bug, never written.
-    #[error("rendered objects failed windlass's own checks (a bug; please report it):\n  {}", .0.join("\n  "))]
+    /// A rendered object broke an error-severity rule of `windlass check`: nothing is written or applied.
+    #[error("the spec renders objects that break windlass's rules (nothing was written or applied):\n  {}", .0.join("\n  "))]
     Invariant(Vec<String>),
 }
 
@@ -48,10 +48,9 @@ impl CliError {
             | CliError::NoSpec { .. }
             | CliError::SpecExists { .. }
             | CliError::ForeignOutput { .. }
-            | CliError::Usage(_) => ExitStatus::Input,
-            CliError::Write { .. } | CliError::Invariant(_) | CliError::Cluster(_) | CliError::Failed(_) => {
-                ExitStatus::Runtime
-            }
+            | CliError::Usage(_)
+            | CliError::Invariant(_) => ExitStatus::Input,
+            CliError::Write { .. } | CliError::Cluster(_) | CliError::Failed(_) => ExitStatus::Runtime,
         }
     }
 }

@@ -137,12 +137,12 @@ apps:
     image: ghcr.io/acme/web:1.0.0
     port: 8080
     hosts: [www]
-    health: /healthz
+    health: {path: /healthz, liveness: /livez}
     autoscaling: {min: 2, max: 4}
   api:
     image: ghcr.io/acme/api:1.0.0
     port: 9000
-    health: /healthz
+    health: {path: /healthz, liveness: /livez}
     needs: [db]
   db:
     kind: statefulset
@@ -208,8 +208,8 @@ fn repeated_errors_are_counted() {
 #[test]
 fn a_list_where_a_mapping_belongs_is_refused() {
     let spec = BASE.replace(
-        "    health: /healthz\n    autoscaling",
-        "    health: /healthz\n    resources: [\"3\", 5Gi]\n    autoscaling",
+        "    health: {path: /healthz, liveness: /livez}\n    autoscaling",
+        "    health: {path: /healthz, liveness: /livez}\n    resources: [\"3\", 5Gi]\n    autoscaling",
     );
     assert_spec_error(
         &spec,

@@ -192,6 +192,8 @@ pub struct ProbeTiming {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProbePolicy {
     pub check: ProbeCheck,
+    /// The liveness probe's own check (a shallow HTTP path), when it differs from `check`.
+    pub liveness_check: Option<ProbeCheck>,
     pub startup: ProbeTiming,
     pub readiness: ProbeTiming,
     pub liveness: ProbeTiming,
@@ -560,8 +562,13 @@ fn probe_policy(a: &AppSpec) -> Option<ProbePolicy> {
         None if a.kind == AppKind::Statefulset => ProbeCheck::Tcp { port: a.port?.get() },
         None => return None,
     };
+    let liveness_check = match (&check, a.health.as_ref().and_then(|h| h.0.liveness.clone())) {
+        (ProbeCheck::Http { port, .. }, Some(path)) => Some(ProbeCheck::Http { path, port: *port }),
+        _ => None,
+    };
     Some(ProbePolicy {
         check,
+        liveness_check,
         startup: d::probes::STARTUP,
         readiness: d::probes::READINESS,
         liveness: d::probes::LIVENESS,

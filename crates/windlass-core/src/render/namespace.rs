@@ -39,6 +39,7 @@ pub fn namespace_objects(platform: &Platform, ns: &str) -> Vec<Object> {
                 default: Some(BTreeMap::from([
                     ("cpu".to_string(), q(d::LIMITRANGE_CPU_LIMIT)),
                     ("memory".to_string(), q(d::LIMITRANGE_MEMORY_LIMIT)),
+                    ("ephemeral-storage".to_string(), q(d::EPHEMERAL_STORAGE_LIMIT)),
                 ])),
                 ..LimitRangeItem::default()
             }],

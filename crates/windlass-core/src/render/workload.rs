@@ -38,6 +38,13 @@ pub fn workload(platform: &Platform, app: &App) -> Object {
     if !app.secret_env.is_empty() {
         meta.annotations = Some(BTreeMap::from([(RELOADER_ANNOTATION.to_string(), "true".to_string())]));
     }
+    // The spec refuses a `latest` image unless the app says `allowLatest: true`: the user chose it.
+    if let (_, Some("latest"), None) = crate::spec::names::split_image(&app.image) {
+        meta.annotations.get_or_insert_with(BTreeMap::new).insert(
+            format!("{}image-tag-latest", crate::check::SUPPRESS_PREFIX),
+            format!("allowLatest: true in windlass.yaml (apps.{})", app.name),
+        );
+    }
     match app.kind {
         AppKind::Web | AppKind::Worker => Object::from_typed(&Deployment {
             metadata: meta,
@@ -220,10 +227,17 @@ fn runtime_default() -> SeccompProfile {
     }
 }
 
+fn bounded_empty_dir() -> EmptyDirVolumeSource {
+    EmptyDirVolumeSource {
+        size_limit: Some(Quantity(d::EMPTY_DIR_SIZE_LIMIT.to_string())),
+        ..EmptyDirVolumeSource::default()
+    }
+}
+
 fn volumes(app: &App) -> (Vec<Volume>, Vec<VolumeMount>) {
     let mut volumes = vec![Volume {
         name: TMP_VOLUME.to_string(),
-        empty_dir: Some(EmptyDirVolumeSource::default()),
+        empty_dir: Some(bounded_empty_dir()),
         ..Volume::default()
     }];
     let mut mounts = vec![VolumeMount {
@@ -235,7 +249,7 @@ fn volumes(app: &App) -> (Vec<Volume>, Vec<VolumeMount>) {
         let name = format!("writable-{i}");
         volumes.push(Volume {
             name: name.clone(),
-            empty_dir: Some(EmptyDirVolumeSource::default()),
+            empty_dir: Some(bounded_empty_dir()),
             ..Volume::default()
         });
         mounts.push(VolumeMount {
@@ -329,12 +343,13 @@ fn container(app: &App, mounts: Vec<VolumeMount>) -> Container {
             limits: Some(BTreeMap::from([
                 ("cpu".to_string(), quantity(&r.cpu_limit)),
                 ("memory".to_string(), quantity(&r.memory_limit)),
+                ("ephemeral-storage".to_string(), quantity(d::EPHEMERAL_STORAGE_LIMIT)),
             ])),
             ..ResourceRequirements::default()
         }),
         startup_probe: probes.map(|p| probe(&p.check, p.startup)),
         readiness_probe: probes.map(|p| probe(&p.check, p.readiness)),
-        liveness_probe: probes.map(|p| probe(&p.check, p.liveness)),
+        liveness_probe: probes.map(|p| probe(p.liveness_check.as_ref().unwrap_or(&p.check), p.liveness)),
         lifecycle: (app.port.is_some() && app.kind != AppKind::Cron).then(|| Lifecycle {
             // Keep serving while the endpoint removal propagates to the proxies.
             pre_stop: Some(LifecycleHandler {

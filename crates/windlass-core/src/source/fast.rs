@@ -10,7 +10,7 @@
 
 use serde_saphyr::granit_parser::{Event, Marker, Options, Parser, ScalarStyle};
 
-use super::node::{Key, Loc, MAX_DEPTH, MAX_NODES, Node, Value};
+use super::node::{Key, Limits, Loc, Node, Value};
 
 /// A collection being read.
 enum Frame {
@@ -27,7 +27,7 @@ enum Frame {
 }
 
 /// The tree of `text`, or `None` when the full deserialiser must decide.
-pub(super) fn parse(text: &str) -> Option<Node> {
+pub(super) fn parse(text: &str, limits: Limits) -> Option<Node> {
     let mut options = Options::default();
     options.set_emit_comments(false);
     let mut parser = Parser::new_from_str_with_options(text, options);
@@ -42,7 +42,7 @@ pub(super) fn parse(text: &str) -> Option<Node> {
     while let Some(item) = parser.next_event() {
         let (event, span) = item.ok()?;
         events += 1;
-        if events > 2 * MAX_NODES - 8 || nodes > MAX_NODES {
+        if events > 2 * limits.nodes - 8 || nodes > limits.nodes {
             return None;
         }
         let loc = loc_of(span.start);
@@ -76,7 +76,7 @@ pub(super) fn parse(text: &str) -> Option<Node> {
             Event::SequenceStart(_, anchor, tag) | Event::MappingStart(_, anchor, tag) => {
                 nodes += 1;
                 let is_key = matches!(stack.last(), Some(Frame::Map { key: None, .. }));
-                if anchor != 0 || tag.is_some() || is_key || stack.len() >= MAX_DEPTH / 2 {
+                if anchor != 0 || tag.is_some() || is_key || stack.len() >= limits.depth / 2 {
                     return None;
                 }
                 stack.push(if is_seq {
@@ -117,7 +117,7 @@ pub(super) fn parse(text: &str) -> Option<Node> {
             Some(Frame::Map { entries, key, .. }) => entries.push((key.take()?, node)),
         }
     }
-    if !stack.is_empty() || nodes > MAX_NODES {
+    if !stack.is_empty() || nodes > limits.nodes {
         return None;
     }
     root
@@ -203,12 +203,14 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
-    use crate::source::node::parse_yaml_full;
+    use crate::source::node::{SPEC_LIMITS, parse_yaml_full};
 
     /// The fast tree, when there is one, is the full path's tree.
     fn agrees(text: &str) -> Result<(), String> {
-        let Some(fast) = parse(text) else { return Ok(()) };
-        match parse_yaml_full(text) {
+        let Some(fast) = parse(text, SPEC_LIMITS) else {
+            return Ok(());
+        };
+        match parse_yaml_full(text, SPEC_LIMITS) {
             Ok(full) if full == fast => Ok(()),
             Ok(full) => Err(format!("{text:?}\nfast: {fast:?}\nfull: {full:?}")),
             Err(e) => Err(format!(
@@ -233,7 +235,7 @@ mod tests {
             "multi: this is\n  folded plain\n",
         ];
         for text in texts {
-            assert!(parse(text).is_some(), "{text:?} should take the fast path");
+            assert!(parse(text, SPEC_LIMITS).is_some(), "{text:?} should take the fast path");
             assert_eq!(agrees(text), Ok(()));
         }
     }
@@ -258,7 +260,7 @@ mod tests {
             "%YAML 1.2\n---\na: 1\n",
         ];
         for text in texts {
-            assert_eq!(parse(text), None, "{text:?}");
+            assert_eq!(parse(text, SPEC_LIMITS), None, "{text:?}");
         }
     }
 

@@ -10,5 +10,5 @@ mod node;
 mod path;
 
 pub use de::from_node;
-pub use node::{Loc, MAX_NODES, Node, Value, parse_yaml};
+pub use node::{Limits, Loc, MAX_NODES, Node, Value, parse_yaml, parse_yaml_with};
 pub use path::{FieldPath, Segment};

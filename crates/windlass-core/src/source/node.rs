@@ -142,14 +142,32 @@ pub const MAX_NODES: usize = crate::spec::MAX_SPEC_BYTES / 4;
 /// Parses one YAML document into a located tree. Errors say what is wrong with
 /// the YAML in plain words, where, and how to fix it.
 pub fn parse_yaml(text: &str) -> Result<Node, Diagnostic> {
-    match super::fast::parse(text) {
+    parse_yaml_with(text, SPEC_LIMITS)
+}
+
+/// How deep and how large one document may be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    pub depth: usize,
+    pub nodes: usize,
+}
+
+/// A spec's limits.
+pub const SPEC_LIMITS: Limits = Limits {
+    depth: MAX_DEPTH,
+    nodes: MAX_NODES,
+};
+
+/// [`parse_yaml`] under other limits (Kubernetes manifests nest deeper than a spec: CRD schemas).
+pub fn parse_yaml_with(text: &str, limits: Limits) -> Result<Node, Diagnostic> {
+    match super::fast::parse(text, limits) {
         Some(node) => Ok(node),
-        None => parse_yaml_full(text),
+        None => parse_yaml_full(text, limits),
     }
 }
 
 /// [`parse_yaml`] by the full deserialiser: every YAML feature, every error.
-pub(super) fn parse_yaml_full(text: &str) -> Result<Node, Diagnostic> {
+pub(super) fn parse_yaml_full(text: &str, limits: Limits) -> Result<Node, Diagnostic> {
     if text.trim().is_empty() {
         return Ok(Node {
             value: Value::Null,
@@ -171,9 +189,9 @@ pub(super) fn parse_yaml_full(text: &str) -> Result<Node, Diagnostic> {
         // The input is already at most MAX_SPEC_BYTES, and every value takes at least a
         // byte or two: these bounds only stop alias tricks, never a real platform.
         budget: serde_saphyr::budget! {
-            max_depth: MAX_DEPTH,
-            max_nodes: MAX_NODES,
-            max_events: 2 * MAX_NODES,
+            max_depth: limits.depth,
+            max_nodes: limits.nodes,
+            max_events: 2 * limits.nodes,
         },
     };
     serde_saphyr::from_str_with_options::<Node>(text, options).map_err(|e| {

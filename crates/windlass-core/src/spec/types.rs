@@ -246,6 +246,11 @@ pub struct HealthSpec {
     /// HTTP path answering 200 when healthy.
     #[serde(default)]
     pub path: Option<String>,
+    /// HTTP path for the liveness probe alone: a shallow endpoint that answers while the
+    /// process runs, without checking its dependencies (default: `path`, which
+    /// `windlass check` reports as `liveness-checks-dependencies`).
+    #[serde(default)]
+    pub liveness: Option<String>,
     /// Port for the health check (default: the app port).
     #[serde(default)]
     pub port: Option<Port>,

@@ -534,6 +534,21 @@ fn app_checks(
                 );
             }
         }
+        if let Some(l) = &h.liveness {
+            if h.path.is_none() {
+                f.err(
+                    hpath.key("liveness"),
+                    "`liveness` is an HTTP path and needs `path` beside it",
+                    "remove `liveness`, or give `path` (the readiness endpoint) too",
+                );
+            } else if !l.starts_with('/') || l.contains("://") {
+                f.err(
+                    hpath.key("liveness"),
+                    format!("liveness path `{l}` must be a path starting with `/`"),
+                    "write e.g. `/livez`",
+                );
+            }
+        }
         if (h.path.is_some() || h.tcp) && h.port.or(app.port).is_none() {
             f.err(
                 hpath.clone(),

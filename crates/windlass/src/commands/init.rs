@@ -103,7 +103,7 @@ apps:
     image: ghcr.io/example/web:1.0.0   # a tag or digest is required
     port: 3000
     hosts: [www]
-    health: /healthz                   # startup, readiness and liveness probes
+    health: {{ path: /healthz, liveness: /livez }}   # readiness and startup probes; liveness on a shallow path
     metrics: /metrics                  # scraped by the monitoring stack
     autoscaling: {{ min: 2, max: 10, cpu: 70 }}
     resources: {{ cpu: 100m, memory: 256Mi }}

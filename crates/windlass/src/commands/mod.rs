@@ -1,5 +1,6 @@
 //! One module per command. Each returns how the process exits (`ExitStatus`) or a `CliError`.
 
+mod check;
 mod cluster;
 mod completions;
 mod diff;
@@ -57,6 +58,7 @@ pub fn run(cli: Cli) -> Result<ExitStatus, CliError> {
         Command::Status(args) => status::run(&args),
         Command::Rollback(args) => rollback::run(&args),
         Command::Down(args) => down::run(&args),
+        Command::Check(args) => check::run(&args),
         Command::Completions(args) => completions::run(&args),
         Command::Man(args) => man::run(&args),
     }
@@ -104,15 +106,38 @@ pub fn plan_checked(args: &SpecArgs, only: &[Selector]) -> Result<(Platform, Pla
     Ok((platform, plan, rendered))
 }
 
-/// A rendered object that breaks windlass's own invariants is a bug: never written or applied.
+/// The rule engine's findings on rendered objects: error-severity ones refuse the
+/// spec (nothing is written or applied), warnings are printed to stderr.
+#[allow(clippy::print_stderr)]
 pub fn refuse_findings(findings: &[windlass_core::check::Finding]) -> Result<(), CliError> {
-    if findings.is_empty() {
-        return Ok(());
+    use windlass_core::check::Severity;
+    for f in findings.iter().filter(|f| f.severity == Severity::Warning) {
+        eprintln!(
+            "warning: {}: [{}] {}: {}\n  help: {}",
+            f.object,
+            f.rule,
+            f.path,
+            f.message,
+            f.rule().fix
+        );
     }
-    Err(CliError::Invariant(
-        findings
-            .iter()
-            .map(|f| format!("{}: [{}] {}", f.object, f.rule, f.message))
-            .collect(),
-    ))
+    let errors: Vec<String> = findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .map(|f| {
+            format!(
+                "{}: [{}] {}: {}\n    help: {}",
+                f.object,
+                f.rule,
+                f.path,
+                f.message,
+                f.rule().fix
+            )
+        })
+        .collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(CliError::Invariant(errors))
+    }
 }

@@ -1,0 +1,228 @@
+//! The cross-object index rules consult: workloads with their pod templates,
+//! Services, HPAs by target, what can provide a TLS Secret, the Prometheus
+//! objects' selectors. Built once per run, borrowing from the objects.
+
+use std::collections::{HashMap, HashSet};
+
+use serde_json::{Map, Value};
+
+use crate::render::Object;
+use crate::source::FieldPath;
+
+/// Anything that runs pods, with where its pod template is.
+#[derive(Debug, Clone)]
+pub struct Workload<'a> {
+    pub index: usize,
+    pub object: &'a Object,
+    pub kind: &'a str,
+    pub namespace: &'a str,
+    pub name: &'a str,
+    /// The pod spec (`spec.template.spec` and the like).
+    pub pod: &'a Value,
+    /// The path of `pod` from the object's root.
+    pub pod_path: FieldPath,
+    /// The pod template's labels (a Pod's own labels).
+    pub labels: Option<&'a Map<String, Value>>,
+    /// `spec.replicas` as written (`None` when absent or not a number).
+    pub replicas: Option<i64>,
+}
+
+impl Workload<'_> {
+    /// The pods this workload keeps running when nothing scales it: `replicas`
+    /// (1 when absent), 1 for a Pod, `None` for DaemonSets, Jobs and CronJobs.
+    pub fn steady_replicas(&self) -> Option<i64> {
+        match self.kind {
+            "Deployment" | "StatefulSet" | "ReplicaSet" => Some(self.replicas.unwrap_or(1)),
+            "Pod" => Some(1),
+            _ => None,
+        }
+    }
+}
+
+/// The path of a workload kind's pod spec.
+pub fn pod_spec_path(kind: &str) -> Option<&'static [&'static str]> {
+    match kind {
+        "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job" => Some(&["spec", "template", "spec"]),
+        "CronJob" => Some(&["spec", "jobTemplate", "spec", "template", "spec"]),
+        "Pod" => Some(&["spec"]),
+        _ => None,
+    }
+}
+
+fn path_of(keys: &[&str]) -> FieldPath {
+    FieldPath(
+        keys.iter()
+            .map(|k| crate::source::Segment::Key((*k).to_string()))
+            .collect(),
+    )
+}
+
+pub struct Index<'a> {
+    pub workloads: Vec<Workload<'a>>,
+    /// Indexes into the objects, by kind.
+    by_kind: HashMap<&'a str, Vec<usize>>,
+    objects: &'a [&'a Object],
+    /// (namespace, name) of every Secret in the input.
+    secrets: HashSet<(&'a str, &'a str)>,
+    /// (namespace, secretName) of every cert-manager Certificate.
+    certificate_secrets: HashSet<(&'a str, &'a str)>,
+    /// (namespace, kind, name) of HPA targets -> the HPA's index.
+    hpa_targets: HashMap<(&'a str, &'a str, &'a str), usize>,
+}
+
+impl<'a> Index<'a> {
+    pub fn new(objects: &'a [&'a Object]) -> Index<'a> {
+        let mut by_kind: HashMap<&str, Vec<usize>> = HashMap::new();
+        let mut workloads = Vec::new();
+        let mut secrets = HashSet::new();
+        let mut certificate_secrets = HashSet::new();
+        let mut hpa_targets = HashMap::new();
+        for (i, o) in objects.iter().enumerate() {
+            let kind = o.kind();
+            by_kind.entry(kind).or_default().push(i);
+            if let Some(keys) = pod_spec_path(kind)
+                && let Some(pod) = o.at(keys)
+            {
+                let labels_at: &[&str] = if kind == "Pod" {
+                    &["metadata", "labels"]
+                } else if kind == "CronJob" {
+                    &["spec", "jobTemplate", "spec", "template", "metadata", "labels"]
+                } else {
+                    &["spec", "template", "metadata", "labels"]
+                };
+                workloads.push(Workload {
+                    index: i,
+                    object: o,
+                    kind,
+                    namespace: o.namespace(),
+                    name: o.name(),
+                    pod,
+                    pod_path: path_of(keys),
+                    labels: o.at(labels_at).and_then(Value::as_object),
+                    replicas: o.at(&["spec", "replicas"]).and_then(Value::as_i64),
+                });
+            }
+            match kind {
+                "Secret" => {
+                    secrets.insert((o.namespace(), o.name()));
+                }
+                "Certificate" => {
+                    if let Some(s) = o.at(&["spec", "secretName"]).and_then(Value::as_str) {
+                        certificate_secrets.insert((o.namespace(), s));
+                    }
+                }
+                "HorizontalPodAutoscaler" => {
+                    let t = |f: &str| {
+                        o.at(&["spec", "scaleTargetRef", f])
+                            .and_then(Value::as_str)
+                            .unwrap_or("")
+                    };
+                    hpa_targets.insert((o.namespace(), t("kind"), t("name")), i);
+                }
+                _ => {}
+            }
+        }
+        Index {
+            workloads,
+            by_kind,
+            objects,
+            secrets,
+            certificate_secrets,
+            hpa_targets,
+        }
+    }
+
+    /// The objects of one kind, with their indexes.
+    pub fn of_kind(&self, kind: &str) -> impl Iterator<Item = (usize, &'a Object)> + '_ {
+        self.by_kind
+            .get(kind)
+            .into_iter()
+            .flatten()
+            .map(|&i| (i, self.objects[i]))
+    }
+
+    pub fn has_kind(&self, kind: &str) -> bool {
+        self.by_kind.contains_key(kind)
+    }
+
+    /// The object of a kind by namespace and name.
+    pub fn find(&self, kind: &str, namespace: &str, name: &str) -> Option<(usize, &'a Object)> {
+        self.of_kind(kind)
+            .find(|(_, o)| o.namespace() == namespace && o.name() == name)
+    }
+
+    /// The HPA scaling a workload, if any.
+    pub fn hpa_for(&self, w: &Workload<'_>) -> Option<(usize, &'a Object)> {
+        self.hpa_targets
+            .get(&(w.namespace, w.kind, w.name))
+            .map(|&i| (i, self.objects[i]))
+    }
+
+    /// Workloads in `namespace` whose pods a LabelSelector (`matchLabels`,
+    /// `matchExpressions`) selects.
+    pub fn selected_by<'s>(
+        &'s self,
+        namespace: &'s str,
+        selector: &'s Value,
+    ) -> impl Iterator<Item = &'s Workload<'a>> + 's {
+        self.workloads
+            .iter()
+            .filter(move |w| w.namespace == namespace && selector_matches(selector, w.labels))
+    }
+
+    /// Workloads in `namespace` whose pods a Service's plain selector selects.
+    pub fn selected_by_service<'s>(
+        &'s self,
+        namespace: &'s str,
+        selector: &'s Map<String, Value>,
+    ) -> impl Iterator<Item = &'s Workload<'a>> + 's {
+        self.workloads.iter().filter(move |w| {
+            w.namespace == namespace && selector.iter().all(|(k, v)| w.labels.and_then(|l| l.get(k)) == Some(v))
+        })
+    }
+
+    /// Whether something in the input provides the Secret: the Secret itself or a
+    /// Certificate writing it.
+    pub fn secret_provided(&self, namespace: &str, name: &str) -> bool {
+        self.secrets.contains(&(namespace, name)) || self.certificate_secrets.contains(&(namespace, name))
+    }
+}
+
+/// Whether a Kubernetes LabelSelector selects `labels`. An empty selector
+/// selects everything; `null` selects nothing.
+pub fn selector_matches(selector: &Value, labels: Option<&Map<String, Value>>) -> bool {
+    let Some(sel) = selector.as_object() else { return false };
+    let get = |k: &str| labels.and_then(|l| l.get(k)).and_then(Value::as_str);
+    if let Some(ml) = sel.get("matchLabels").and_then(Value::as_object)
+        && !ml.iter().all(|(k, v)| get(k).is_some() && get(k) == v.as_str())
+    {
+        return false;
+    }
+    for e in sel
+        .get("matchExpressions")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let key = e.get("key").and_then(Value::as_str).unwrap_or("");
+        let values: Vec<&str> = e
+            .get("values")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
+        let have = get(key);
+        let ok = match e.get("operator").and_then(Value::as_str).unwrap_or("") {
+            "In" => have.is_some_and(|h| values.contains(&h)),
+            "NotIn" => have.is_none_or(|h| !values.contains(&h)),
+            "Exists" => have.is_some(),
+            "DoesNotExist" => have.is_none(),
+            _ => false,
+        };
+        if !ok {
+            return false;
+        }
+    }
+    true
+}

@@ -1,0 +1,252 @@
+//! The rules, by family. Each family's `run` walks the objects (or the index)
+//! and reports through [`Ctx`]; the table below gives every rule its id,
+//! default severity, why and fix, and is what outputs and `--list-rules` show.
+
+mod apis;
+mod disruption;
+mod images;
+mod labels;
+mod podsecurity;
+mod ports;
+mod probes;
+mod references;
+mod resources;
+
+use serde_json::Value;
+
+use super::index::Workload;
+use super::{Ctx, Out, Rule, SUPPRESS_PREFIX, Severity};
+use crate::source::FieldPath;
+
+const fn rule(id: &'static str, severity: Severity, why: &'static str, fix: &'static str) -> Rule {
+    Rule { id, severity, why, fix }
+}
+
+use Severity::{Error, Info, Warning};
+
+pub(super) const UNKNOWN: Rule = rule("unknown", Error, "", "");
+
+pub(super) const RULES: &[Rule] = &[
+    rule(
+        "probe-not-local",
+        Error,
+        "a probe that calls a Service or another host fails whenever that Service has no ready endpoints, and the pod it guards is why: it never becomes Ready (a deadlock), or liveness restarts it forever",
+        "probe the container itself: no `host` (the pod IP is the default), `localhost` or 127.0.0.1 in exec commands",
+    ),
+    rule(
+        "probe-timeout-default",
+        Warning,
+        "a database or an exec probe answers in more than the 1 s default timeout under load, and each timeout counts as a failure",
+        "set `timeoutSeconds` to 5 or more on this probe",
+    ),
+    rule(
+        "liveness-too-eager",
+        Warning,
+        "a liveness probe with a short timeout or few failures restarts a process that is slow but alive, turning load into an outage",
+        "give liveness `timeoutSeconds` >= 5 and `failureThreshold` >= 3",
+    ),
+    rule(
+        "probes-identical",
+        Warning,
+        "identical liveness and readiness probes without a startup probe kill a slow starter before it is ready, and restart a pod that only needed to leave the load balancer",
+        "make liveness shallower (or slower) than readiness, and add a startupProbe for slow starts",
+    ),
+    rule(
+        "liveness-checks-dependencies",
+        Warning,
+        "a liveness probe on the readiness endpoint fails when a dependency fails, and restarting every pod does not fix a dependency",
+        "point liveness at a shallow endpoint that only says the process is alive (e.g. /livez)",
+    ),
+    rule(
+        "pdb-blocks-drain",
+        Error,
+        "a PodDisruptionBudget that allows no disruption blocks every node drain and cluster upgrade",
+        "set minAvailable below the replicas (and below the HPA minimum), or maxUnavailable to 1 or more",
+    ),
+    rule(
+        "replicas-with-hpa",
+        Error,
+        "`replicas` on a workload an HPA scales resets the count on every deploy, and the autoscaler fights back",
+        "remove `spec.replicas`; the HPA's minReplicas sets the floor",
+    ),
+    rule(
+        "selector-matches-nothing",
+        Warning,
+        "a selector that matches no pods (or no Services) is a typo or a leftover: traffic, budgets, policies or scrapes silently do nothing",
+        "make the selector match the pod template's labels, or remove the object",
+    ),
+    rule(
+        "hpa-target-missing",
+        Error,
+        "an HPA whose target does not exist scales nothing",
+        "point `scaleTargetRef` at an existing Deployment or StatefulSet",
+    ),
+    rule(
+        "backend-service-missing",
+        Error,
+        "an Ingress or HTTPRoute backend that names a missing Service or port answers 503 for every request",
+        "name an existing Service and one of its ports",
+    ),
+    rule(
+        "tls-secret-missing",
+        Error,
+        "a TLS Secret that nothing creates (no Secret, no Certificate, no cert-manager annotation) leaves the host without HTTPS",
+        "add a cert-manager Certificate (or the issuer annotation) for the Secret, or create the Secret",
+    ),
+    rule(
+        "statefulset-service-missing",
+        Error,
+        "a StatefulSet's pods get stable DNS names only through its headless Service",
+        "create a Service with `clusterIP: None` named as `spec.serviceName`, selecting the StatefulSet's pods",
+    ),
+    rule(
+        "servicemonitor-port-missing",
+        Error,
+        "a ServiceMonitor endpoint whose port name is not on the Services it selects is never scraped",
+        "use the name of the Service port that serves metrics",
+    ),
+    rule(
+        "not-selected-by-prometheus",
+        Warning,
+        "a monitoring object no Prometheus selects is never loaded: no scrape, no alert",
+        "give it the labels the Prometheus selector asks for (kube-prometheus-stack: `release: <release name>`)",
+    ),
+    rule(
+        "port-protocol-mismatch",
+        Warning,
+        "a port named or marked as HTTP that serves another protocol (5432 is PostgreSQL) makes meshes, gateways and probes speak HTTP to it",
+        "name the port after its protocol (e.g. `postgres`, `tcp-postgres`) and drop `appProtocol: http`",
+    ),
+    rule(
+        "image-tag-latest",
+        Warning,
+        "`latest` or no tag moves under you: rollouts and rollbacks are not reproducible",
+        "pin a version tag or a digest",
+    ),
+    rule(
+        "resources-missing",
+        Warning,
+        "a container without requests is scheduled blind and evicted first; one without a memory limit can take its node's memory",
+        "set `resources.requests` (cpu, memory) and `resources.limits.memory`",
+    ),
+    rule(
+        "ephemeral-storage-unbounded",
+        Info,
+        "logs, caches and emptyDirs without a bound fill the node's disk and get pods evicted",
+        "set `resources.limits.ephemeral-storage`, and `sizeLimit` on every emptyDir",
+    ),
+    rule(
+        "pod-security-restricted",
+        Warning,
+        "the pod breaks the Pod Security `restricted` profile: a namespace that enforces it rejects the pod",
+        "run as non-root, drop ALL capabilities, no privilege escalation, RuntimeDefault seccomp, no host namespaces, ports or paths",
+    ),
+    rule(
+        "api-removed",
+        Error,
+        "the apiVersion is removed from the Kubernetes versions windlass supports: the apiserver refuses the object",
+        "use the replacement apiVersion named in the finding",
+    ),
+    rule(
+        "api-deprecated",
+        Warning,
+        "the apiVersion is deprecated and will be removed",
+        "move to the replacement named in the finding",
+    ),
+    rule(
+        "selector-version-label",
+        Error,
+        "a selector with a version label breaks the next upgrade (`field is immutable`) or sends traffic to no pods during a rollout",
+        "select on stable labels only (app.kubernetes.io/name, app.kubernetes.io/instance)",
+    ),
+    rule(
+        "bad-suppression",
+        Error,
+        "a suppression without a reason (or naming no rule) hides nothing and explains nothing",
+        "write `windlass.dev/ignore.<rule-id>: \"<why the rule does not apply here>\"`",
+    ),
+];
+
+/// The rules that follow references from one object to another.
+pub(super) const REFERENCES: &[&str] = &[
+    "selector-matches-nothing",
+    "hpa-target-missing",
+    "backend-service-missing",
+    "tls-secret-missing",
+    "statefulset-service-missing",
+    "servicemonitor-port-missing",
+    "not-selected-by-prometheus",
+];
+
+/// Runs every family.
+pub(super) fn run_all(cx: &Ctx<'_>, out: &mut Out<'_>) {
+    probes::run(cx, out);
+    disruption::run(cx, out);
+    references::run(cx, out);
+    ports::run(cx, out);
+    images::run(cx, out);
+    resources::run(cx, out);
+    podsecurity::run(cx, out);
+    apis::run(cx, out);
+    labels::run(cx, out);
+    suppressions(cx, out);
+}
+
+/// A container of a workload, with its path.
+pub(super) struct Container<'a> {
+    pub spec: &'a Value,
+    pub path: FieldPath,
+    pub name: &'a str,
+}
+
+/// Init containers then containers of a workload's pod spec.
+pub(super) fn containers<'a>(w: &Workload<'a>) -> Vec<Container<'a>> {
+    let mut out = Vec::new();
+    for key in ["initContainers", "containers"] {
+        for (i, c) in w
+            .pod
+            .get(key)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            out.push(Container {
+                spec: c,
+                path: w.pod_path.key(key).index(i),
+                name: c.get("name").and_then(Value::as_str).unwrap_or("?"),
+            });
+        }
+    }
+    out
+}
+
+/// `windlass.dev/ignore.*` annotations that give no reason or name no rule.
+fn suppressions(cx: &Ctx<'_>, out: &mut Out<'_>) {
+    for (i, o) in cx.objects.iter().enumerate() {
+        let Some(a) = o.at(&["metadata", "annotations"]).and_then(Value::as_object) else {
+            continue;
+        };
+        for (key, value) in a {
+            let Some(id) = key.strip_prefix(SUPPRESS_PREFIX) else {
+                continue;
+            };
+            let path = FieldPath::root().key("metadata").key("annotations").key(key.clone());
+            if super::rule(id).is_none() {
+                out.report(
+                    i,
+                    "bad-suppression",
+                    path,
+                    format!("`{key}` names no rule windlass knows"),
+                );
+            } else if value.as_str().unwrap_or("").trim().is_empty() {
+                out.report(
+                    i,
+                    "bad-suppression",
+                    path,
+                    format!("`{key}` gives no reason, so it suppresses nothing"),
+                );
+            }
+        }
+    }
+}

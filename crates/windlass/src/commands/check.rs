@@ -1,0 +1,177 @@
+//! `windlass check`: reads manifests from files, directories and stdin, runs
+//! the rule engine over all of them at once (rules see across files), prints
+//! the findings at file:line:col and exits by `--fail-on`.
+
+use std::io::{IsTerminal, Read};
+use std::path::{Path, PathBuf};
+
+use windlass_core::check::manifests::{self, Located};
+use windlass_core::check::report::{self, Entry, Place, Report};
+use windlass_core::check::{Config, RULES, Severity, Source, run as run_rules};
+
+use super::ExitStatus;
+use crate::cli::{CheckArgs, CheckOutput, FailOn};
+use crate::error::CliError;
+use crate::output::print;
+
+/// The configuration file read when `--config` is not given and it exists.
+const DEFAULT_CONFIG: &str = ".windlass-check.yaml";
+
+pub fn run(args: &CheckArgs) -> Result<ExitStatus, CliError> {
+    if args.list_rules {
+        return list_rules();
+    }
+    let config = read_config(args.config.as_deref())?;
+    let mut objects: Vec<(String, Located)> = Vec::new();
+    let mut skipped = Vec::new();
+    for path in &args.paths {
+        let walked = path.is_dir();
+        for (name, text) in read_inputs(path)? {
+            let (found, other) = manifests::parse_with(&name, &text, !walked)?;
+            if other > 0 {
+                skipped.push(name.clone());
+            }
+            objects.extend(found.into_iter().map(|o| (name.clone(), o)));
+        }
+    }
+    if !skipped.is_empty() {
+        #[allow(clippy::print_stderr)]
+        {
+            let more = match skipped.len() {
+                1 => String::new(),
+                n => format!(" and {} more", n - 1),
+            };
+            eprintln!(
+                "note: skipped documents that are not Kubernetes objects (no kind or apiVersion) in {}{more}",
+                skipped[0]
+            );
+        }
+    }
+    let refs: Vec<&windlass_core::render::Object> = objects.iter().map(|(_, o)| &o.object).collect();
+    let findings = run_rules(&refs, Source::Manifests, &config);
+    let place = |i: usize, path: &windlass_core::source::FieldPath| {
+        let (file, o) = &objects[i];
+        let loc = o.locate(path);
+        Place {
+            file: file.clone(),
+            line: loc.line,
+            column: loc.column,
+        }
+    };
+    let root = windlass_core::source::FieldPath::root();
+    let report = Report {
+        objects: objects
+            .iter()
+            .enumerate()
+            .map(|(i, (_, o))| (o.object.id(), place(i, &root)))
+            .collect(),
+        entries: findings
+            .into_iter()
+            .map(|f| Entry {
+                place: place(f.index, &f.path),
+                finding: f,
+            })
+            .collect(),
+    };
+    match args.output {
+        CheckOutput::Text => print(&report::text(&report, std::io::stdout().is_terminal()))?,
+        CheckOutput::Json => print(&report::json(&report))?,
+        CheckOutput::Sarif => print(&report::sarif(&report, env!("CARGO_PKG_VERSION")))?,
+        CheckOutput::Junit => print(&report::junit(&report))?,
+    }
+    let threshold = match args.fail_on {
+        Some(FailOn::Never) => None,
+        Some(FailOn::Error) => Some(Severity::Error),
+        Some(FailOn::Warning) => Some(Severity::Warning),
+        Some(FailOn::Info) => Some(Severity::Info),
+        None => Some(config.fail_on.unwrap_or(Severity::Error)),
+    };
+    Ok(match (threshold, report.worst()) {
+        (Some(t), Some(w)) if w >= t => ExitStatus::Changes,
+        _ => ExitStatus::Success,
+    })
+}
+
+fn list_rules() -> Result<ExitStatus, CliError> {
+    let mut out = String::new();
+    for r in RULES {
+        out.push_str(&format!(
+            "{:<30} {:<8} {}\n{:<39} fix: {}\n",
+            r.id,
+            r.severity.as_str(),
+            r.why,
+            "",
+            r.fix
+        ));
+    }
+    print(&out)?;
+    Ok(ExitStatus::Success)
+}
+
+fn read_config(path: Option<&Path>) -> Result<Config, CliError> {
+    let (path, required) = match path {
+        Some(p) => (p.to_path_buf(), true),
+        None => (PathBuf::from(DEFAULT_CONFIG), false),
+    };
+    match std::fs::read_to_string(&path) {
+        Ok(text) => Ok(Config::parse(&path.display().to_string(), &text)?),
+        Err(e) if !required && e.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
+        Err(source) => Err(CliError::ReadSpec { path, source }),
+    }
+}
+
+/// The manifests at `path`: stdin for `-`, the file, or every *.yaml, *.yml and
+/// *.json below a directory (sorted, so output is stable).
+fn read_inputs(path: &Path) -> Result<Vec<(String, String)>, CliError> {
+    if path == Path::new("-") {
+        let mut text = String::new();
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .map_err(|source| CliError::ReadSpec {
+                path: "standard input".into(),
+                source,
+            })?;
+        return Ok(vec![("<stdin>".to_string(), text)]);
+    }
+    let read = |p: &Path| {
+        std::fs::read_to_string(p)
+            .map(|t| (p.display().to_string(), t))
+            .map_err(|source| CliError::ReadSpec {
+                path: p.to_path_buf(),
+                source,
+            })
+    };
+    let meta = std::fs::metadata(path).map_err(|source| CliError::ReadSpec {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    if !meta.is_dir() {
+        return Ok(vec![read(path)?]);
+    }
+    let mut files = Vec::new();
+    let mut dirs = vec![path.to_path_buf()];
+    while let Some(dir) = dirs.pop() {
+        let entries = std::fs::read_dir(&dir).map_err(|source| CliError::ReadSpec {
+            path: dir.clone(),
+            source,
+        })?;
+        for entry in entries {
+            let entry = entry.map_err(|source| CliError::ReadSpec {
+                path: dir.clone(),
+                source,
+            })?;
+            let p = entry.path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else if p
+                .extension()
+                .and_then(|e| e.to_str())
+                .is_some_and(|e| matches!(e, "yaml" | "yml" | "json"))
+            {
+                files.push(p);
+            }
+        }
+    }
+    files.sort();
+    files.iter().map(|p| read(p)).collect()
+}
