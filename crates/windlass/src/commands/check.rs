@@ -59,7 +59,7 @@ pub fn run(args: &CheckArgs) -> Result<ExitStatus, CliError> {
         }
     };
     let root = windlass_core::source::FieldPath::root();
-    let report = Report {
+    let mut report = Report {
         objects: objects
             .iter()
             .enumerate()
@@ -73,6 +73,10 @@ pub fn run(args: &CheckArgs) -> Result<ExitStatus, CliError> {
             })
             .collect(),
     };
+    // Per object, in the order the fields are written.
+    report
+        .entries
+        .sort_by_key(|e| (e.finding.index, e.place.line, e.place.column));
     match args.output {
         CheckOutput::Text => print(&report::text(&report, std::io::stdout().is_terminal()))?,
         CheckOutput::Json => print(&report::json(&report))?,

@@ -73,7 +73,7 @@ pub(super) const RULES: &[Rule] = &[
         "selector-matches-nothing",
         Warning,
         "a selector that matches no pods (or no Services) is a typo or a leftover: traffic, budgets, policies or scrapes silently do nothing",
-        "make the selector match the pod template's labels, or remove the object",
+        "make the selector match the labels of the pods (or Services) it is meant for, or remove the object",
     ),
     rule(
         "hpa-target-missing",
