@@ -25,6 +25,9 @@ pub struct Workload<'a> {
     pub labels: Option<&'a Map<String, Value>>,
     /// `spec.replicas` as written (`None` when absent or not a number).
     pub replicas: Option<i64>,
+    /// Made by a controller (a Deployment's ReplicaSet, a ReplicaSet's Pod): rules
+    /// about the pod template judge the owner, not each copy.
+    pub owned: bool,
 }
 
 impl Workload<'_> {
@@ -100,6 +103,13 @@ impl<'a> Index<'a> {
                     pod_path: path_of(keys),
                     labels: o.at(labels_at).and_then(Value::as_object),
                     replicas: o.at(&["spec", "replicas"]).and_then(Value::as_i64),
+                    owned: o
+                        .at(&["metadata", "ownerReferences"])
+                        .and_then(Value::as_array)
+                        .is_some_and(|refs| {
+                            refs.iter()
+                                .any(|r| r.get("controller").and_then(Value::as_bool) == Some(true))
+                        }),
                 });
             }
             match kind {

@@ -59,8 +59,10 @@ impl Severity {
 pub enum Source {
     /// Files: what a user or a tool wrote, before the cluster defaulted anything.
     Manifests,
-    /// A live cluster: controllers have set `replicas`, defaults are filled in.
-    Live,
+    /// A live cluster read at `now` (given by the edge: the core has no clock):
+    /// controllers have set `replicas`, defaults are filled in, and status says
+    /// what happened, with timestamps durations are measured from.
+    Live { now: jiff::Timestamp },
 }
 
 /// One rule: its id (used in suppressions, config and every output), its

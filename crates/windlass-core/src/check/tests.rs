@@ -234,6 +234,16 @@ fn each_rule_catches_its_manifest_and_passes_the_fixed_one() {
         );
         covered.insert(rule);
     }
+    for (rule, bad, good) in &live_table() {
+        let found = live_rules_of(bad);
+        assert!(found.contains(rule), "{rule}: not caught; found {found:?} in\n{bad}");
+        let found = live_rules_of(good);
+        assert!(
+            !found.contains(rule),
+            "{rule}: reported on the healthy objects ({found:?}):\n{good}"
+        );
+        covered.insert(rule);
+    }
     let missing: Vec<&str> = RULES.iter().map(|r| r.id).filter(|id| !covered.contains(id)).collect();
     assert_eq!(missing, Vec::<&str>::new(), "rules without a test");
 }
@@ -297,4 +307,178 @@ fn pod_security_is_an_error_where_the_namespace_enforces_restricted() {
             vec![("pod-security-restricted", severity)]
         );
     }
+}
+
+/// The clock of the live tests: 2026-11-30T12:00:00Z.
+fn now() -> jiff::Timestamp {
+    "2026-11-30T12:00:00Z".parse().expect("timestamp")
+}
+
+fn live_findings(yaml: &str) -> Vec<Finding> {
+    let located = parse("t.yaml", yaml).unwrap_or_else(|e| panic!("{e}\n{yaml}"));
+    let objects: Vec<&Object> = located.iter().map(|l| &l.object).collect();
+    run(&objects, Source::Live { now: now() }, &Config::default())
+}
+
+fn live_rules_of(yaml: &str) -> Vec<&'static str> {
+    live_findings(yaml).into_iter().map(|f| f.rule).collect()
+}
+
+/// A pod owned by a ReplicaSet (so template rules leave it alone) with `status`.
+fn pod(status: &str, spec_extra: &str) -> String {
+    format!(
+        "apiVersion: v1\nkind: Pod\nmetadata: {{name: p, namespace: n, creationTimestamp: '2026-11-13T12:00:00Z', ownerReferences: [{{apiVersion: apps/v1, kind: ReplicaSet, name: rs, uid: u, controller: true}}]}}\nspec: {{containers: [{{name: c, image: c:1, resources: {{limits: {{memory: 256Mi}}}}}}]{spec_extra}}}\nstatus: {status}\n"
+    )
+}
+
+fn live_table() -> Vec<(&'static str, String, String)> {
+    let running = "{phase: Running, startTime: '2026-11-13T12:00:00Z', conditions: [{type: Ready, status: 'True', lastTransitionTime: '2026-11-13T12:01:00Z'}], containerStatuses: [{name: c, ready: true, restartCount: 0, state: {running: {}}}]}";
+    let looping = "{phase: Running, startTime: '2026-11-13T12:00:00Z', conditions: [{type: Ready, status: 'False', lastTransitionTime: '2026-11-13T12:00:00Z'}], containerStatuses: [{name: c, ready: false, restartCount: 45, state: {waiting: {reason: CrashLoopBackOff}}, lastState: {terminated: {reason: OOMKilled, exitCode: 137, finishedAt: '2026-11-30T11:58:00Z'}}}]}";
+    let pending = "{phase: Pending, conditions: [{type: PodScheduled, status: 'False', reason: Unschedulable, message: '0/3 nodes are available: pod has unbound immediate PersistentVolumeClaims.'}]}";
+    let unready = "{phase: Running, startTime: '2026-11-30T11:00:00Z', conditions: [{type: Ready, status: 'False', reason: ContainersNotReady, lastTransitionTime: '2026-11-30T11:00:00Z'}], containerStatuses: [{name: c, ready: false, restartCount: 0, state: {running: {}}}]}";
+    let pull = "{phase: Pending, containerStatuses: [{name: c, ready: false, restartCount: 0, state: {waiting: {reason: ImagePullBackOff, message: 'Back-off pulling image c:1'}}}]}";
+    let pvc = |phase: &str, class: &str| {
+        format!(
+            "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {{name: data, namespace: n}}\nspec: {{{class}accessModes: [ReadWriteOnce], resources: {{requests: {{storage: 1Gi}}}}}}\nstatus: {{phase: {phase}}}\n"
+        )
+    };
+    let with_claim = ", volumes: [{name: d, persistentVolumeClaim: {claimName: data}}]";
+    let deploy = |cond: &str| {
+        format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: d, namespace: n}}\nspec: {{selector: {{matchLabels: {{a: b}}}}, template: {{metadata: {{labels: {{a: b}}}}, spec: {{containers: []}}}}}}\nstatus: {{conditions: [{cond}]}}\n"
+        )
+    };
+    let cert = |ready: &str, not_after: &str| {
+        format!(
+            "apiVersion: cert-manager.io/v1\nkind: Certificate\nmetadata: {{name: c, namespace: n, creationTimestamp: '2026-11-01T00:00:00Z'}}\nspec: {{secretName: c-tls, dnsNames: [a.example.com], issuerRef: {{name: i}}}}\nstatus: {{notAfter: '{not_after}', conditions: [{{type: Ready, status: '{ready}', reason: Pending, lastTransitionTime: '2026-11-30T10:00:00Z'}}]}}\n"
+        )
+    };
+    let webhook = |policy: &str| {
+        format!(
+            "apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingWebhookConfiguration\nmetadata: {{name: w}}\nwebhooks: [{{name: v.example.com, failurePolicy: {policy}, clientConfig: {{service: {{namespace: n, name: hook}}}}, rules: [{{operations: [CREATE], apiGroups: [''], apiVersions: [v1], resources: [configmaps]}}], sideEffects: None, admissionReviewVersions: [v1]}}]\n---\napiVersion: v1\nkind: Service\nmetadata: {{name: hook, namespace: n}}\nspec: {{ports: [{{port: 443}}]}}\n"
+        )
+    };
+    let slice = |ready: bool| {
+        format!(
+            "---\napiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata: {{name: hook-x, namespace: n, labels: {{kubernetes.io/service-name: hook}}}}\naddressType: IPv4\nendpoints: [{{addresses: [10.0.0.1], conditions: {{ready: {ready}}}}}]\n"
+        )
+    };
+    let apiservice = |status: &str| {
+        format!(
+            "apiVersion: apiregistration.k8s.io/v1\nkind: APIService\nmetadata: {{name: v1beta1.metrics.k8s.io}}\nspec: {{group: metrics.k8s.io, version: v1beta1, service: {{namespace: kube-system, name: metrics-server}}, groupPriorityMinimum: 100, versionPriority: 100}}\nstatus: {{conditions: [{{type: Available, status: '{status}', reason: MissingEndpoints, message: 'endpoints for service/metrics-server in kube-system have no addresses'}}]}}\n"
+        )
+    };
+    let ns = |deleted: &str| {
+        format!(
+            "apiVersion: v1\nkind: Namespace\nmetadata: {{name: gone{deleted}}}\nspec: {{finalizers: [kubernetes]}}\n"
+        )
+    };
+    let hpa = |status: &str| {
+        format!(
+            "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {{name: h, namespace: n}}\nspec: {{scaleTargetRef: {{kind: Deployment, name: d, apiVersion: apps/v1}}, maxReplicas: 3}}\nstatus: {{conditions: [{{type: AbleToScale, status: 'True'}}, {{type: ScalingActive, status: '{status}', reason: FailedGetResourceMetric, lastTransitionTime: '2026-11-30T11:00:00Z'}}]}}\n"
+        )
+    };
+    let pdb = |since: &str| {
+        format!(
+            "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {{name: b, namespace: n}}\nspec: {{minAvailable: 1, selector: {{matchLabels: {{x: y}}}}}}\nstatus: {{disruptionsAllowed: 0, expectedPods: 1, currentHealthy: 1, desiredHealthy: 1, conditions: [{{type: DisruptionAllowed, status: 'False', lastTransitionTime: '{since}'}}]}}\n"
+        )
+    };
+    let cron = |success: &str| {
+        format!(
+            "apiVersion: batch/v1\nkind: CronJob\nmetadata: {{name: j, namespace: n, creationTimestamp: '2026-11-01T00:00:00Z'}}\nspec: {{schedule: '0 * * * *', jobTemplate: {{spec: {{template: {{spec: {{restartPolicy: Never, containers: []}}}}}}}}}}\nstatus: {{lastScheduleTime: '2026-11-30T11:00:00Z', lastSuccessfulTime: '{success}'}}\n"
+        )
+    };
+    let node = |ready: &str, pressure: &str| {
+        format!(
+            "apiVersion: v1\nkind: Node\nmetadata: {{name: n1}}\nstatus: {{conditions: [{{type: Ready, status: '{ready}', reason: KubeletStopped, lastTransitionTime: '2026-11-30T09:00:00Z'}}, {{type: DiskPressure, status: '{pressure}', lastTransitionTime: '2026-11-30T09:00:00Z'}}]}}\n"
+        )
+    };
+    vec![
+        ("crash-loop", pod(looping, ""), pod(running, "")),
+        ("oom-killed", pod(looping, ""), pod(running, "")),
+        (
+            "pod-pending",
+            format!("{}---\n{}", pod(pending, with_claim), pvc("Pending", "")),
+            pod(running, with_claim),
+        ),
+        ("pod-pending", pod(pull, ""), pod(running, "")),
+        ("pod-not-ready", pod(unready, ""), pod(running, "")),
+        (
+            "pvc-unbound",
+            pvc("Pending", "storageClassName: fast, "),
+            pvc("Bound", "storageClassName: fast, "),
+        ),
+        (
+            "rollout-stuck",
+            deploy(
+                "{type: Progressing, status: 'False', reason: ProgressDeadlineExceeded, message: 'ReplicaSet d-1 has timed out progressing.'}",
+            ),
+            deploy("{type: Progressing, status: 'True', reason: NewReplicaSetAvailable}"),
+        ),
+        (
+            "certificate-not-ready",
+            cert("False", "2027-02-01T00:00:00Z"),
+            cert("True", "2027-02-01T00:00:00Z"),
+        ),
+        (
+            "certificate-expiring",
+            cert("True", "2026-12-10T12:00:00Z"),
+            cert("True", "2027-02-01T00:00:00Z"),
+        ),
+        (
+            "webhook-no-endpoints",
+            webhook("Fail") + &slice(false),
+            webhook("Fail") + &slice(true),
+        ),
+        ("apiservice-unavailable", apiservice("False"), apiservice("True")),
+        (
+            "stuck-terminating",
+            ns("\n  deletionTimestamp: '2026-11-30T11:00:00Z'").replace(
+                "metadata: {name: gone\n  deletionTimestamp: '2026-11-30T11:00:00Z'}",
+                "metadata: {name: gone, deletionTimestamp: '2026-11-30T11:00:00Z'}",
+            ),
+            ns(""),
+        ),
+        ("hpa-cannot-scale", hpa("False"), hpa("True")),
+        (
+            "pdb-no-disruptions",
+            pdb("2026-11-28T00:00:00Z"),
+            pdb("2026-11-30T11:59:00Z"),
+        ),
+        (
+            "cronjob-not-succeeding",
+            cron("2026-11-29T00:00:00Z"),
+            cron("2026-11-30T11:00:30Z"),
+        ),
+        ("node-not-ready", node("False", "False"), node("True", "False")),
+        ("node-pressure", node("True", "True"), node("True", "False")),
+    ]
+}
+
+#[test]
+fn live_findings_say_how_long_from_the_objects_own_timestamps() {
+    let looping = "{phase: Running, startTime: '2026-11-13T12:00:00Z', conditions: [{type: Ready, status: 'False', lastTransitionTime: '2026-11-13T12:00:00Z'}], containerStatuses: [{name: c, ready: false, restartCount: 45, state: {waiting: {reason: CrashLoopBackOff}}, lastState: {terminated: {reason: OOMKilled, exitCode: 137, finishedAt: '2026-11-30T11:58:00Z'}}}]}";
+    let messages: Vec<String> = live_findings(&pod(looping, ""))
+        .into_iter()
+        .map(|f| f.message)
+        .collect();
+    assert_eq!(
+        messages,
+        vec![
+            "container `c` is crash-looping for 17 days, 45 restarts; last exit: OOMKilled (code 137)".to_string(),
+            "container `c` was OOMKilled 2 min ago, over its memory limit 256Mi (45 restarts)".to_string(),
+        ]
+    );
+}
+
+#[test]
+fn a_webhook_without_endpoints_names_its_blast_radius() {
+    let yaml = "apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingWebhookConfiguration\nmetadata: {name: w}\nwebhooks: [{name: v.example.com, clientConfig: {service: {namespace: n, name: hook}}, rules: [{operations: [CREATE, UPDATE], resources: [configmaps]}], namespaceSelector: {matchLabels: {team: a}}}]\n";
+    let f = live_findings(yaml);
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0].severity, Severity::Error);
+    assert_eq!(
+        f[0].message,
+        "webhook v.example.com: Service n/hook does not exist; failurePolicy Fail: every CREATE, UPDATE of configmaps in namespaces matching {\"matchLabels\":{\"team\":\"a\"}} is refused until it has one"
+    );
 }

@@ -53,7 +53,7 @@ pub(super) fn run(cx: &Ctx<'_>, out: &mut Out<'_>) {
         let mut floor = 0;
         let mut why = Vec::new();
         let mut any = false;
-        for w in cx.index.selected_by(pdb.namespace(), selector) {
+        for w in cx.index.selected_by(pdb.namespace(), selector).filter(|w| !w.owned) {
             let hpa_min = cx
                 .index
                 .hpa_for(w)

@@ -16,7 +16,7 @@ const VERSION_LABELS: &[&str] = &[
 ];
 
 pub(super) fn run(cx: &Ctx<'_>, out: &mut Out<'_>) {
-    for w in &cx.index.workloads {
+    for w in cx.index.workloads.iter().filter(|w| !w.owned) {
         if matches!(w.kind, "Pod" | "CronJob" | "Job" | "ReplicaSet") {
             continue;
         }

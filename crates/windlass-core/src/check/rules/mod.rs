@@ -6,6 +6,7 @@ mod apis;
 mod disruption;
 mod images;
 mod labels;
+mod live;
 mod podsecurity;
 mod ports;
 mod probes;
@@ -15,7 +16,7 @@ mod resources;
 use serde_json::Value;
 
 use super::index::Workload;
-use super::{Ctx, Out, Rule, SUPPRESS_PREFIX, Severity};
+use super::{Ctx, Out, Rule, SUPPRESS_PREFIX, Severity, Source};
 use crate::source::FieldPath;
 
 const fn rule(id: &'static str, severity: Severity, why: &'static str, fix: &'static str) -> Rule {
@@ -159,6 +160,103 @@ pub(super) const RULES: &[Rule] = &[
         "a selector with a version label breaks the next upgrade (`field is immutable`) or sends traffic to no pods during a rollout",
         "select on stable labels only (app.kubernetes.io/name, app.kubernetes.io/instance)",
     ),
+    // Live: what only a running cluster shows (doctor).
+    rule(
+        "crash-loop",
+        Error,
+        "a container that keeps exiting never serves, and its restarts hide the cause: the last exit is in lastState, not in Events (kept one hour)",
+        "read the previous logs (`kubectl logs --previous`); fix the crash, its probe or its limits",
+    ),
+    rule(
+        "oom-killed",
+        Error,
+        "the kernel killed the container for going over its memory limit; it restarts and is killed again",
+        "raise the memory limit to the working set plus headroom, or find the leak",
+    ),
+    rule(
+        "pod-pending",
+        Error,
+        "a pod that cannot be scheduled or cannot start its containers never runs",
+        "fix the reason given: the unbound claim, the image reference or pull secret, the missing ConfigMap or Secret, the resources nodes lack",
+    ),
+    rule(
+        "pod-not-ready",
+        Warning,
+        "a running pod that never becomes Ready receives no traffic and holds back its rollout",
+        "check its readiness probe and what the probe needs; `windlass check` reads the probe",
+    ),
+    rule(
+        "pvc-unbound",
+        Error,
+        "a claim no volume binds keeps every pod using it Pending",
+        "name an existing StorageClass, mark one as the default, or create a matching PersistentVolume",
+    ),
+    rule(
+        "rollout-stuck",
+        Error,
+        "a Deployment past its progress deadline stopped rolling out: old and new pods run side by side",
+        "fix what keeps the new pods from becoming Ready, or roll back",
+    ),
+    rule(
+        "certificate-not-ready",
+        Error,
+        "a Certificate that is not Ready leaves its Secret missing or stale: TLS fails or expires",
+        "read the Certificate's and its CertificateRequest's conditions: the issuer, the ACME challenge, DNS",
+    ),
+    rule(
+        "certificate-expiring",
+        Warning,
+        "the certificate's notAfter is near and renewal has not replaced it",
+        "check cert-manager's renewal: the issuer, the challenge, the controller's logs",
+    ),
+    rule(
+        "webhook-no-endpoints",
+        Error,
+        "an admission webhook whose Service has no ready endpoints refuses (failurePolicy Fail) or skips (Ignore) every request it covers",
+        "bring the webhook's pods back, or delete the webhook configuration of a removed component",
+    ),
+    rule(
+        "apiservice-unavailable",
+        Error,
+        "an aggregated API that is unavailable fails every request for its group (metrics.k8s.io: HPAs and `kubectl top`), and discovery with it",
+        "bring its backend back, or delete the APIService of a removed component",
+    ),
+    rule(
+        "stuck-terminating",
+        Warning,
+        "an object deleted but held by finalizers no controller removes stays forever, and so does its namespace",
+        "bring back the controller that owns the finalizer, or remove the finalizer once its cleanup is done by hand",
+    ),
+    rule(
+        "hpa-cannot-scale",
+        Error,
+        "an HPA that cannot read its metrics or its target holds the replica count where it is",
+        "fix the reason given: metrics-server or the adapter, the target's resource requests, the scale subresource",
+    ),
+    rule(
+        "pdb-no-disruptions",
+        Warning,
+        "a budget that has allowed no disruption for a long time blocks every drain of its pods' nodes",
+        "make its pods healthy, or lower minAvailable / raise maxUnavailable",
+    ),
+    rule(
+        "cronjob-not-succeeding",
+        Error,
+        "a CronJob that has not succeeded for several schedules is silently not doing its job",
+        "read the failed Jobs' pods; fix the job or its schedule",
+    ),
+    rule(
+        "node-not-ready",
+        Error,
+        "a NotReady node runs nothing new, and its pods are evicted after the toleration timeout",
+        "check the kubelet and the node's network; drain and replace it",
+    ),
+    rule(
+        "node-pressure",
+        Warning,
+        "a node under memory, disk or PID pressure evicts pods and refuses new ones",
+        "free the resource, or move load away from the node",
+    ),
     rule(
         "bad-suppression",
         Error,
@@ -189,6 +287,9 @@ pub(super) fn run_all(cx: &Ctx<'_>, out: &mut Out<'_>) {
     podsecurity::run(cx, out);
     apis::run(cx, out);
     labels::run(cx, out);
+    if let Source::Live { now } = cx.source {
+        live::run(cx, out, now);
+    }
     suppressions(cx, out);
 }
 
@@ -200,8 +301,12 @@ pub(super) struct Container<'a> {
 }
 
 /// Init containers then containers of a workload's pod spec.
+/// None for a workload a controller made: its owner's template is judged instead.
 pub(super) fn containers<'a>(w: &Workload<'a>) -> Vec<Container<'a>> {
     let mut out = Vec::new();
+    if w.owned {
+        return out;
+    }
     for key in ["initContainers", "containers"] {
         for (i, c) in w
             .pod

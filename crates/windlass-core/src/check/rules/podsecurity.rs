@@ -41,7 +41,7 @@ const SELINUX_TYPES: &[&str] = &[
 ];
 
 pub(super) fn run(cx: &Ctx<'_>, out: &mut Out<'_>) {
-    for w in &cx.index.workloads {
+    for w in cx.index.workloads.iter().filter(|w| !w.owned) {
         let enforced = cx
             .index
             .find("Namespace", "", w.namespace)

@@ -5,7 +5,7 @@ use serde_json::Value;
 use super::{Ctx, Out, containers};
 
 pub(super) fn run(cx: &Ctx<'_>, out: &mut Out<'_>) {
-    for w in &cx.index.workloads {
+    for w in cx.index.workloads.iter().filter(|w| !w.owned) {
         for c in containers(w) {
             let r = c.spec.get("resources");
             let has = |p: &str| r.and_then(|r| r.pointer(p)).is_some_and(|v| !v.is_null());
