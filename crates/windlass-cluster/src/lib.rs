@@ -6,6 +6,7 @@
 pub mod apply;
 pub mod client;
 pub mod diff;
+pub mod doctor;
 pub mod engine;
 pub mod error;
 pub mod gates;

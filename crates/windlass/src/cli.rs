@@ -37,6 +37,8 @@ pub enum Command {
     Down(DownArgs),
     /// Check Kubernetes manifests (files, directories, `-` for stdin) against windlass's rules.
     Check(CheckArgs),
+    /// Diagnose a live cluster: windlass's rules over what runs, plus what only a cluster shows.
+    Doctor(DoctorArgs),
     /// Print a shell completion script (e.g. `windlass completions bash > /etc/bash_completion.d/windlass`).
     Completions(CompletionsArgs),
     /// Write man pages: windlass(1) and one page per subcommand.
@@ -72,6 +74,28 @@ pub enum CheckOutput {
     Json,
     Sarif,
     Junit,
+    /// One self-contained HTML page (doctor only).
+    Html,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "Exit status: 0 nothing at or above --fail-on, 1 findings at or above it, 2 bad arguments or configuration, 3 the cluster could not be read.\n\
+Reads every namespace (namespaced kinds in --namespace only); Secrets are read as metadata only.")]
+pub struct DoctorArgs {
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    /// Only this namespace's objects (cluster-scoped ones such as nodes and webhooks are always read).
+    #[arg(long, short = 'n', value_name = "NAME")]
+    pub namespace: Option<String>,
+    /// How to print the findings.
+    #[arg(long, value_enum, default_value_t = CheckOutput::Text)]
+    pub output: CheckOutput,
+    /// Exit 1 when a finding is at or above this severity (default: the config's `failOn`, else error).
+    #[arg(long, value_enum, value_name = "SEVERITY")]
+    pub fail_on: Option<FailOn>,
+    /// Severities and disabled rules (default: .windlass-check.yaml in the current directory, when present).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -252,6 +252,28 @@ async fn a_rollout_that_never_becomes_ready_is_rolled_back_with_its_reason() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crash_looping_rollout_fails_in_seconds_with_the_reason_not_at_the_timeout() {
+    let Some(p) = Platform::new("wl-crash").await else {
+        return;
+    };
+    p.deployed(false);
+    p.write("ghcr.io/example/web:2.0.0", "windlass.dev/testbed: crashloop", false);
+    let start = std::time::Instant::now();
+    let bad = p.run(&["up", "--timeout", "300"]);
+    let took = start.elapsed();
+    assert_eq!(bad.status.code(), Some(3), "{}", text(&bad));
+    let out = text(&bad);
+    assert!(
+        out.contains("can never become ready: container `web` is crash-looping") && out.contains("[crash-loop]"),
+        "{out}"
+    );
+    assert!(out.contains("rolled back: revision 2 failed, back to revision 1"), "{out}");
+    // The 300 s timeout was never reached: the pods said why at once.
+    assert!(took.as_secs() < 120, "took {took:?}:\n{out}");
+    assert_eq!(p.image_of_web().await.as_deref(), Some("ghcr.io/example/web:1.0.0"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn removing_an_app_from_the_spec_prunes_exactly_its_objects() {
     let Some(p) = Platform::new("wl-prune").await else {
         return;

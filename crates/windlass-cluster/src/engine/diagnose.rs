@@ -2,7 +2,9 @@
 //! reasons, last state, restarts) and the recent Events about the workload and
 //! its pods, as lines under the failure.
 
-use k8s_openapi::api::core::v1::{Event as KubeEvent, Pod};
+use k8s_openapi::api::core::v1::{Event as KubeEvent, PersistentVolumeClaim, Pod};
+use k8s_openapi::api::storage::v1::StorageClass;
+use windlass_core::check;
 use kube::Api;
 use kube::api::ListParams;
 use serde_json::Value;
@@ -149,4 +151,70 @@ async fn recent_events(ctx: &Ctx, namespace: &str, names: &[String]) -> Vec<Stri
             )
         })
         .collect()
+}
+
+/// The rules whose findings mean a unit can never become ready without a change:
+/// `up` fails the unit on them at once instead of waiting for the timeout.
+const NEVER_READY: &[&str] = &["crash-loop", "image-pull-failing", "container-cannot-start", "pvc-unbound"];
+
+/// Why a unit can never become ready, if its pods or claims say so: the doctor's
+/// live rules over the workloads' pods, the namespace's claims and the StorageClasses.
+pub(super) async fn never_ready(ctx: &Ctx, objects: &[Value]) -> Option<String> {
+    let client = ctx.applier.client().clone();
+    let mut live: Vec<windlass_core::render::Object> = Vec::new();
+    let mut namespaces: Vec<String> = Vec::new();
+    for o in objects {
+        let r = ObjectRef::of(o);
+        if !is_workload(&r.kind) {
+            continue;
+        }
+        let Some(labels) = o.pointer("/spec/selector/matchLabels").and_then(Value::as_object) else {
+            continue;
+        };
+        let selector: Vec<String> = labels
+            .iter()
+            .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
+            .collect();
+        let pods: Api<Pod> = Api::namespaced(client.clone(), &r.namespace);
+        let params = ListParams::default().labels(&selector.join(","));
+        let list = with_retry(|| pods.list(&params)).await.ok()?;
+        for p in list.items {
+            let v = serde_json::to_value(p).ok()?;
+            live.push(windlass_core::render::Object(crate::doctor::reduce("Pod", "v1", v)));
+        }
+        if !namespaces.contains(&r.namespace) {
+            namespaces.push(r.namespace.clone());
+        }
+    }
+    if live.is_empty() {
+        return None;
+    }
+    let all = ListParams::default();
+    for ns in &namespaces {
+        let claims: Api<PersistentVolumeClaim> = Api::namespaced(client.clone(), ns);
+        for c in with_retry(|| claims.list(&all)).await.ok()?.items {
+            let v = serde_json::to_value(c).ok()?;
+            live.push(windlass_core::render::Object(crate::doctor::reduce(
+                "PersistentVolumeClaim",
+                "v1",
+                v,
+            )));
+        }
+    }
+    let classes: Api<StorageClass> = Api::all(client);
+    for c in with_retry(|| classes.list(&all)).await.ok()?.items {
+        let v = serde_json::to_value(c).ok()?;
+        live.push(windlass_core::render::Object(crate::doctor::reduce(
+            "StorageClass",
+            "storage.k8s.io/v1",
+            v,
+        )));
+    }
+    let refs: Vec<&windlass_core::render::Object> = live.iter().collect();
+    let now = jiff::Timestamp::now();
+    let findings = check::run(&refs, check::Source::Live { now }, &check::Config::default());
+    findings
+        .into_iter()
+        .find(|f| NEVER_READY.contains(&f.rule))
+        .map(|f| format!("{} can never become ready: {} [{}]", f.object, f.message, f.rule))
 }

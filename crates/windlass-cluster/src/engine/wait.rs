@@ -27,7 +27,12 @@ pub(crate) fn is_workload(kind: &str) -> bool {
     matches!(kind, "Deployment" | "StatefulSet" | "DaemonSet" | "Job")
 }
 
-/// Waits until every workload among `objects` passes its readiness gate.
+/// Gate polls (every 500 ms) between two looks at the pods for a reason the unit can never become ready.
+const FATAL_EVERY: u32 = 6;
+
+/// Waits until every workload among `objects` passes its readiness gate; fails
+/// at once when a gate fails or the pods show the unit can never become ready
+/// (a crash loop, an image that cannot be pulled, a claim nothing can bind).
 pub(super) async fn wait_ready(ctx: &Ctx, unit: &UnitId, objects: &[Value], timeout: Duration) -> Result<(), Failure> {
     let workloads: Vec<ObjectRef> = objects
         .iter()
@@ -36,6 +41,7 @@ pub(super) async fn wait_ready(ctx: &Ctx, unit: &UnitId, objects: &[Value], time
         .collect();
     let start = Instant::now();
     let mut last_message = String::new();
+    let mut polls = 0u32;
     loop {
         let mut progress = Vec::new();
         for w in &workloads {
@@ -55,6 +61,16 @@ pub(super) async fn wait_ready(ctx: &Ctx, unit: &UnitId, objects: &[Value], time
             return Ok(());
         }
         let message = progress.join("; ");
+        // Every few seconds: does a pod or claim say this can never become ready?
+        polls += 1;
+        if polls % FATAL_EVERY == 0
+            && let Some(reason) = diagnose::never_ready(ctx, objects).await
+        {
+            return Err(Failure {
+                reason,
+                details: diagnose::diagnose(ctx, objects).await,
+            });
+        }
         if start.elapsed() > timeout {
             return Err(Failure {
                 reason: format!("rollout did not complete within {}s: {message}", timeout.as_secs()),

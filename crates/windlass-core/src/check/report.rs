@@ -18,6 +18,15 @@ pub struct Place {
 }
 
 impl Place {
+    /// Not from a file: an object of a live cluster.
+    pub fn live() -> Place {
+        Place {
+            file: String::new(),
+            line: 0,
+            column: 0,
+        }
+    }
+
     fn text(&self) -> String {
         if self.line == 0 {
             self.file.clone()
@@ -88,10 +97,12 @@ pub fn text(r: &Report, color: bool) -> String {
         let _ = writeln!(out, "{}", first.finding.object);
         for e in entries {
             let f = &e.finding;
+            let place = e.place.text();
             let _ = writeln!(
                 out,
-                "  {}  {:<7}  {}  {}: {}",
-                e.place.text(),
+                "  {}{}{:<7}  {}  {}: {}",
+                place,
+                if place.is_empty() { "" } else { "  " },
                 paint(f.severity, f.severity.as_str()),
                 f.rule,
                 f.path,
@@ -173,19 +184,20 @@ pub fn sarif(r: &Report, version: &str) -> String {
         .iter()
         .map(|e| {
             let f = &e.finding;
-            let mut physical = json!({"artifactLocation": {"uri": uri(&e.place.file)}});
-            if e.place.line > 0 {
-                physical["region"] = json!({"startLine": e.place.line, "startColumn": e.place.column.max(1)});
+            let mut location = json!({"logicalLocations": [{"fullyQualifiedName": f.object, "kind": "object"}]});
+            if !e.place.file.is_empty() {
+                let mut physical = json!({"artifactLocation": {"uri": uri(&e.place.file)}});
+                if e.place.line > 0 {
+                    physical["region"] = json!({"startLine": e.place.line, "startColumn": e.place.column.max(1)});
+                }
+                location["physicalLocation"] = physical;
             }
             json!({
                 "ruleId": f.rule,
                 "ruleIndex": RULES.iter().position(|x| x.id == f.rule).unwrap_or(0),
                 "level": level(f.severity),
                 "message": {"text": format!("{}: {} (fix: {})", f.path, f.message, f.rule().fix)},
-                "locations": [{
-                    "physicalLocation": physical,
-                    "logicalLocations": [{"fullyQualifiedName": f.object, "kind": "object"}],
-                }],
+                "locations": [location],
             })
         })
         .collect();
@@ -263,3 +275,75 @@ pub fn junit(r: &Report) -> String {
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"windlass\" tests=\"{tests}\" failures=\"{failures}\" errors=\"0\">\n  <testsuite name=\"windlass check\" tests=\"{tests}\" failures=\"{failures}\" errors=\"0\" skipped=\"0\">\n{cases}  </testsuite>\n</testsuites>\n"
     )
 }
+
+/// The namespace in a `Kind/namespace/name` id, `(cluster)` for cluster-scoped objects.
+fn namespace_of(object: &str) -> &str {
+    let parts: Vec<&str> = object.splitn(3, '/').collect();
+    if parts.len() == 3 { parts[1] } else { "(cluster)" }
+}
+
+/// One self-contained page (no script, no external resource): the summary,
+/// then the findings by severity and namespace, each with its why and fix.
+pub fn html(r: &Report, title: &str, subtitle: &str) -> String {
+    let mut body = String::new();
+    let _ = write!(
+        body,
+        "<header><h1>{}</h1><p class=\"sub\">{}</p><div class=\"summary\">",
+        xml(title),
+        xml(subtitle)
+    );
+    for s in [Severity::Error, Severity::Warning, Severity::Info] {
+        let _ = write!(
+            body,
+            "<div class=\"count {0}\"><span class=\"n\" id=\"count-{0}\">{1}</span> {0}</div>",
+            s.as_str(),
+            r.count(s)
+        );
+    }
+    let _ = write!(body, "<div class=\"count objects\"><span class=\"n\">{}</span> objects</div></div></header>", r.objects.len());
+    if r.entries.is_empty() {
+        body.push_str("<p class=\"clean\">Nothing found.</p>");
+    }
+    for s in [Severity::Error, Severity::Warning, Severity::Info] {
+        let mut by_ns: BTreeMap<&str, Vec<&Entry>> = BTreeMap::new();
+        for e in r.entries.iter().filter(|e| e.finding.severity == s) {
+            by_ns.entry(namespace_of(&e.finding.object)).or_default().push(e);
+        }
+        if by_ns.is_empty() {
+            continue;
+        }
+        let _ = write!(body, "<section class=\"{0}\"><h2>{0}</h2>", s.as_str());
+        for (ns, entries) in by_ns {
+            let _ = write!(body, "<h3>{}</h3><table><tr><th>object</th><th>rule</th><th>finding</th><th>fix</th></tr>", xml(ns));
+            for e in entries {
+                let f = &e.finding;
+                let _ = write!(
+                    body,
+                    "<tr class=\"finding\" data-rule=\"{}\"><td>{}</td><td><code>{}</code></td><td>{}<div class=\"why\">{}</div></td><td>{}</td></tr>",
+                    f.rule,
+                    xml(&f.object),
+                    f.rule,
+                    xml(&f.message),
+                    xml(f.rule().why),
+                    xml(f.rule().fix)
+                );
+            }
+            body.push_str("</table>");
+        }
+        body.push_str("</section>");
+    }
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\"><title>{}</title><style>{}</style></head><body>{}</body></html>\n",
+        xml(title),
+        STYLE,
+        body
+    )
+}
+
+const STYLE: &str = "body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:1100px;color:#1b1f24;padding:0 1em}\
+h1{margin:0}.sub{color:#57606a;margin:.2em 0 1em}.summary{display:flex;gap:1em;margin-bottom:1.5em}\
+.count{border-radius:6px;padding:.6em 1em;background:#f6f8fa;font-weight:600}.count .n{font-size:1.6em;margin-right:.2em}\
+.count.error{background:#ffebe9;color:#a40e26}.count.warning{background:#fff8c5;color:#7d4e00}.count.info{background:#ddf4ff;color:#0550ae}\
+h2{text-transform:capitalize;border-bottom:2px solid #d0d7de}section.error h2{color:#a40e26}section.warning h2{color:#7d4e00}section.info h2{color:#0550ae}\
+table{border-collapse:collapse;width:100%;margin-bottom:1em}th,td{text-align:left;vertical-align:top;padding:.4em .6em;border-bottom:1px solid #d0d7de}\
+th{background:#f6f8fa}.why{color:#57606a;font-size:.9em;margin-top:.2em}code{font-size:.9em}.clean{font-size:1.2em;color:#1a7f37}";

@@ -401,7 +401,17 @@ fn live_table() -> Vec<(&'static str, String, String)> {
             format!("{}---\n{}", pod(pending, with_claim), pvc("Pending", "")),
             pod(running, with_claim),
         ),
-        ("pod-pending", pod(pull, ""), pod(running, "")),
+        ("image-pull-failing", pod(pull, ""), pod(running, "")),
+        (
+            "container-cannot-start",
+            pod(&pull.replace("ImagePullBackOff", "CreateContainerConfigError").replace("Back-off pulling image c:1", "configmap app not found"), ""),
+            pod(running, ""),
+        ),
+        (
+            "pvc-pending",
+            format!("{}---\napiVersion: storage.k8s.io/v1\nkind: StorageClass\nmetadata: {{name: fast}}\nprovisioner: x\n", pvc("Pending", "storageClassName: fast, ")),
+            pvc("Bound", "storageClassName: fast, "),
+        ),
         ("pod-not-ready", pod(unready, ""), pod(running, "")),
         (
             "pvc-unbound",

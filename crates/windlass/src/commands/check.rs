@@ -77,23 +77,39 @@ pub fn run(args: &CheckArgs) -> Result<ExitStatus, CliError> {
     report
         .entries
         .sort_by_key(|e| (e.finding.index, e.place.line, e.place.column));
-    match args.output {
-        CheckOutput::Text => print(&report::text(&report, std::io::stdout().is_terminal()))?,
-        CheckOutput::Json => print(&report::json(&report))?,
-        CheckOutput::Sarif => print(&report::sarif(&report, env!("CARGO_PKG_VERSION")))?,
-        CheckOutput::Junit => print(&report::junit(&report))?,
+    if args.output == CheckOutput::Html {
+        return Err(CliError::Usage(
+            "--output html is doctor's report page; check prints text, json, sarif or junit".into(),
+        ));
     }
-    let threshold = match args.fail_on {
+    emit(&report, args.output, "")?;
+    Ok(exit_for(&report, args.fail_on, &config))
+}
+
+/// Prints the report in the chosen format (`title` heads the HTML page).
+pub(super) fn emit(report: &Report, output: CheckOutput, title: &str) -> Result<(), CliError> {
+    match output {
+        CheckOutput::Text => print(&report::text(report, std::io::stdout().is_terminal())),
+        CheckOutput::Json => print(&report::json(report)),
+        CheckOutput::Sarif => print(&report::sarif(report, env!("CARGO_PKG_VERSION"))),
+        CheckOutput::Junit => print(&report::junit(report)),
+        CheckOutput::Html => print(&report::html(report, "windlass doctor", title)),
+    }
+}
+
+/// Exit 1 when a finding is at or above the threshold (`--fail-on`, else the config's, else error).
+pub(super) fn exit_for(report: &Report, fail_on: Option<FailOn>, config: &Config) -> ExitStatus {
+    let threshold = match fail_on {
         Some(FailOn::Never) => None,
         Some(FailOn::Error) => Some(Severity::Error),
         Some(FailOn::Warning) => Some(Severity::Warning),
         Some(FailOn::Info) => Some(Severity::Info),
         None => Some(config.fail_on.unwrap_or(Severity::Error)),
     };
-    Ok(match (threshold, report.worst()) {
+    match (threshold, report.worst()) {
         (Some(t), Some(w)) if w >= t => ExitStatus::Changes,
         _ => ExitStatus::Success,
-    })
+    }
 }
 
 fn list_rules() -> Result<ExitStatus, CliError> {
@@ -112,7 +128,7 @@ fn list_rules() -> Result<ExitStatus, CliError> {
     Ok(ExitStatus::Success)
 }
 
-fn read_config(path: Option<&Path>) -> Result<Config, CliError> {
+pub(super) fn read_config(path: Option<&Path>) -> Result<Config, CliError> {
     let (path, required) = match path {
         Some(p) => (p.to_path_buf(), true),
         None => (PathBuf::from(DEFAULT_CONFIG), false),

@@ -4,6 +4,7 @@ mod check;
 mod cluster;
 mod completions;
 mod diff;
+mod doctor;
 mod down;
 mod init;
 mod man;
@@ -59,6 +60,7 @@ pub fn run(cli: Cli) -> Result<ExitStatus, CliError> {
         Command::Rollback(args) => rollback::run(&args),
         Command::Down(args) => down::run(&args),
         Command::Check(args) => check::run(&args),
+        Command::Doctor(args) => doctor::run(&args),
         Command::Completions(args) => completions::run(&args),
         Command::Man(args) => man::run(&args),
     }

@@ -143,26 +143,19 @@ fn pods(cx: &Ctx<'_>, out: &mut Out<'_>, now: Timestamp) {
                     format!("container `{name}` was OOMKilled{when}, over {limit} ({restarts} restarts)"),
                 );
             }
-            if matches!(
-                waiting,
-                "ErrImagePull"
-                    | "ImagePullBackOff"
-                    | "InvalidImageName"
-                    | "CreateContainerConfigError"
-                    | "CreateContainerError"
-            ) {
-                let message = cs
-                    .pointer("/state/waiting/message")
-                    .and_then(Value::as_str)
-                    .unwrap_or("");
+            let rule = match waiting {
+                "ErrImagePull" | "ImagePullBackOff" | "InvalidImageName" => Some("image-pull-failing"),
+                "CreateContainerConfigError" | "CreateContainerError" => Some("container-cannot-start"),
+                _ => None,
+            };
+            if let Some(rule) = rule {
+                let message = cs.pointer("/state/waiting/message").and_then(Value::as_str).unwrap_or("");
                 let since = started.map_or(String::new(), |s| format!(" for {}", human(secs(now, s))));
                 out.report(
                     i,
-                    "pod-pending",
+                    rule,
                     at.key("state"),
-                    format!("container `{name}` cannot start{since}: {waiting} {message}")
-                        .trim_end()
-                        .to_string(),
+                    format!("container `{name}` cannot start{since}: {waiting} {message}").trim_end().to_string(),
                 );
             }
         }
@@ -227,7 +220,7 @@ fn unbound_claims(cx: &Ctx<'_>, pod: &Object) -> Vec<String> {
             Some((_, pvc)) if pvc.at(&["status", "phase"]).and_then(Value::as_str) != Some("Bound") => {
                 out.push(format!(
                     "PersistentVolumeClaim {claim} is unbound: {}",
-                    storage_class_problem(cx, pvc)
+                    storage_class_problem(cx, pvc).0
                 ));
             }
             Some(_) => {}
@@ -247,14 +240,22 @@ fn default_storage_class(cx: &Ctx<'_>) -> Option<String> {
         .map(|(_, sc)| sc.name().to_string())
 }
 
-fn storage_class_problem(cx: &Ctx<'_>, pvc: &Object) -> String {
+/// Why a claim is unbound, and whether it can ever bind without a change (a
+/// missing StorageClass, or none named and no default, never provisions).
+fn storage_class_problem(cx: &Ctx<'_>, pvc: &Object) -> (String, bool) {
+    let static_volume = pvc.at(&["spec", "volumeName"]).is_some();
     match pvc.at(&["spec", "storageClassName"]).and_then(Value::as_str) {
-        Some("") => "it asks for no StorageClass and no PersistentVolume matches it".to_string(),
-        Some(sc) if cx.index.find("StorageClass", "", sc).is_none() => format!("StorageClass {sc} does not exist"),
-        Some(sc) => format!("StorageClass {sc} has not provisioned a volume"),
+        Some("") => ("it asks for no StorageClass and no PersistentVolume matches it".to_string(), true),
+        Some(sc) if cx.index.find("StorageClass", "", sc).is_none() => {
+            (format!("StorageClass {sc} does not exist"), static_volume)
+        }
+        Some(sc) => (format!("StorageClass {sc} has not provisioned a volume"), true),
         None => match default_storage_class(cx) {
-            None => "it names no StorageClass and the cluster has no default StorageClass".to_string(),
-            Some(d) => format!("the default StorageClass {d} has not provisioned a volume"),
+            None => (
+                "it names no StorageClass and the cluster has no default StorageClass".to_string(),
+                static_volume,
+            ),
+            Some(d) => (format!("the default StorageClass {d} has not provisioned a volume"), true),
         },
     }
 }
@@ -262,12 +263,9 @@ fn storage_class_problem(cx: &Ctx<'_>, pvc: &Object) -> String {
 fn pvcs(cx: &Ctx<'_>, out: &mut Out<'_>) {
     for (i, pvc) in cx.index.of_kind("PersistentVolumeClaim") {
         if pvc.at(&["status", "phase"]).and_then(Value::as_str) == Some("Pending") {
-            out.report(
-                i,
-                "pvc-unbound",
-                status().key("phase"),
-                format!("unbound: {}", storage_class_problem(cx, pvc)),
-            );
+            let (why, may_bind) = storage_class_problem(cx, pvc);
+            let rule = if may_bind { "pvc-pending" } else { "pvc-unbound" };
+            out.report(i, rule, status().key("phase"), format!("unbound: {why}"));
         }
     }
 }

@@ -176,8 +176,20 @@ pub(super) const RULES: &[Rule] = &[
     rule(
         "pod-pending",
         Error,
-        "a pod that cannot be scheduled or cannot start its containers never runs",
-        "fix the reason given: the unbound claim, the image reference or pull secret, the missing ConfigMap or Secret, the resources nodes lack",
+        "a pod that cannot be scheduled never runs",
+        "fix the reason given: the unbound claim, the resources or labels no node offers, the taints nothing tolerates",
+    ),
+    rule(
+        "image-pull-failing",
+        Error,
+        "a container whose image cannot be pulled never starts; kubelet only backs off",
+        "fix the image reference (repository, tag, digest) or the pull secret, or make the registry reachable",
+    ),
+    rule(
+        "container-cannot-start",
+        Error,
+        "the container cannot be created: a ConfigMap, Secret or key it names is missing, or its settings are refused",
+        "create what the message names, or fix the reference",
     ),
     rule(
         "pod-not-ready",
@@ -188,8 +200,14 @@ pub(super) const RULES: &[Rule] = &[
     rule(
         "pvc-unbound",
         Error,
-        "a claim no volume binds keeps every pod using it Pending",
+        "a claim that nothing can ever bind (its StorageClass does not exist, or it names none and there is no default) keeps every pod using it Pending",
         "name an existing StorageClass, mark one as the default, or create a matching PersistentVolume",
+    ),
+    rule(
+        "pvc-pending",
+        Warning,
+        "a claim waits for its StorageClass's provisioner to make a volume; pods using it stay Pending until then",
+        "check the provisioner of the StorageClass (its pods and events)",
     ),
     rule(
         "rollout-stuck",

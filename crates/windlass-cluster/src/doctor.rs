@@ -1,0 +1,285 @@
+//! The live source of `windlass doctor`: every kind the rules read, listed a
+//! page at a time (`limit`/`continue`), each object reduced at once to the
+//! fields rules read (no env, no managedFields, no CA bundles, no node image
+//! lists, no Secret data: Secrets are listed as metadata only), so memory
+//! holds the reduced records and one page, never a copy of the cluster.
+
+use kube::api::{ApiResource, DynamicObject, GroupVersionKind, ListParams};
+use kube::{Api, Client};
+use serde_json::{Map, Value};
+use windlass_core::render::Object;
+
+use crate::ClusterError;
+use crate::retry::with_retry;
+
+/// Objects per list request: large enough to keep round trips few, small
+/// enough that one page of pods stays a few megabytes.
+const PAGE: u32 = 500;
+
+/// (group, version, kind, plural, namespaced)
+const KINDS: &[(&str, &str, &str, &str, bool)] = &[
+    ("", "v1", "Namespace", "namespaces", false),
+    ("", "v1", "Node", "nodes", false),
+    ("storage.k8s.io", "v1", "StorageClass", "storageclasses", false),
+    ("admissionregistration.k8s.io", "v1", "ValidatingWebhookConfiguration", "validatingwebhookconfigurations", false),
+    ("admissionregistration.k8s.io", "v1", "MutatingWebhookConfiguration", "mutatingwebhookconfigurations", false),
+    ("apiregistration.k8s.io", "v1", "APIService", "apiservices", false),
+    ("", "v1", "Pod", "pods", true),
+    ("", "v1", "Service", "services", true),
+    ("", "v1", "PersistentVolumeClaim", "persistentvolumeclaims", true),
+    ("", "v1", "Secret", "secrets", true),
+    ("discovery.k8s.io", "v1", "EndpointSlice", "endpointslices", true),
+    ("apps", "v1", "Deployment", "deployments", true),
+    ("apps", "v1", "StatefulSet", "statefulsets", true),
+    ("apps", "v1", "DaemonSet", "daemonsets", true),
+    ("batch", "v1", "CronJob", "cronjobs", true),
+    ("policy", "v1", "PodDisruptionBudget", "poddisruptionbudgets", true),
+    ("autoscaling", "v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers", true),
+    ("networking.k8s.io", "v1", "NetworkPolicy", "networkpolicies", true),
+    ("networking.k8s.io", "v1", "Ingress", "ingresses", true),
+    ("cert-manager.io", "v1", "Certificate", "certificates", true),
+    ("monitoring.coreos.com", "v1", "Prometheus", "prometheuses", true),
+    ("monitoring.coreos.com", "v1", "ServiceMonitor", "servicemonitors", true),
+    ("monitoring.coreos.com", "v1", "PodMonitor", "podmonitors", true),
+    ("monitoring.coreos.com", "v1", "Probe", "probes", true),
+    ("monitoring.coreos.com", "v1", "PrometheusRule", "prometheusrules", true),
+    ("gateway.networking.k8s.io", "v1", "Gateway", "gateways", true),
+    ("gateway.networking.k8s.io", "v1", "HTTPRoute", "httproutes", true),
+];
+
+/// What doctor read.
+#[derive(Debug, Default)]
+pub struct Collected {
+    pub objects: Vec<Object>,
+    /// Objects read per kind.
+    pub counts: Vec<(&'static str, usize)>,
+    /// Kinds not read, and why (not served by this cluster, forbidden).
+    pub skipped: Vec<(&'static str, String)>,
+}
+
+/// Lists every kind (namespaced kinds in `namespace` only, when given) and
+/// reduces each object as its page arrives.
+pub async fn collect(client: &Client, namespace: Option<&str>) -> Result<Collected, ClusterError> {
+    let mut out = Collected::default();
+    for &(group, version, kind, plural, namespaced) in KINDS {
+        let resource = ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk(group, version, kind), plural);
+        let api: Api<DynamicObject> = match (namespaced, namespace) {
+            (true, Some(ns)) => Api::namespaced_with(client.clone(), ns, &resource),
+            _ => Api::all_with(client.clone(), &resource),
+        };
+        let api_version = resource.api_version.clone();
+        let mut token: Option<String> = None;
+        let mut count = 0;
+        loop {
+            let mut lp = ListParams::default().limit(PAGE);
+            if let Some(t) = &token {
+                lp = lp.continue_token(t);
+            }
+            let page = if kind == "Secret" {
+                with_retry(|| api.list_metadata(&lp)).await.map(|l| {
+                    let next = l.metadata.continue_.clone();
+                    let items: Vec<Value> = l
+                        .items
+                        .into_iter()
+                        .map(|m| serde_json::json!({"metadata": m.metadata}))
+                        .collect();
+                    (items, next)
+                })
+            } else {
+                with_retry(|| api.list(&lp)).await.map(|l| {
+                    let next = l.metadata.continue_.clone();
+                    let items: Vec<Value> = l
+                        .items
+                        .into_iter()
+                        .filter_map(|o| serde_json::to_value(o).ok())
+                        .collect();
+                    (items, next)
+                })
+            };
+            let (items, next) = match page {
+                Ok(p) => p,
+                Err(kube::Error::Api(s)) if s.code == 404 => {
+                    out.skipped.push((kind, "not served by this cluster".to_string()));
+                    break;
+                }
+                Err(kube::Error::Api(s)) if s.code == 403 => {
+                    out.skipped.push((kind, format!("forbidden: {}", s.message)));
+                    break;
+                }
+                Err(e) => return Err(ClusterError::api(format!("listing {plural}"), e)),
+            };
+            for item in items {
+                count += 1;
+                out.objects.push(Object(reduce(kind, &api_version, item)));
+            }
+            match next.filter(|t| !t.is_empty()) {
+                Some(t) => token = Some(t),
+                None => break,
+            }
+        }
+        out.counts.push((kind, count));
+    }
+    Ok(out)
+}
+
+/// Annotations rules read; every other annotation (last-applied configurations,
+/// checksums) is dropped.
+fn kept_annotation(key: &str) -> bool {
+    key.starts_with(windlass_core::check::SUPPRESS_PREFIX)
+        || key.starts_with("cert-manager.io/")
+        || key == "storageclass.kubernetes.io/is-default-class"
+}
+
+fn take(from: &mut Map<String, Value>, key: &str) -> Option<Value> {
+    from.remove(key).filter(|v| !v.is_null())
+}
+
+/// The object reduced to the fields rules read.
+pub fn reduce(kind: &str, api_version: &str, mut v: Value) -> Value {
+    let mut out = Map::new();
+    out.insert("apiVersion".into(), Value::String(api_version.to_string()));
+    out.insert("kind".into(), Value::String(kind.to_string()));
+    let Some(o) = v.as_object_mut() else {
+        return Value::Object(out);
+    };
+    if let Some(Value::Object(mut m)) = o.remove("metadata") {
+        let mut meta = Map::new();
+        for key in [
+            "name",
+            "namespace",
+            "labels",
+            "creationTimestamp",
+            "deletionTimestamp",
+            "finalizers",
+        ] {
+            if let Some(x) = take(&mut m, key) {
+                meta.insert(key.into(), x);
+            }
+        }
+        if let Some(Value::Object(a)) = m.remove("annotations") {
+            let kept: Map<String, Value> = a.into_iter().filter(|(k, _)| kept_annotation(k)).collect();
+            if !kept.is_empty() {
+                meta.insert("annotations".into(), Value::Object(kept));
+            }
+        }
+        if let Some(Value::Array(refs)) = m.remove("ownerReferences") {
+            let refs: Vec<Value> = refs
+                .into_iter()
+                .map(|r| serde_json::json!({"kind": r.get("kind"), "name": r.get("name"), "controller": r.get("controller")}))
+                .collect();
+            meta.insert("ownerReferences".into(), Value::Array(refs));
+        }
+        out.insert("metadata".into(), Value::Object(meta));
+    }
+    match kind {
+        "Node" => {
+            let conditions = o.get_mut("status").and_then(|s| s.get_mut("conditions")).map(Value::take);
+            if let Some(c) = conditions {
+                out.insert("status".into(), serde_json::json!({ "conditions": c }));
+            }
+            return Value::Object(out);
+        }
+        "EndpointSlice" => {
+            let endpoints: Vec<Value> = o
+                .get("endpoints")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .map(|e| serde_json::json!({"conditions": e.get("conditions")}))
+                .collect();
+            out.insert("endpoints".into(), Value::Array(endpoints));
+            return Value::Object(out);
+        }
+        "ValidatingWebhookConfiguration" | "MutatingWebhookConfiguration" => {
+            if let Some(Value::Array(mut hooks)) = o.remove("webhooks") {
+                for h in &mut hooks {
+                    if let Some(cc) = h.get_mut("clientConfig").and_then(Value::as_object_mut) {
+                        cc.remove("caBundle");
+                    }
+                }
+                out.insert("webhooks".into(), Value::Array(hooks));
+            }
+            return Value::Object(out);
+        }
+        "PrometheusRule" => return Value::Object(out),
+        _ => {}
+    }
+    if let Some(mut spec) = o.remove("spec") {
+        if let Some(s) = spec.as_object_mut() {
+            s.remove("caBundle");
+        }
+        strip_containers(&mut spec);
+        out.insert("spec".into(), spec);
+    }
+    if let Some(mut status) = o.remove("status") {
+        if let Some(cs) = status.get_mut("containerStatuses").and_then(Value::as_array_mut) {
+            for c in cs.iter_mut().filter_map(Value::as_object_mut) {
+                c.remove("imageID");
+                c.remove("containerID");
+                c.remove("volumeMounts");
+                c.remove("allocatedResources");
+                c.remove("user");
+            }
+        }
+        out.insert("status".into(), status);
+    }
+    Value::Object(out)
+}
+
+/// Drops what no rule reads from every container below `v`: env, args, commands, mounts.
+fn strip_containers(v: &mut Value) {
+    match v {
+        Value::Object(m) => {
+            for key in ["containers", "initContainers", "ephemeralContainers"] {
+                if let Some(Value::Array(cs)) = m.get_mut(key) {
+                    for c in cs.iter_mut().filter_map(Value::as_object_mut) {
+                        for drop in ["env", "envFrom", "args", "command", "volumeMounts", "volumeDevices", "lifecycle", "terminationMessagePath", "terminationMessagePolicy", "imagePullPolicy", "workingDir"] {
+                            c.remove(drop);
+                        }
+                    }
+                }
+            }
+            for (k, child) in m.iter_mut() {
+                if !matches!(k.as_str(), "containers" | "initContainers" | "ephemeralContainers") {
+                    strip_containers(child);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(strip_containers),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn reduce_keeps_what_rules_read_and_drops_the_rest() {
+        let pod = json!({
+            "metadata": {"name": "p", "namespace": "n", "labels": {"a": "b"}, "managedFields": [{"manager": "x"}],
+                         "annotations": {"kubectl.kubernetes.io/last-applied-configuration": "{...}", "windlass.dev/ignore.crash-loop": "known"},
+                         "ownerReferences": [{"kind": "ReplicaSet", "name": "rs", "uid": "u", "controller": true, "apiVersion": "apps/v1"}]},
+            "spec": {"containers": [{"name": "c", "image": "c:1", "env": [{"name": "SECRET", "value": "x"}], "resources": {"limits": {"memory": "1Gi"}}}]},
+            "status": {"phase": "Running", "containerStatuses": [{"name": "c", "imageID": "sha", "restartCount": 3}]}
+        });
+        assert_eq!(
+            reduce("Pod", "v1", pod),
+            json!({
+                "apiVersion": "v1", "kind": "Pod",
+                "metadata": {"name": "p", "namespace": "n", "labels": {"a": "b"},
+                             "annotations": {"windlass.dev/ignore.crash-loop": "known"},
+                             "ownerReferences": [{"kind": "ReplicaSet", "name": "rs", "controller": true}]},
+                "spec": {"containers": [{"name": "c", "image": "c:1", "resources": {"limits": {"memory": "1Gi"}}}]},
+                "status": {"phase": "Running", "containerStatuses": [{"name": "c", "restartCount": 3}]}
+            })
+        );
+        let node = json!({"metadata": {"name": "n1"}, "status": {"images": [{"names": ["big"]}], "conditions": [{"type": "Ready", "status": "True"}]}});
+        assert_eq!(
+            reduce("Node", "v1", node),
+            json!({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "n1"}, "status": {"conditions": [{"type": "Ready", "status": "True"}]}})
+        );
+    }
+}
