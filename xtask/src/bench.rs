@@ -96,6 +96,81 @@ pub fn render(opts: &Options) -> Result<()> {
     Ok(())
 }
 
+/// `windlass check` over the rendered files of the generated platform (objects
+/// per second, peak RSS) next to kube-score on the same files, built from its Go
+/// module on first use (`[[bench]]` in testbed/versions.toml).
+pub fn check(opts: &Options) -> Result<()> {
+    let root = crate::repo_root();
+    let windlass = release_binary(&root)?;
+    let pinned = crate::versions::Pinned::load(&root)?;
+    let build_dir = windlass_testbed::paths::build_dir(&pinned.hash);
+    let bin_dir = build_dir.join("bench-bin");
+    crate::tools::build_modules(&pinned, &pinned.versions.bench, &build_dir, &bin_dir)?;
+    let kube_score = bin_dir.join("kube-score");
+    let work = std::env::temp_dir().join(format!("windlass-bench-check-{}", std::process::id()));
+    std::fs::create_dir_all(&work)?;
+    let spec = work.join("windlass.yaml");
+    std::fs::write(&spec, generate_spec(opts.apps))?;
+    let out_dir = work.join("rendered");
+    let rendered = Command::new(&windlass)
+        .args(["render", "-f"])
+        .arg(&spec)
+        .args(["--env", "production", "--out"])
+        .arg(&out_dir)
+        .output()?;
+    if !rendered.status.success() {
+        bail!("windlass render failed:\n{}", String::from_utf8_lossy(&rendered.stderr));
+    }
+    // The Kubernetes objects only (render also writes each component's values and release files).
+    let mut files = Vec::new();
+    let mut dirs = vec![out_dir.clone()];
+    while let Some(d) = dirs.pop() {
+        for e in std::fs::read_dir(&d)? {
+            let p = e?.path();
+            if p.is_dir() {
+                if p.file_name().is_some_and(|n| n != "_components") {
+                    dirs.push(p);
+                }
+            } else if p.extension().is_some_and(|x| x == "yaml") {
+                files.push(p.display().to_string());
+            }
+        }
+    }
+    files.sort();
+    let objects = files.len();
+    let list = work.join("files");
+    std::fs::write(&list, files.join("\n"))?;
+    let mut windlass_args: Vec<&str> = vec!["check", "--fail-on", "never", "--output", "json"];
+    windlass_args.extend(files.iter().map(String::as_str));
+    let ours = measure(&windlass, &windlass_args, opts.runs)?;
+    // kube-score exits 1 when it finds a critical problem: run it through sh to time the work, not the verdict.
+    let script = format!("xargs {} score --output-format ci < {} > /dev/null || true", kube_score.display(), list.display());
+    let theirs = measure(Path::new("/bin/sh"), &["-c", &script], opts.runs)?;
+    let rate = |m: &Measurement| objects as f64 / m.median.as_secs_f64();
+    println!();
+    println!("{} apps, {objects} objects in {} files, {} runs each (median wall time, peak RSS)", opts.apps, files.len(), opts.runs);
+    println!(
+        "  windlass check   {:>8.1} ms  {:>6.1} MB  {:>9.0} objects/s (target: at least 10,000 — {})",
+        ms(ours.median),
+        mb(ours.max_rss_kb),
+        rate(&ours),
+        if rate(&ours) >= 10_000.0 { "met" } else { "NOT met" }
+    );
+    println!(
+        "  kube-score       {:>8.1} ms  {:>6.1} MB  {:>9.0} objects/s",
+        ms(theirs.median),
+        mb(theirs.max_rss_kb),
+        rate(&theirs)
+    );
+    let ratio = theirs.median.as_secs_f64() / ours.median.as_secs_f64();
+    println!(
+        "  windlass check is {ratio:.1}x faster than kube-score (target: faster — {})",
+        if ratio > 1.0 { "met" } else { "NOT met" }
+    );
+    let _ = std::fs::remove_dir_all(&work);
+    Ok(())
+}
+
 /// Builds the release `windlass` (the binary users run) and returns its path.
 pub(crate) fn release_binary(root: &Path) -> Result<PathBuf> {
     println!("building the release binary ...");
@@ -206,7 +281,7 @@ pub fn generate_spec(n: usize) -> String {
         let _ = write!(
             s,
             "  app{i}:\n    image: registry.example.com/team/app{i}:1.{i}.0\n    port: 8080\n    hosts: [app{i}]\n    \
-             health: /healthz\n    metrics: /metrics\n    autoscaling: {{min: 2, max: 6, cpu: 70}}\n    \
+             health: {{path: /healthz, liveness: /livez}}\n    metrics: /metrics\n    autoscaling: {{min: 2, max: 6, cpu: 70}}\n    \
              resources: {{cpu: 100m, memory: 256Mi}}\n    env: {{APP_INDEX: \"{i}\", LOG_LEVEL: info}}\n    labels: {{tier: t{}}}\n",
             i % 5
         );

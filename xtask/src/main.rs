@@ -111,6 +111,16 @@ enum BenchCommand {
         #[arg(long, default_value_t = 10)]
         runs: usize,
     },
+    /// `windlass check` over the rendered generated platform: objects per second and
+    /// peak memory, next to kube-score on the same files (built on first use).
+    Check {
+        /// Apps in the generated platform.
+        #[arg(long, default_value_t = 500)]
+        apps: usize,
+        /// Timed runs of each command (after one warm-up).
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+    },
     /// Apply a generated platform to the test bed (started if it is not running):
     /// `windlass up` first apply and no-op re-run, next to `windlass render --stdout
     /// | kubectl apply --server-side -f -` plus `kubectl wait` for Available.
@@ -196,6 +206,11 @@ fn main() -> ExitCode {
         .map(|()| ExitCode::SUCCESS),
         Command::MeasureChild { command, args } => bench::measure_child(&command, &args).map(|()| ExitCode::SUCCESS),
         Command::Bench(BenchCommand::Render { apps, runs }) => bench::render(&bench::Options {
+            apps,
+            runs: runs.max(1),
+        })
+        .map(|()| ExitCode::SUCCESS),
+        Command::Bench(BenchCommand::Check { apps, runs }) => bench::check(&bench::Options {
             apps,
             runs: runs.max(1),
         })
