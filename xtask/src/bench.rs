@@ -144,11 +144,20 @@ pub fn check(opts: &Options) -> Result<()> {
     windlass_args.extend(files.iter().map(String::as_str));
     let ours = measure(&windlass, &windlass_args, opts.runs)?;
     // kube-score exits 1 when it finds a critical problem: run it through sh to time the work, not the verdict.
-    let script = format!("xargs {} score --output-format ci < {} > /dev/null || true", kube_score.display(), list.display());
+    let script = format!(
+        "xargs {} score --output-format ci < {} > /dev/null || true",
+        kube_score.display(),
+        list.display()
+    );
     let theirs = measure(Path::new("/bin/sh"), &["-c", &script], opts.runs)?;
     let rate = |m: &Measurement| objects as f64 / m.median.as_secs_f64();
     println!();
-    println!("{} apps, {objects} objects in {} files, {} runs each (median wall time, peak RSS)", opts.apps, files.len(), opts.runs);
+    println!(
+        "{} apps, {objects} objects in {} files, {} runs each (median wall time, peak RSS)",
+        opts.apps,
+        files.len(),
+        opts.runs
+    );
     println!(
         "  windlass check   {:>8.1} ms  {:>6.1} MB  {:>9.0} objects/s (target: at least 10,000 — {})",
         ms(ours.median),

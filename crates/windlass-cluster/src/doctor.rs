@@ -21,8 +21,20 @@ const KINDS: &[(&str, &str, &str, &str, bool)] = &[
     ("", "v1", "Namespace", "namespaces", false),
     ("", "v1", "Node", "nodes", false),
     ("storage.k8s.io", "v1", "StorageClass", "storageclasses", false),
-    ("admissionregistration.k8s.io", "v1", "ValidatingWebhookConfiguration", "validatingwebhookconfigurations", false),
-    ("admissionregistration.k8s.io", "v1", "MutatingWebhookConfiguration", "mutatingwebhookconfigurations", false),
+    (
+        "admissionregistration.k8s.io",
+        "v1",
+        "ValidatingWebhookConfiguration",
+        "validatingwebhookconfigurations",
+        false,
+    ),
+    (
+        "admissionregistration.k8s.io",
+        "v1",
+        "MutatingWebhookConfiguration",
+        "mutatingwebhookconfigurations",
+        false,
+    ),
     ("apiregistration.k8s.io", "v1", "APIService", "apiservices", false),
     ("", "v1", "Pod", "pods", true),
     ("", "v1", "Service", "services", true),
@@ -34,7 +46,13 @@ const KINDS: &[(&str, &str, &str, &str, bool)] = &[
     ("apps", "v1", "DaemonSet", "daemonsets", true),
     ("batch", "v1", "CronJob", "cronjobs", true),
     ("policy", "v1", "PodDisruptionBudget", "poddisruptionbudgets", true),
-    ("autoscaling", "v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers", true),
+    (
+        "autoscaling",
+        "v2",
+        "HorizontalPodAutoscaler",
+        "horizontalpodautoscalers",
+        true,
+    ),
     ("networking.k8s.io", "v1", "NetworkPolicy", "networkpolicies", true),
     ("networking.k8s.io", "v1", "Ingress", "ingresses", true),
     ("cert-manager.io", "v1", "Certificate", "certificates", true),
@@ -173,7 +191,10 @@ pub fn reduce(kind: &str, api_version: &str, mut v: Value) -> Value {
     }
     match kind {
         "Node" => {
-            let conditions = o.get_mut("status").and_then(|s| s.get_mut("conditions")).map(Value::take);
+            let conditions = o
+                .get_mut("status")
+                .and_then(|s| s.get_mut("conditions"))
+                .map(Value::take);
             if let Some(c) = conditions {
                 out.insert("status".into(), serde_json::json!({ "conditions": c }));
             }
@@ -233,7 +254,19 @@ fn strip_containers(v: &mut Value) {
             for key in ["containers", "initContainers", "ephemeralContainers"] {
                 if let Some(Value::Array(cs)) = m.get_mut(key) {
                     for c in cs.iter_mut().filter_map(Value::as_object_mut) {
-                        for drop in ["env", "envFrom", "args", "command", "volumeMounts", "volumeDevices", "lifecycle", "terminationMessagePath", "terminationMessagePolicy", "imagePullPolicy", "workingDir"] {
+                        for drop in [
+                            "env",
+                            "envFrom",
+                            "args",
+                            "command",
+                            "volumeMounts",
+                            "volumeDevices",
+                            "lifecycle",
+                            "terminationMessagePath",
+                            "terminationMessagePolicy",
+                            "imagePullPolicy",
+                            "workingDir",
+                        ] {
                             c.remove(drop);
                         }
                     }

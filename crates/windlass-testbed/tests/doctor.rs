@@ -117,15 +117,20 @@ fn doctor(kubeconfig: &Path, args: &[&str]) -> (i32, Value) {
         .output()
         .expect("running windlass doctor");
     let code = out.status.code().unwrap_or(-1);
-    let v = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("doctor printed no JSON ({e}):\n{}", String::from_utf8_lossy(&out.stderr)));
+    let v = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "doctor printed no JSON ({e}):\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
     (code, v)
 }
 
 fn finding<'v>(v: &'v Value, rule: &str, object_prefix: &str) -> Option<&'v Value> {
-    v["findings"].as_array()?.iter().find(|f| {
-        f["rule"] == rule && f["object"].as_str().is_some_and(|o| o.starts_with(object_prefix))
-    })
+    v["findings"]
+        .as_array()?
+        .iter()
+        .find(|f| f["rule"] == rule && f["object"].as_str().is_some_and(|o| o.starts_with(object_prefix)))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -154,12 +159,21 @@ async fn doctor_finds_each_incident_with_durations_from_the_objects() {
     let term = format!("{n}-term");
     let namespaces: Api<Namespace> = Api::all(client.clone());
     let ns_obj: Namespace = serde_json::from_value(json!({"metadata": {"name": term}})).expect("namespace");
-    namespaces.create(&PostParams::default(), &ns_obj).await.expect("create namespace");
+    namespaces
+        .create(&PostParams::default(), &ns_obj)
+        .await
+        .expect("create namespace");
     let held: Api<ConfigMap> = Api::namespaced(client.clone(), &term);
     let cm: ConfigMap =
-        serde_json::from_value(json!({"metadata": {"name": "held", "finalizers": ["windlass.dev/doctor-test"]}})).expect("cm");
-    held.create(&PostParams::default(), &cm).await.expect("create configmap");
-    namespaces.delete(&term, &DeleteParams::default()).await.expect("delete namespace");
+        serde_json::from_value(json!({"metadata": {"name": "held", "finalizers": ["windlass.dev/doctor-test"]}}))
+            .expect("cm");
+    held.create(&PostParams::default(), &cm)
+        .await
+        .expect("create configmap");
+    namespaces
+        .delete(&term, &DeleteParams::default())
+        .await
+        .expect("delete namespace");
 
     let expected = [
         ("crash-loop", format!("Pod/{n}/db-0")),
@@ -168,24 +182,37 @@ async fn doctor_finds_each_incident_with_durations_from_the_objects() {
         ("rollout-stuck", format!("Deployment/{n}/stuck")),
         ("pvc-unbound", format!("PersistentVolumeClaim/{n}/data")),
         ("pod-pending", format!("Pod/{n}/waits")),
-        ("webhook-no-endpoints", format!("ValidatingWebhookConfiguration/{n}-hook")),
+        (
+            "webhook-no-endpoints",
+            format!("ValidatingWebhookConfiguration/{n}-hook"),
+        ),
         ("certificate-expiring", format!("Certificate/{n}/expiring")),
         ("stuck-terminating", format!("Namespace/{term}")),
     ];
     let kubeconfig = bed.kubeconfig().to_path_buf();
-    let report = wait_until("doctor to report every staged incident", Duration::from_secs(120), || {
-        let kubeconfig = kubeconfig.clone();
-        let expected = expected.clone();
-        async move {
-            let (_, v) = doctor(&kubeconfig, &[]);
-            let all = expected.iter().all(|(rule, object)| finding(&v, rule, object).is_some());
-            Ok::<_, windlass_testbed::Error>(all.then_some(v))
-        }
-    })
+    let report = wait_until(
+        "doctor to report every staged incident",
+        Duration::from_secs(120),
+        || {
+            let kubeconfig = kubeconfig.clone();
+            let expected = expected.clone();
+            async move {
+                let (_, v) = doctor(&kubeconfig, &[]);
+                let all = expected
+                    .iter()
+                    .all(|(rule, object)| finding(&v, rule, object).is_some());
+                Ok::<_, windlass_testbed::Error>(all.then_some(v))
+            }
+        },
+    )
     .await;
     // Leave nothing behind on the shared bed, whatever happened.
     let _ = held
-        .patch("held", &PatchParams::default(), &Patch::Merge(json!({"metadata": {"finalizers": null}})))
+        .patch(
+            "held",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"metadata": {"finalizers": null}})),
+        )
         .await;
     let hooks = ApiResource::from_gvk(&GroupVersionKind::gvk(
         "admissionregistration.k8s.io",
@@ -204,20 +231,37 @@ async fn doctor_finds_each_incident_with_durations_from_the_objects() {
             .to_string()
     };
     let crash = message("crash-loop", &expected[0].1);
-    assert!(crash.starts_with("container `postgres` is crash-looping for "), "{crash}");
+    assert!(
+        crash.starts_with("container `postgres` is crash-looping for "),
+        "{crash}"
+    );
     assert!(crash.contains(" restarts; last exit: OOMKilled (code 137)"), "{crash}");
     assert!(message("oom-killed", &expected[1].1).contains("over its memory limit 256Mi"));
     assert!(message("pvc-unbound", &expected[4].1).contains("StorageClass no-such-class does not exist"));
     let pending = message("pod-pending", &expected[5].1);
-    assert!(pending.starts_with("Pending for ") && pending.contains("PersistentVolumeClaim data is unbound"), "{pending}");
+    assert!(
+        pending.starts_with("Pending for ") && pending.contains("PersistentVolumeClaim data is unbound"),
+        "{pending}"
+    );
     let hook = finding(&report, "webhook-no-endpoints", &expected[6].1).expect("webhook");
     assert_eq!(hook["severity"], "error");
-    assert!(hook["message"].as_str().expect("message").contains(&format!("Service {n}/hook has no ready endpoints; failurePolicy Fail: every CREATE of configmaps")));
+    assert!(hook["message"].as_str().expect("message").contains(&format!(
+        "Service {n}/hook has no ready endpoints; failurePolicy Fail: every CREATE of configmaps"
+    )));
     let cert = finding(&report, "certificate-expiring", &expected[7].1).expect("certificate");
     assert_eq!(cert["severity"], "warning");
-    assert!(cert["message"].as_str().expect("message").starts_with("expires in 9 days"), "{cert}");
+    assert!(
+        cert["message"]
+            .as_str()
+            .expect("message")
+            .starts_with("expires in 9 days"),
+        "{cert}"
+    );
     let stuck = message("stuck-terminating", &expected[8].1);
-    assert!(stuck.starts_with("Terminating for ") && stuck.contains("windlass.dev/doctor-test"), "{stuck}");
+    assert!(
+        stuck.starts_with("Terminating for ") && stuck.contains("windlass.dev/doctor-test"),
+        "{stuck}"
+    );
 
     // --namespace narrows the namespaced kinds; the exit code follows --fail-on.
     let (code, narrowed) = doctor(&kubeconfig, &["--namespace", &n]);

@@ -79,8 +79,10 @@ pub enum CheckOutput {
 }
 
 #[derive(Debug, Args)]
-#[command(after_help = "Exit status: 0 nothing at or above --fail-on, 1 findings at or above it, 2 bad arguments or configuration, 3 the cluster could not be read.\n\
-Reads every namespace (namespaced kinds in --namespace only); Secrets are read as metadata only.")]
+#[command(
+    after_help = "Exit status: 0 nothing at or above --fail-on, 1 findings at or above it, 2 bad arguments or configuration, 3 the cluster could not be read.\n\
+Reads every namespace (namespaced kinds in --namespace only); Secrets are read as metadata only."
+)]
 pub struct DoctorArgs {
     #[command(flatten)]
     pub cluster: ClusterArgs,

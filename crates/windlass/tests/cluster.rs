@@ -267,7 +267,10 @@ async fn a_crash_looping_rollout_fails_in_seconds_with_the_reason_not_at_the_tim
         out.contains("can never become ready: container `web` is crash-looping") && out.contains("[crash-loop]"),
         "{out}"
     );
-    assert!(out.contains("rolled back: revision 2 failed, back to revision 1"), "{out}");
+    assert!(
+        out.contains("rolled back: revision 2 failed, back to revision 1"),
+        "{out}"
+    );
     // The 300 s timeout was never reached: the pods said why at once.
     assert!(took.as_secs() < 120, "took {took:?}:\n{out}");
     assert_eq!(p.image_of_web().await.as_deref(), Some("ghcr.io/example/web:1.0.0"));

@@ -4,10 +4,10 @@
 
 use k8s_openapi::api::core::v1::{Event as KubeEvent, PersistentVolumeClaim, Pod};
 use k8s_openapi::api::storage::v1::StorageClass;
-use windlass_core::check;
 use kube::Api;
 use kube::api::ListParams;
 use serde_json::Value;
+use windlass_core::check;
 
 use super::Ctx;
 use super::wait::is_workload;
@@ -155,7 +155,12 @@ async fn recent_events(ctx: &Ctx, namespace: &str, names: &[String]) -> Vec<Stri
 
 /// The rules whose findings mean a unit can never become ready without a change:
 /// `up` fails the unit on them at once instead of waiting for the timeout.
-const NEVER_READY: &[&str] = &["crash-loop", "image-pull-failing", "container-cannot-start", "pvc-unbound"];
+const NEVER_READY: &[&str] = &[
+    "crash-loop",
+    "image-pull-failing",
+    "container-cannot-start",
+    "pvc-unbound",
+];
 
 /// Why a unit can never become ready, if its pods or claims say so: the doctor's
 /// live rules over the workloads' pods, the namespace's claims and the StorageClasses.

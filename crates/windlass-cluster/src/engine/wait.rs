@@ -63,7 +63,7 @@ pub(super) async fn wait_ready(ctx: &Ctx, unit: &UnitId, objects: &[Value], time
         let message = progress.join("; ");
         // Every few seconds: does a pod or claim say this can never become ready?
         polls += 1;
-        if polls % FATAL_EVERY == 0
+        if polls.is_multiple_of(FATAL_EVERY)
             && let Some(reason) = diagnose::never_ready(ctx, objects).await
         {
             return Err(Failure {

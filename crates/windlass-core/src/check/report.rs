@@ -300,7 +300,11 @@ pub fn html(r: &Report, title: &str, subtitle: &str) -> String {
             r.count(s)
         );
     }
-    let _ = write!(body, "<div class=\"count objects\"><span class=\"n\">{}</span> objects</div></div></header>", r.objects.len());
+    let _ = write!(
+        body,
+        "<div class=\"count objects\"><span class=\"n\">{}</span> objects</div></div></header>",
+        r.objects.len()
+    );
     if r.entries.is_empty() {
         body.push_str("<p class=\"clean\">Nothing found.</p>");
     }
@@ -314,7 +318,11 @@ pub fn html(r: &Report, title: &str, subtitle: &str) -> String {
         }
         let _ = write!(body, "<section class=\"{0}\"><h2>{0}</h2>", s.as_str());
         for (ns, entries) in by_ns {
-            let _ = write!(body, "<h3>{}</h3><table><tr><th>object</th><th>rule</th><th>finding</th><th>fix</th></tr>", xml(ns));
+            let _ = write!(
+                body,
+                "<h3>{}</h3><table><tr><th>object</th><th>rule</th><th>finding</th><th>fix</th></tr>",
+                xml(ns)
+            );
             for e in entries {
                 let f = &e.finding;
                 let _ = write!(

@@ -404,12 +404,20 @@ fn live_table() -> Vec<(&'static str, String, String)> {
         ("image-pull-failing", pod(pull, ""), pod(running, "")),
         (
             "container-cannot-start",
-            pod(&pull.replace("ImagePullBackOff", "CreateContainerConfigError").replace("Back-off pulling image c:1", "configmap app not found"), ""),
+            pod(
+                &pull
+                    .replace("ImagePullBackOff", "CreateContainerConfigError")
+                    .replace("Back-off pulling image c:1", "configmap app not found"),
+                "",
+            ),
             pod(running, ""),
         ),
         (
             "pvc-pending",
-            format!("{}---\napiVersion: storage.k8s.io/v1\nkind: StorageClass\nmetadata: {{name: fast}}\nprovisioner: x\n", pvc("Pending", "storageClassName: fast, ")),
+            format!(
+                "{}---\napiVersion: storage.k8s.io/v1\nkind: StorageClass\nmetadata: {{name: fast}}\nprovisioner: x\n",
+                pvc("Pending", "storageClassName: fast, ")
+            ),
             pvc("Bound", "storageClassName: fast, "),
         ),
         ("pod-not-ready", pod(unready, ""), pod(running, "")),

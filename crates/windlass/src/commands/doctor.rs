@@ -40,7 +40,11 @@ pub fn run(args: &DoctorArgs) -> Result<ExitStatus, CliError> {
     if !collected.skipped.is_empty() {
         #[allow(clippy::print_stderr)]
         {
-            let kinds: Vec<String> = collected.skipped.iter().map(|(k, why)| format!("{k} ({why})")).collect();
+            let kinds: Vec<String> = collected
+                .skipped
+                .iter()
+                .map(|(k, why)| format!("{k} ({why})"))
+                .collect();
             eprintln!("note: not read: {}", kinds.join(", "));
         }
     }

@@ -149,13 +149,18 @@ fn pods(cx: &Ctx<'_>, out: &mut Out<'_>, now: Timestamp) {
                 _ => None,
             };
             if let Some(rule) = rule {
-                let message = cs.pointer("/state/waiting/message").and_then(Value::as_str).unwrap_or("");
+                let message = cs
+                    .pointer("/state/waiting/message")
+                    .and_then(Value::as_str)
+                    .unwrap_or("");
                 let since = started.map_or(String::new(), |s| format!(" for {}", human(secs(now, s))));
                 out.report(
                     i,
                     rule,
                     at.key("state"),
-                    format!("container `{name}` cannot start{since}: {waiting} {message}").trim_end().to_string(),
+                    format!("container `{name}` cannot start{since}: {waiting} {message}")
+                        .trim_end()
+                        .to_string(),
                 );
             }
         }
@@ -245,7 +250,10 @@ fn default_storage_class(cx: &Ctx<'_>) -> Option<String> {
 fn storage_class_problem(cx: &Ctx<'_>, pvc: &Object) -> (String, bool) {
     let static_volume = pvc.at(&["spec", "volumeName"]).is_some();
     match pvc.at(&["spec", "storageClassName"]).and_then(Value::as_str) {
-        Some("") => ("it asks for no StorageClass and no PersistentVolume matches it".to_string(), true),
+        Some("") => (
+            "it asks for no StorageClass and no PersistentVolume matches it".to_string(),
+            true,
+        ),
         Some(sc) if cx.index.find("StorageClass", "", sc).is_none() => {
             (format!("StorageClass {sc} does not exist"), static_volume)
         }
@@ -255,7 +263,10 @@ fn storage_class_problem(cx: &Ctx<'_>, pvc: &Object) -> (String, bool) {
                 "it names no StorageClass and the cluster has no default StorageClass".to_string(),
                 static_volume,
             ),
-            Some(d) => (format!("the default StorageClass {d} has not provisioned a volume"), true),
+            Some(d) => (
+                format!("the default StorageClass {d} has not provisioned a volume"),
+                true,
+            ),
         },
     }
 }
