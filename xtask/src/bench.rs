@@ -194,15 +194,15 @@ pub(crate) fn release_binary(root: &Path) -> Result<PathBuf> {
     Ok(root.join("target/release/windlass"))
 }
 
-struct Measurement {
-    median: Duration,
-    max_rss_kb: i64,
+pub(crate) struct Measurement {
+    pub median: Duration,
+    pub max_rss_kb: i64,
 }
 
 /// Runs `cmd args` `runs` times (after one warm-up), with output discarded.
 /// Each run goes through a fresh `xtask measure-child` process, whose only
 /// child is `cmd`, so the peak RSS it reports is `cmd`'s alone.
-fn measure(cmd: &Path, args: &[&str], runs: usize) -> Result<Measurement> {
+pub(crate) fn measure(cmd: &Path, args: &[&str], runs: usize) -> Result<Measurement> {
     let me = std::env::current_exe().context("locating xtask")?;
     let mut times = Vec::with_capacity(runs);
     let mut max_rss_kb = 0;
@@ -253,12 +253,12 @@ pub fn measure_child(cmd: &str, args: &[String]) -> Result<()> {
     Ok(())
 }
 
-fn ms(d: Duration) -> f64 {
+pub(crate) fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
 #[allow(clippy::cast_precision_loss)]
-fn mb(kb: i64) -> f64 {
+pub(crate) fn mb(kb: i64) -> f64 {
     kb as f64 / 1024.0
 }
 
@@ -680,7 +680,7 @@ fn generate_apply_spec(n: usize, names: &Names) -> String {
     for i in 0..n {
         let _ = write!(
             s,
-            "  app{i}:\n    image: registry.example.com/team/app{i}:1.0.0\n    port: 8080\n    health: /healthz\n    \
+            "  app{i}:\n    image: registry.example.com/team/app{i}:1.0.0\n    port: 8080\n    health: {{path: /healthz, liveness: /livez}}\n    \
              replicas: 1\n    resources: {{cpu: 10m, memory: 32Mi}}\n"
         );
     }

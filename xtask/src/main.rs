@@ -4,6 +4,7 @@
 
 mod bed;
 mod bench;
+mod bench_doctor;
 mod bench_platform;
 mod certs;
 mod charts;
@@ -121,6 +122,20 @@ enum BenchCommand {
         #[arg(long, default_value_t = 5)]
         runs: usize,
     },
+    /// `windlass doctor` on a fresh test bed filled with kwok nodes and pods:
+    /// wall time and peak memory, beside kubectl listing the same pods. Stops the
+    /// bed afterwards (its etcd holds the bench's objects).
+    Doctor {
+        /// kwok nodes to add.
+        #[arg(long, default_value_t = 1000)]
+        nodes: usize,
+        /// Pods to create (bare pods, spread over the nodes and 20 namespaces).
+        #[arg(long, default_value_t = 20_000)]
+        pods: usize,
+        /// Timed runs of each command (after one warm-up).
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+    },
     /// Apply a generated platform to the test bed (started if it is not running):
     /// `windlass up` first apply and no-op re-run, next to `windlass render --stdout
     /// | kubectl apply --server-side -f -` plus `kubectl wait` for Available.
@@ -210,6 +225,14 @@ fn main() -> ExitCode {
             runs: runs.max(1),
         })
         .map(|()| ExitCode::SUCCESS),
+        Command::Bench(BenchCommand::Doctor { nodes, pods, runs }) => {
+            bench_doctor::doctor(&bench_doctor::DoctorOptions {
+                nodes,
+                pods,
+                runs: runs.max(1),
+            })
+            .map(|()| ExitCode::SUCCESS)
+        }
         Command::Bench(BenchCommand::Check { apps, runs }) => bench::check(&bench::Options {
             apps,
             runs: runs.max(1),
