@@ -998,10 +998,12 @@ status:
   allocatable:
     cpu: \"32\"
     memory: 256Gi
+    ephemeral-storage: 200Gi
     pods: \"250\"
   capacity:
     cpu: \"32\"
     memory: 256Gi
+    ephemeral-storage: 200Gi
     pods: \"250\"
 ",
             zone = i % 3

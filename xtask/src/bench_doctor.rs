@@ -30,8 +30,8 @@ fn nodes_yaml(from: usize, to: usize) -> String {
         let _ = write!(
             out,
             "---\napiVersion: v1\nkind: Node\nmetadata:\n  name: bench-node-{i}\n  annotations: {{kwok.x-k8s.io/node: fake}}\n  \
-             labels: {{type: kwok, kubernetes.io/hostname: bench-node-{i}}}\nstatus:\n  allocatable: {{cpu: \"32\", memory: 256Gi, pods: \"110\"}}\n  \
-             capacity: {{cpu: \"32\", memory: 256Gi, pods: \"110\"}}\n"
+             labels: {{type: kwok, kubernetes.io/hostname: bench-node-{i}}}\nstatus:\n  allocatable: {{cpu: \"32\", memory: 256Gi, ephemeral-storage: 200Gi, pods: \"110\"}}\n  \
+             capacity: {{cpu: \"32\", memory: 256Gi, ephemeral-storage: 200Gi, pods: \"110\"}}\n"
         );
     }
     out

@@ -45,6 +45,14 @@ pub fn human(seconds: i64) -> String {
     }
 }
 
+fn restarts_text(n: i64) -> String {
+    if n == 1 {
+        "1 restart".to_string()
+    } else {
+        format!("{n} restarts")
+    }
+}
+
 fn condition<'v>(o: &'v Object, kind: &str) -> Option<&'v Value> {
     o.at(&["status", "conditions"])?
         .as_array()?
@@ -112,7 +120,8 @@ fn pods(cx: &Ctx<'_>, out: &mut Out<'_>, now: Timestamp) {
             let last = cs.pointer("/lastState/terminated");
             let at = status().key("containerStatuses").index(k);
             let last_reason = last.and_then(|t| t.get("reason")).and_then(Value::as_str).unwrap_or("");
-            if waiting == "CrashLoopBackOff" || restarts >= 5 {
+            // A container that crashed once while a dependency started is not a loop yet.
+            if (waiting == "CrashLoopBackOff" && restarts >= 3) || restarts >= 5 {
                 looping = true;
                 let since = started.map_or(String::new(), |s| format!(" for {}", human(secs(now, s))));
                 let exit = last.map_or(String::new(), |t| {
@@ -126,7 +135,10 @@ fn pods(cx: &Ctx<'_>, out: &mut Out<'_>, now: Timestamp) {
                     i,
                     "crash-loop",
                     at.clone(),
-                    format!("container `{name}` is crash-looping{since}, {restarts} restarts{exit}"),
+                    format!(
+                        "container `{name}` is crash-looping{since}, {}{exit}",
+                        restarts_text(restarts)
+                    ),
                 );
             }
             if last_reason == "OOMKilled"
@@ -140,7 +152,10 @@ fn pods(cx: &Ctx<'_>, out: &mut Out<'_>, now: Timestamp) {
                     i,
                     "oom-killed",
                     at.key("lastState"),
-                    format!("container `{name}` was OOMKilled{when}, over {limit} ({restarts} restarts)"),
+                    format!(
+                        "container `{name}` was OOMKilled{when}, over {limit} ({})",
+                        restarts_text(restarts)
+                    ),
                 );
             }
             let rule = match waiting {
@@ -471,11 +486,19 @@ fn terminating(cx: &Ctx<'_>, out: &mut Out<'_>, now: Timestamp) {
         } else {
             Severity::Warning
         };
-        let waiting = if finalizers.is_empty() {
-            match condition(o, "NamespaceContentRemaining").or_else(|| condition(o, "NamespaceFinalizersRemaining")) {
-                Some(c) => text(Some(c), "message").to_string(),
-                None => "its contents".to_string(),
-            }
+        // A namespace says what it waits for in its conditions (its own `kubernetes`
+        // finalizer only means "my contents"): the resources left and their finalizers.
+        let remaining: Vec<&str> = ["NamespaceContentRemaining", "NamespaceFinalizersRemaining"]
+            .iter()
+            .filter_map(|k| condition(o, k))
+            .filter(|c| status_of(Some(c)) == "True")
+            .map(|c| text(Some(c), "message"))
+            .filter(|m| !m.is_empty())
+            .collect();
+        let waiting = if !remaining.is_empty() {
+            remaining.join("; ")
+        } else if finalizers.is_empty() {
+            "its contents".to_string()
         } else {
             format!("finalizers {}", finalizers.join(", "))
         };

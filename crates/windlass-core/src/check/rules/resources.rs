@@ -14,7 +14,7 @@ pub(super) fn run(cx: &Ctx<'_>, out: &mut Out<'_>) {
                 missing.push("requests");
             }
             if !has("/limits/memory") {
-                missing.push("a memory limit");
+                missing.push("memory limit");
             }
             if !missing.is_empty() {
                 out.report(
