@@ -41,6 +41,8 @@ mod tests {
                 "status",
                 "rollback",
                 "down",
+                "check",
+                "doctor",
                 "completions",
                 "man"
             ]

@@ -74,6 +74,8 @@ mod tests {
                 "windlass-status.1",
                 "windlass-rollback.1",
                 "windlass-down.1",
+                "windlass-check.1",
+                "windlass-doctor.1",
                 "windlass-completions.1",
                 "windlass-man.1"
             ]
@@ -102,7 +104,7 @@ mod tests {
             .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
             .collect();
         written.sort();
-        assert_eq!(written.len(), 11);
-        assert_eq!(written[0], "windlass-completions.1");
+        assert_eq!(written.len(), 13);
+        assert_eq!(written[0], "windlass-check.1");
     }
 }
