@@ -12,19 +12,69 @@ use crate::source::{FieldPath, Limits, Loc, Node, Value, parse_yaml_with};
 /// Kubernetes object.
 const LIMITS_DEPTH: usize = 96;
 
-/// One object read from a file.
+/// One object read from a file: the object, and which document (and `List`
+/// item) of the file it is, so a [`Locator`] can find its fields' positions
+/// again. Only objects with findings are ever located: the located trees are
+/// several times the size of the objects, and are not kept.
 #[derive(Debug, Clone)]
 pub struct Located {
     pub object: Object,
-    /// The object's tree, with locations in the whole file.
-    pub node: Node,
+    /// The document's index among the file's documents.
+    pub doc: usize,
+    /// The item's index when the document is a `List`.
+    pub item: Option<usize>,
 }
 
-impl Located {
+/// Positions of fields in one file's objects, parsing each document again on
+/// first use.
+pub struct Locator {
+    docs: Vec<(u32, usize, String)>,
+    parsed: std::collections::HashMap<usize, Option<Node>>,
+}
+
+impl Locator {
+    pub fn new(text: &str) -> Locator {
+        Locator {
+            docs: documents(text),
+            parsed: std::collections::HashMap::new(),
+        }
+    }
+
     /// Where a field of the object was written; a field that is absent is
-    /// reported at its nearest written parent.
-    pub fn locate(&self, path: &FieldPath) -> Loc {
-        self.node.locate(path)
+    /// reported at its nearest written parent (line 0 if the file changed).
+    pub fn locate(&mut self, object: &Located, path: &FieldPath) -> Loc {
+        let docs = &self.docs;
+        let node = self.parsed.entry(object.doc).or_insert_with(|| {
+            let (line, offset, text) = docs.get(object.doc)?;
+            let mut node = parse_yaml_with(text, limits(text)).ok()?;
+            shift(&mut node, line - 1, *offset);
+            Some(node)
+        });
+        let Some(node) = node.as_ref() else {
+            return Loc::default();
+        };
+        let node = match (object.item, node.get("items")) {
+            (
+                Some(i),
+                Some(Node {
+                    value: Value::Seq(items),
+                    ..
+                }),
+            ) => match items.get(i) {
+                Some(n) => n,
+                None => return Loc::default(),
+            },
+            _ => node,
+        };
+        node.locate(path)
+    }
+}
+
+fn limits(text: &str) -> Limits {
+    Limits {
+        depth: LIMITS_DEPTH,
+        // Every value takes at least a byte, so only aliases could exceed this.
+        nodes: text.len() + 1024,
     }
 }
 
@@ -95,6 +145,37 @@ pub fn to_json(node: &Node) -> Json {
     }
 }
 
+/// The object without the payloads no rule reads (ConfigMap and Secret data,
+/// alerting rules, CRD schemas): a rendered platform is mostly dashboards and
+/// schemas, and the objects are kept until the report is written.
+fn for_rules(mut v: Json) -> Json {
+    let kind = v.get("kind").and_then(Json::as_str).unwrap_or("").to_string();
+    let Some(o) = v.as_object_mut() else { return v };
+    match kind.as_str() {
+        "ConfigMap" | "Secret" => {
+            for k in ["data", "binaryData", "stringData"] {
+                o.remove(k);
+            }
+        }
+        "PrometheusRule" => {
+            o.remove("spec");
+        }
+        "CustomResourceDefinition" => {
+            if let Some(versions) = o
+                .get_mut("spec")
+                .and_then(|s| s.get_mut("versions"))
+                .and_then(Json::as_array_mut)
+            {
+                for version in versions.iter_mut().filter_map(Json::as_object_mut) {
+                    version.remove("schema");
+                }
+            }
+        }
+        _ => {}
+    }
+    v
+}
+
 /// Reads every object of one file. Empty documents are skipped; a `List`'s
 /// items are objects of their own. `file` names the input in errors.
 pub fn parse(file: &str, text: &str) -> Result<Vec<Located>, SpecError> {
@@ -106,15 +187,10 @@ pub fn parse(file: &str, text: &str) -> Result<Vec<Located>, SpecError> {
 /// not Kubernetes objects are skipped and counted instead of refused.
 pub fn parse_with(file: &str, text: &str, strict: bool) -> Result<(Vec<Located>, usize), SpecError> {
     let mut skipped = 0;
-    let limits = Limits {
-        depth: LIMITS_DEPTH,
-        // Every value takes at least a byte, so only aliases could exceed this.
-        nodes: text.len() + 1024,
-    };
     let mut out = Vec::new();
     let mut diagnostics = Vec::new();
-    for (line, offset, doc) in documents(text) {
-        let mut node = match parse_yaml_with(&doc, limits) {
+    for (index, (line, offset, doc)) in documents(text).into_iter().enumerate() {
+        let mut node = match parse_yaml_with(&doc, limits(&doc)) {
             Ok(n) => n,
             Err(mut d) => {
                 if let Some(l) = &mut d.loc {
@@ -153,12 +229,12 @@ pub fn parse_with(file: &str, text: &str, strict: bool) -> Result<(Vec<Located>,
             })
             .unwrap_or(false)
             && node.get("items").is_some();
-        let items: Vec<Node> = match (is_list, node.get("items").map(|n| &n.value)) {
-            (true, Some(Value::Seq(items))) => items.clone(),
+        let items: Vec<(Option<usize>, &Node)> = match (is_list, node.get("items").map(|n| &n.value)) {
+            (true, Some(Value::Seq(items))) => items.iter().enumerate().map(|(i, n)| (Some(i), n)).collect(),
             (true, _) => Vec::new(),
-            (false, _) => vec![node],
+            (false, _) => vec![(None, &node)],
         };
-        for item in items {
+        for (item_index, item) in items {
             let kind_ok = matches!(item.get("kind").map(|k| &k.value), Some(Value::Str(s)) if !s.is_empty());
             let api_ok = matches!(item.get("apiVersion").map(|k| &k.value), Some(Value::Str(s)) if !s.is_empty());
             if !(kind_ok && api_ok) {
@@ -178,8 +254,9 @@ pub fn parse_with(file: &str, text: &str, strict: bool) -> Result<(Vec<Located>,
                 continue;
             }
             out.push(Located {
-                object: Object(to_json(&item)),
-                node: item,
+                object: Object(for_rules(to_json(item))),
+                doc: index,
+                item: item_index,
             });
         }
     }
@@ -204,14 +281,15 @@ mod tests {
         let objects = parse("f.yaml", text).expect("valid");
         let ids: Vec<String> = objects.iter().map(|o| o.object.id()).collect();
         assert_eq!(ids.len(), 3, "{ids:?}");
-        assert_eq!(objects[0].locate(&FieldPath::parse("metadata.name")).line, 6);
-        let cm = objects[1].locate(&FieldPath::parse("metadata.name"));
+        let mut at = Locator::new(text);
+        assert_eq!(at.locate(&objects[0], &FieldPath::parse("metadata.name")).line, 6);
+        let cm = at.locate(&objects[1], &FieldPath::parse("metadata.name"));
         assert_eq!((cm.line, cm.column), (9, 115));
-        let r = objects[2].locate(&FieldPath::parse("spec.replicas"));
+        let r = at.locate(&objects[2], &FieldPath::parse("spec.replicas"));
         assert_eq!((r.line, r.column), (16, 13));
         assert_eq!(objects[2].object.at(&["spec", "replicas"]), Some(&Json::from(2)));
         // Absent fields are reported at their nearest parent.
-        assert_eq!(objects[2].locate(&FieldPath::parse("spec.template.spec")).line, 16);
+        assert_eq!(at.locate(&objects[2], &FieldPath::parse("spec.template.spec")).line, 16);
     }
 
     #[test]

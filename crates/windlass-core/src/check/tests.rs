@@ -283,7 +283,7 @@ fn findings_point_at_the_field_in_the_file() {
     let objects: Vec<&Object> = located.iter().map(|l| &l.object).collect();
     let f = &run(&objects, Source::Manifests, &Config::default())[0];
     assert_eq!(f.path.to_string(), "spec.template.spec.containers[0].image");
-    let loc = located[f.index].locate(&f.path);
+    let loc = super::manifests::Locator::new(&bad).locate(&located[f.index], &f.path);
     let line = bad.lines().nth(loc.line as usize - 1).expect("valid");
     assert_eq!(&line[loc.column as usize - 1..], "a:latest");
 }

@@ -5,9 +5,12 @@
 use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
 
-use windlass_core::check::manifests::{self, Located};
+use std::collections::HashMap;
+
+use windlass_core::check::manifests::{self, Located, Locator};
 use windlass_core::check::report::{self, Entry, Place, Report};
 use windlass_core::check::{Config, RULES, Severity, Source, run as run_rules};
+use windlass_core::source::FieldPath;
 
 use super::ExitStatus;
 use crate::cli::{CheckArgs, CheckOutput, FailOn};
@@ -22,17 +25,21 @@ pub fn run(args: &CheckArgs) -> Result<ExitStatus, CliError> {
         return list_rules();
     }
     let config = read_config(args.config.as_deref())?;
-    let mut objects: Vec<(String, Located)> = Vec::new();
-    let mut skipped = Vec::new();
+    let mut inputs: Vec<(String, String, bool)> = Vec::new();
     for path in &args.paths {
         let walked = path.is_dir();
-        for (name, text) in read_inputs(path)? {
-            let (found, other) = manifests::parse_with(&name, &text, !walked)?;
-            if other > 0 {
-                skipped.push(name.clone());
-            }
-            objects.extend(found.into_iter().map(|o| (name.clone(), o)));
+        inputs.extend(read_inputs(path)?.into_iter().map(|(name, text)| (name, text, walked)));
+    }
+    // Each file parsed on its own core; objects keep the files' order.
+    let parsed = parse_all(&inputs);
+    let mut objects: Vec<(usize, Located)> = Vec::new();
+    let mut skipped = Vec::new();
+    for (file, result) in parsed.into_iter().enumerate() {
+        let (found, other) = result?;
+        if other > 0 {
+            skipped.push(inputs[file].0.clone());
         }
+        objects.extend(found.into_iter().map(|o| (file, o)));
     }
     if !skipped.is_empty() {
         #[allow(clippy::print_stderr)]
@@ -49,29 +56,40 @@ pub fn run(args: &CheckArgs) -> Result<ExitStatus, CliError> {
     }
     let refs: Vec<&windlass_core::render::Object> = objects.iter().map(|(_, o)| &o.object).collect();
     let findings = run_rules(&refs, Source::Manifests, &config);
-    let place = |i: usize, path: &windlass_core::source::FieldPath| {
+    // Located only where there is a finding: the file's documents are parsed again, once each.
+    let mut locators: HashMap<usize, Locator> = HashMap::new();
+    let mut place = |i: usize, path: &FieldPath| {
         let (file, o) = &objects[i];
-        let loc = o.locate(path);
+        let loc = locators
+            .entry(*file)
+            .or_insert_with(|| Locator::new(&inputs[*file].1))
+            .locate(o, path);
         Place {
-            file: file.clone(),
+            file: inputs[*file].0.clone(),
             line: loc.line,
             column: loc.column,
         }
     };
-    let root = windlass_core::source::FieldPath::root();
+    let entries: Vec<Entry> = findings
+        .into_iter()
+        .map(|f| Entry {
+            place: place(f.index, &f.path),
+            finding: f,
+        })
+        .collect();
     let mut report = Report {
         objects: objects
             .iter()
-            .enumerate()
-            .map(|(i, (_, o))| (o.object.id(), place(i, &root)))
-            .collect(),
-        entries: findings
-            .into_iter()
-            .map(|f| Entry {
-                place: place(f.index, &f.path),
-                finding: f,
+            .map(|(file, o)| {
+                let place = Place {
+                    file: inputs[*file].0.clone(),
+                    line: 0,
+                    column: 0,
+                };
+                (o.object.id(), place)
             })
             .collect(),
+        entries,
     };
     // Per object, in the order the fields are written.
     report
@@ -110,6 +128,41 @@ pub(super) fn exit_for(report: &Report, fail_on: Option<FailOn>, config: &Config
         (Some(t), Some(w)) if w >= t => ExitStatus::Changes,
         _ => ExitStatus::Success,
     }
+}
+
+type Parsed = Result<(Vec<Located>, usize), windlass_core::diagnostics::SpecError>;
+
+/// Parses every input, the files shared among the cores in contiguous runs.
+fn parse_all(inputs: &[(String, String, bool)]) -> Vec<Parsed> {
+    let parse = |(name, text, walked): &(String, String, bool)| manifests::parse_with(name, text, !walked);
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    if cores < 2 || inputs.len() < 2 {
+        return inputs.iter().map(parse).collect();
+    }
+    // Contiguous runs of about equal bytes, so one large file does not leave a core idle.
+    let total: usize = inputs.iter().map(|i| i.1.len()).sum::<usize>().max(1);
+    let per = total.div_ceil(cores);
+    let mut runs: Vec<&[(String, String, bool)]> = Vec::new();
+    let (mut start, mut bytes) = (0, 0);
+    for (i, input) in inputs.iter().enumerate() {
+        bytes += input.1.len();
+        if bytes >= per && runs.len() + 1 < cores {
+            runs.push(&inputs[start..=i]);
+            start = i + 1;
+            bytes = 0;
+        }
+    }
+    runs.push(&inputs[start..]);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = runs
+            .into_iter()
+            .map(|run| scope.spawn(move || run.iter().map(parse).collect::<Vec<_>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    })
 }
 
 fn list_rules() -> Result<ExitStatus, CliError> {
