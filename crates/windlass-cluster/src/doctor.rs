@@ -5,7 +5,8 @@
 //! holds the reduced records and one page, never a copy of the cluster.
 
 use kube::api::{ApiResource, DynamicObject, GroupVersionKind, ListParams};
-use kube::{Api, Client};
+use kube::{Client, Resource};
+use serde::Deserialize;
 use serde_json::{Map, Value};
 use windlass_core::render::Object;
 
@@ -65,6 +66,22 @@ const KINDS: &[(&str, &str, &str, &str, bool)] = &[
     ("gateway.networking.k8s.io", "v1", "HTTPRoute", "httproutes", true),
 ];
 
+/// One page of a list, as the apiserver sends it.
+#[derive(Deserialize)]
+struct Page {
+    #[serde(default)]
+    metadata: PageMeta,
+    /// `null` in an empty metadata-only list.
+    #[serde(default)]
+    items: Option<Vec<Value>>,
+}
+
+#[derive(Deserialize, Default)]
+struct PageMeta {
+    #[serde(rename = "continue", default)]
+    continue_: Option<String>,
+}
+
 /// What doctor read.
 #[derive(Debug, Default)]
 pub struct Collected {
@@ -81,10 +98,11 @@ pub async fn collect(client: &Client, namespace: Option<&str>) -> Result<Collect
     let mut out = Collected::default();
     for &(group, version, kind, plural, namespaced) in KINDS {
         let resource = ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk(group, version, kind), plural);
-        let api: Api<DynamicObject> = match (namespaced, namespace) {
-            (true, Some(ns)) => Api::namespaced_with(client.clone(), ns, &resource),
-            _ => Api::all_with(client.clone(), &resource),
+        let url = match (namespaced, namespace) {
+            (true, Some(ns)) => DynamicObject::url_path(&resource, Some(ns)),
+            _ => DynamicObject::url_path(&resource, None),
         };
+        let request = kube::core::Request::new(url);
         let api_version = resource.api_version.clone();
         let mut token: Option<String> = None;
         let mut count = 0;
@@ -93,27 +111,18 @@ pub async fn collect(client: &Client, namespace: Option<&str>) -> Result<Collect
             if let Some(t) = &token {
                 lp = lp.continue_token(t);
             }
-            let page = if kind == "Secret" {
-                with_retry(|| api.list_metadata(&lp)).await.map(|l| {
-                    let next = l.metadata.continue_.clone();
-                    let items: Vec<Value> = l
-                        .items
-                        .into_iter()
-                        .map(|m| serde_json::json!({"metadata": m.metadata}))
-                        .collect();
-                    (items, next)
-                })
-            } else {
-                with_retry(|| api.list(&lp)).await.map(|l| {
-                    let next = l.metadata.continue_.clone();
-                    let items: Vec<Value> = l
-                        .items
-                        .into_iter()
-                        .filter_map(|o| serde_json::to_value(o).ok())
-                        .collect();
-                    (items, next)
-                })
-            };
+            // Pages straight into JSON values (no typed copy in between); Secrets as metadata only.
+            let page = with_retry(|| async {
+                let req = if kind == "Secret" {
+                    request.list_metadata(&lp)
+                } else {
+                    request.list(&lp)
+                }
+                .map_err(kube::Error::BuildRequest)?;
+                client.request::<Page>(req).await
+            })
+            .await
+            .map(|p| (p.items.unwrap_or_default(), p.metadata.continue_));
             let (items, next) = match page {
                 Ok(p) => p,
                 Err(kube::Error::Api(s)) if s.code == 404 => {
@@ -225,26 +234,140 @@ pub fn reduce(kind: &str, api_version: &str, mut v: Value) -> Value {
         "PrometheusRule" => return Value::Object(out),
         _ => {}
     }
+    let owned = out
+        .get("metadata")
+        .and_then(|m| m.get("ownerReferences"))
+        .and_then(Value::as_array)
+        .is_some_and(|refs| {
+            refs.iter()
+                .any(|r| r.get("controller").and_then(Value::as_bool) == Some(true))
+        });
     if let Some(mut spec) = o.remove("spec") {
         if let Some(s) = spec.as_object_mut() {
             s.remove("caBundle");
+            if kind == "Pod" {
+                reduce_pod_spec(s, owned);
+            }
         }
         strip_containers(&mut spec);
         out.insert("spec".into(), spec);
     }
     if let Some(mut status) = o.remove("status") {
-        if let Some(cs) = status.get_mut("containerStatuses").and_then(Value::as_array_mut) {
-            for c in cs.iter_mut().filter_map(Value::as_object_mut) {
-                c.remove("imageID");
-                c.remove("containerID");
-                c.remove("volumeMounts");
-                c.remove("allocatedResources");
-                c.remove("user");
-            }
+        if let Some(st) = status.as_object_mut() {
+            reduce_status(kind, st);
         }
         out.insert("status".into(), status);
     }
     Value::Object(out)
+}
+
+/// A pod's spec without what no rule reads; a pod a controller made keeps only
+/// its containers' memory limits and its claims (its owner's template is judged).
+fn reduce_pod_spec(s: &mut Map<String, Value>, owned: bool) {
+    if owned {
+        let containers: Vec<Value> = s
+            .get("containers")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .map(|c| {
+                let mut kept = Map::new();
+                if let Some(n) = c.get("name") {
+                    kept.insert("name".into(), n.clone());
+                }
+                if let Some(m) = c.pointer("/resources/limits/memory") {
+                    kept.insert("resources".into(), serde_json::json!({"limits": {"memory": m}}));
+                }
+                Value::Object(kept)
+            })
+            .collect();
+        let claims: Vec<Value> = s
+            .get("volumes")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter(|v| v.get("persistentVolumeClaim").is_some())
+            .cloned()
+            .collect();
+        s.clear();
+        s.insert("containers".into(), Value::Array(containers));
+        if !claims.is_empty() {
+            s.insert("volumes".into(), Value::Array(claims));
+        }
+        return;
+    }
+    for drop in [
+        "tolerations",
+        "dnsPolicy",
+        "dnsConfig",
+        "schedulerName",
+        "terminationGracePeriodSeconds",
+        "restartPolicy",
+        "serviceAccountName",
+        "serviceAccount",
+        "enableServiceLinks",
+        "preemptionPolicy",
+        "priority",
+        "priorityClassName",
+        "nodeName",
+        "hostname",
+        "subdomain",
+        "affinity",
+        "topologySpreadConstraints",
+        "readinessGates",
+        "imagePullSecrets",
+        "nodeSelector",
+        "overhead",
+        "runtimeClassName",
+    ] {
+        s.remove(drop);
+    }
+}
+
+/// Status without what no rule reads: only the condition fields, container
+/// states and counts, no addresses, images or IDs.
+fn reduce_status(kind: &str, st: &mut Map<String, Value>) {
+    if let Some(Value::Array(conditions)) = st.get_mut("conditions") {
+        if kind == "Pod" {
+            conditions.retain(|c| matches!(c.get("type").and_then(Value::as_str), Some("Ready" | "PodScheduled")));
+        }
+        for c in conditions.iter_mut().filter_map(Value::as_object_mut) {
+            c.remove("lastProbeTime");
+            c.remove("lastHeartbeatTime");
+            c.remove("lastUpdateTime");
+            c.remove("observedGeneration");
+        }
+    }
+    if kind == "Pod" {
+        for drop in [
+            "hostIP",
+            "hostIPs",
+            "podIP",
+            "podIPs",
+            "qosClass",
+            "initContainerStatuses",
+            "observedGeneration",
+        ] {
+            st.remove(drop);
+        }
+    }
+    if let Some(cs) = st.get_mut("containerStatuses").and_then(Value::as_array_mut) {
+        for c in cs.iter_mut().filter_map(Value::as_object_mut) {
+            for drop in [
+                "image",
+                "imageID",
+                "containerID",
+                "volumeMounts",
+                "allocatedResources",
+                "user",
+                "started",
+                "ready",
+                "resources",
+            ] {
+                c.remove(drop);
+            }
+        }
+    }
 }
 
 /// Drops what no rule reads from every container below `v`: env, args, commands, mounts.
@@ -305,7 +428,8 @@ mod tests {
                 "metadata": {"name": "p", "namespace": "n", "labels": {"a": "b"},
                              "annotations": {"windlass.dev/ignore.crash-loop": "known"},
                              "ownerReferences": [{"kind": "ReplicaSet", "name": "rs", "controller": true}]},
-                "spec": {"containers": [{"name": "c", "image": "c:1", "resources": {"limits": {"memory": "1Gi"}}}]},
+                // A controller's pod: only what live rules read (its owner's template is judged).
+                "spec": {"containers": [{"name": "c", "resources": {"limits": {"memory": "1Gi"}}}]},
                 "status": {"phase": "Running", "containerStatuses": [{"name": "c", "restartCount": 3}]}
             })
         );
