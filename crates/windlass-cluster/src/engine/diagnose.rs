@@ -18,6 +18,22 @@ use crate::retry::with_retry;
 /// and terminated reasons, last state, restarts) and the recent Events.
 pub(super) async fn diagnose(ctx: &Ctx, objects: &[Value]) -> Vec<String> {
     let mut out = Vec::new();
+    for (r, pods) in workload_pods(ctx, objects).await {
+        let Ok(pods) = pods else { continue };
+        let mut names = vec![r.name.clone()];
+        for pod in pods.iter().filter(|p| !pod_ready(p)).take(5) {
+            let name = pod.metadata.name.clone().unwrap_or_default();
+            out.extend(describe_pod(pod));
+            names.push(name);
+        }
+        out.extend(recent_events(ctx, &r.namespace, &names).await);
+    }
+    out
+}
+
+/// Each workload among `objects` with its pods (those its `matchLabels` selects).
+async fn workload_pods(ctx: &Ctx, objects: &[Value]) -> Vec<(ObjectRef, Result<Vec<Pod>, kube::Error>)> {
+    let mut out = Vec::new();
     for o in objects {
         let r = ObjectRef::of(o);
         if !is_workload(&r.kind) {
@@ -32,16 +48,8 @@ pub(super) async fn diagnose(ctx: &Ctx, objects: &[Value]) -> Vec<String> {
             .collect();
         let pods: Api<Pod> = Api::namespaced(ctx.applier.client().clone(), &r.namespace);
         let params = ListParams::default().labels(&selector.join(","));
-        let Ok(list) = with_retry(|| pods.list(&params)).await else {
-            continue;
-        };
-        let mut names = vec![r.name.clone()];
-        for pod in list.items.iter().filter(|p| !pod_ready(p)).take(5) {
-            let name = pod.metadata.name.clone().unwrap_or_default();
-            out.extend(describe_pod(pod));
-            names.push(name);
-        }
-        out.extend(recent_events(ctx, &r.namespace, &names).await);
+        let list = with_retry(|| pods.list(&params)).await.map(|l| l.items);
+        out.push((r, list));
     }
     out
 }
@@ -162,58 +170,46 @@ const NEVER_READY: &[&str] = &[
     "pvc-unbound",
 ];
 
+/// A typed object as the doctor's live rules read it.
+fn reduced(kind: &str, api_version: &str, typed: impl serde::Serialize) -> Option<windlass_core::render::Object> {
+    let v = serde_json::to_value(typed).ok()?;
+    Some(windlass_core::render::Object(crate::doctor::reduce(kind, api_version, v)))
+}
+
 /// Why a unit can never become ready, if its pods or claims say so: the doctor's
-/// live rules over the workloads' pods, the namespace's claims and the StorageClasses.
+/// live rules over the workloads' pods, the claims those pods mount and (when
+/// there are any) the StorageClasses that would provision them.
 pub(super) async fn never_ready(ctx: &Ctx, objects: &[Value]) -> Option<String> {
-    let client = ctx.applier.client().clone();
     let mut live: Vec<windlass_core::render::Object> = Vec::new();
-    let mut namespaces: Vec<String> = Vec::new();
-    for o in objects {
-        let r = ObjectRef::of(o);
-        if !is_workload(&r.kind) {
-            continue;
-        }
-        let Some(labels) = o.pointer("/spec/selector/matchLabels").and_then(Value::as_object) else {
-            continue;
-        };
-        let selector: Vec<String> = labels
-            .iter()
-            .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
-            .collect();
-        let pods: Api<Pod> = Api::namespaced(client.clone(), &r.namespace);
-        let params = ListParams::default().labels(&selector.join(","));
-        let list = with_retry(|| pods.list(&params)).await.ok()?;
-        for p in list.items {
-            let v = serde_json::to_value(p).ok()?;
-            live.push(windlass_core::render::Object(crate::doctor::reduce("Pod", "v1", v)));
-        }
-        if !namespaces.contains(&r.namespace) {
-            namespaces.push(r.namespace.clone());
+    let mut claims: Vec<(String, String)> = Vec::new();
+    for (r, pods) in workload_pods(ctx, objects).await {
+        for pod in pods.ok()? {
+            let mounted = pod.spec.iter().flat_map(|s| s.volumes.iter().flatten());
+            for claim in mounted.filter_map(|v| v.persistent_volume_claim.as_ref()) {
+                let key = (r.namespace.clone(), claim.claim_name.clone());
+                if !claims.contains(&key) {
+                    claims.push(key);
+                }
+            }
+            live.push(reduced("Pod", "v1", pod)?);
         }
     }
     if live.is_empty() {
         return None;
     }
-    let all = ListParams::default();
-    for ns in &namespaces {
-        let claims: Api<PersistentVolumeClaim> = Api::namespaced(client.clone(), ns);
-        for c in with_retry(|| claims.list(&all)).await.ok()?.items {
-            let v = serde_json::to_value(c).ok()?;
-            live.push(windlass_core::render::Object(crate::doctor::reduce(
-                "PersistentVolumeClaim",
-                "v1",
-                v,
-            )));
+    let client = ctx.applier.client().clone();
+    for (ns, name) in &claims {
+        let api: Api<PersistentVolumeClaim> = Api::namespaced(client.clone(), ns);
+        if let Some(c) = with_retry(|| api.get_opt(name)).await.ok()? {
+            live.push(reduced("PersistentVolumeClaim", "v1", c)?);
         }
     }
-    let classes: Api<StorageClass> = Api::all(client);
-    for c in with_retry(|| classes.list(&all)).await.ok()?.items {
-        let v = serde_json::to_value(c).ok()?;
-        live.push(windlass_core::render::Object(crate::doctor::reduce(
-            "StorageClass",
-            "storage.k8s.io/v1",
-            v,
-        )));
+    if !claims.is_empty() {
+        let classes: Api<StorageClass> = Api::all(client);
+        let all = ListParams::default();
+        for c in with_retry(|| classes.list(&all)).await.ok()?.items {
+            live.push(reduced("StorageClass", "storage.k8s.io/v1", c)?);
+        }
     }
     let refs: Vec<&windlass_core::render::Object> = live.iter().collect();
     let now = jiff::Timestamp::now();
