@@ -277,6 +277,30 @@ async fn a_crash_looping_rollout_fails_in_seconds_with_the_reason_not_at_the_tim
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_claim_nothing_can_bind_fails_the_unit_in_seconds_with_the_reason() {
+    let Some(p) = Platform::new("wl-claim").await else {
+        return;
+    };
+    let mut s = platform_header(&p.name, &p.apps_ns, p.gw.name(), p.mon.name());
+    s.push_str(
+        "  web:\n    image: ghcr.io/example/web:1.0.0\n    port: 8080\n    health: /healthz\n    replicas: 1\n    \
+         persistence: {size: 1Gi, storageClass: no-such-class}\n",
+    );
+    std::fs::write(p.dir.path().join("windlass.yaml"), s).expect("write spec");
+    let start = std::time::Instant::now();
+    let bad = p.run(&["up", "--timeout", "300"]);
+    let took = start.elapsed();
+    assert_eq!(bad.status.code(), Some(3), "{}", text(&bad));
+    let out = text(&bad);
+    assert!(
+        out.contains("can never become ready: unbound: StorageClass no-such-class does not exist [pvc-unbound]"),
+        "{out}"
+    );
+    // The 300 s timeout was never reached: the claim said why at once.
+    assert!(took.as_secs() < 120, "took {took:?}:\n{out}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn removing_an_app_from_the_spec_prunes_exactly_its_objects() {
     let Some(p) = Platform::new("wl-prune").await else {
         return;

@@ -173,7 +173,11 @@ const NEVER_READY: &[&str] = &[
 /// A typed object as the doctor's live rules read it.
 fn reduced(kind: &str, api_version: &str, typed: impl serde::Serialize) -> Option<windlass_core::render::Object> {
     let v = serde_json::to_value(typed).ok()?;
-    Some(windlass_core::render::Object(crate::doctor::reduce(kind, api_version, v)))
+    Some(windlass_core::render::Object(crate::doctor::reduce(
+        kind,
+        api_version,
+        v,
+    )))
 }
 
 /// Why a unit can never become ready, if its pods or claims say so: the doctor's
