@@ -163,6 +163,7 @@ fn take(from: &mut Map<String, Value>, key: &str) -> Option<Value> {
 
 /// The object reduced to the fields rules read.
 pub fn reduce(kind: &str, api_version: &str, mut v: Value) -> Value {
+    let owned = windlass_core::check::controlled(&v);
     let mut out = Map::new();
     out.insert("apiVersion".into(), Value::String(api_version.to_string()));
     out.insert("kind".into(), Value::String(kind.to_string()));
@@ -234,14 +235,6 @@ pub fn reduce(kind: &str, api_version: &str, mut v: Value) -> Value {
         "PrometheusRule" => return Value::Object(out),
         _ => {}
     }
-    let owned = out
-        .get("metadata")
-        .and_then(|m| m.get("ownerReferences"))
-        .and_then(Value::as_array)
-        .is_some_and(|refs| {
-            refs.iter()
-                .any(|r| r.get("controller").and_then(Value::as_bool) == Some(true))
-        });
     if let Some(mut spec) = o.remove("spec") {
         if let Some(s) = spec.as_object_mut() {
             s.remove("caBundle");

@@ -64,9 +64,9 @@ pub struct Index<'a> {
     pub workloads: Vec<Workload<'a>>,
     /// Indexes into the objects, by kind.
     by_kind: HashMap<&'a str, Vec<usize>>,
+    /// (kind, namespace, name) -> the first object so named.
+    by_name: HashMap<(&'a str, &'a str, &'a str), usize>,
     objects: &'a [&'a Object],
-    /// (namespace, name) of every Secret in the input.
-    secrets: HashSet<(&'a str, &'a str)>,
     /// (namespace, secretName) of every cert-manager Certificate.
     certificate_secrets: HashSet<(&'a str, &'a str)>,
     /// (namespace, kind, name) of HPA targets -> the HPA's index.
@@ -76,13 +76,14 @@ pub struct Index<'a> {
 impl<'a> Index<'a> {
     pub fn new(objects: &'a [&'a Object]) -> Index<'a> {
         let mut by_kind: HashMap<&str, Vec<usize>> = HashMap::new();
+        let mut by_name = HashMap::new();
         let mut workloads = Vec::new();
-        let mut secrets = HashSet::new();
         let mut certificate_secrets = HashSet::new();
         let mut hpa_targets = HashMap::new();
         for (i, o) in objects.iter().enumerate() {
             let kind = o.kind();
             by_kind.entry(kind).or_default().push(i);
+            by_name.entry((kind, o.namespace(), o.name())).or_insert(i);
             if let Some(keys) = pod_spec_path(kind)
                 && let Some(pod) = o.at(keys)
             {
@@ -103,19 +104,10 @@ impl<'a> Index<'a> {
                     pod_path: path_of(keys),
                     labels: o.at(labels_at).and_then(Value::as_object),
                     replicas: o.at(&["spec", "replicas"]).and_then(Value::as_i64),
-                    owned: o
-                        .at(&["metadata", "ownerReferences"])
-                        .and_then(Value::as_array)
-                        .is_some_and(|refs| {
-                            refs.iter()
-                                .any(|r| r.get("controller").and_then(Value::as_bool) == Some(true))
-                        }),
+                    owned: controlled(&o.0),
                 });
             }
             match kind {
-                "Secret" => {
-                    secrets.insert((o.namespace(), o.name()));
-                }
                 "Certificate" => {
                     if let Some(s) = o.at(&["spec", "secretName"]).and_then(Value::as_str) {
                         certificate_secrets.insert((o.namespace(), s));
@@ -135,8 +127,8 @@ impl<'a> Index<'a> {
         Index {
             workloads,
             by_kind,
+            by_name,
             objects,
-            secrets,
             certificate_secrets,
             hpa_targets,
         }
@@ -151,14 +143,11 @@ impl<'a> Index<'a> {
             .map(|&i| (i, self.objects[i]))
     }
 
-    pub fn has_kind(&self, kind: &str) -> bool {
-        self.by_kind.contains_key(kind)
-    }
-
     /// The object of a kind by namespace and name.
     pub fn find(&self, kind: &str, namespace: &str, name: &str) -> Option<(usize, &'a Object)> {
-        self.of_kind(kind)
-            .find(|(_, o)| o.namespace() == namespace && o.name() == name)
+        self.by_name
+            .get(&(kind, namespace, name))
+            .map(|&i| (i, self.objects[i]))
     }
 
     /// The HPA scaling a workload, if any.
@@ -194,8 +183,19 @@ impl<'a> Index<'a> {
     /// Whether something in the input provides the Secret: the Secret itself or a
     /// Certificate writing it.
     pub fn secret_provided(&self, namespace: &str, name: &str) -> bool {
-        self.secrets.contains(&(namespace, name)) || self.certificate_secrets.contains(&(namespace, name))
+        self.find("Secret", namespace, name).is_some() || self.certificate_secrets.contains(&(namespace, name))
     }
+}
+
+/// Whether a controller made the object (an owner reference with `controller: true`).
+pub fn controlled(object: &Value) -> bool {
+    object
+        .pointer("/metadata/ownerReferences")
+        .and_then(Value::as_array)
+        .is_some_and(|refs| {
+            refs.iter()
+                .any(|r| r.get("controller").and_then(Value::as_bool) == Some(true))
+        })
 }
 
 /// Whether a Kubernetes LabelSelector selects `labels`. An empty selector

@@ -20,7 +20,7 @@ mod typed;
 use serde::Serialize;
 
 pub use config::{Config, SEVERITIES};
-pub use index::{Index, Workload, selector_matches};
+pub use index::{Index, Workload, controlled, selector_matches};
 pub use typed::round_trips;
 
 use crate::render::Object;
