@@ -54,6 +54,16 @@ pub struct CheckArgs {
     /// Files or directories (read recursively: *.yaml, *.yml, *.json) to check; `-` reads stdin.
     #[arg(value_name = "PATH", required_unless_present = "list_rules")]
     pub paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub report: ReportArgs,
+    /// Print every rule (id, severity, why, fix) and exit.
+    #[arg(long)]
+    pub list_rules: bool,
+}
+
+/// How `check` and `doctor` report: the format, the exit threshold, the rules' configuration.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
     /// How to print the findings.
     #[arg(long, value_enum, default_value_t = CheckOutput::Text)]
     pub output: CheckOutput,
@@ -63,9 +73,6 @@ pub struct CheckArgs {
     /// Severities and disabled rules (default: .windlass-check.yaml in the current directory, when present).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Print every rule (id, severity, why, fix) and exit.
-    #[arg(long)]
-    pub list_rules: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -89,15 +96,8 @@ pub struct DoctorArgs {
     /// Only this namespace's objects (cluster-scoped ones such as nodes and webhooks are always read).
     #[arg(long, short = 'n', value_name = "NAME")]
     pub namespace: Option<String>,
-    /// How to print the findings.
-    #[arg(long, value_enum, default_value_t = CheckOutput::Text)]
-    pub output: CheckOutput,
-    /// Exit 1 when a finding is at or above this severity (default: the config's `failOn`, else error).
-    #[arg(long, value_enum, value_name = "SEVERITY")]
-    pub fail_on: Option<FailOn>,
-    /// Severities and disabled rules (default: .windlass-check.yaml in the current directory, when present).
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
+    #[command(flatten)]
+    pub report: ReportArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

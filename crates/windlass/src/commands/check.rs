@@ -24,7 +24,12 @@ pub fn run(args: &CheckArgs) -> Result<ExitStatus, CliError> {
     if args.list_rules {
         return list_rules();
     }
-    let config = read_config(args.config.as_deref())?;
+    if args.report.output == CheckOutput::Html {
+        return Err(CliError::Usage(
+            "--output html is doctor's report page; check prints text, json, sarif or junit".into(),
+        ));
+    }
+    let config = read_config(args.report.config.as_deref())?;
     let mut inputs: Vec<(String, String, bool)> = Vec::new();
     for path in &args.paths {
         let walked = path.is_dir();
@@ -95,13 +100,8 @@ pub fn run(args: &CheckArgs) -> Result<ExitStatus, CliError> {
     report
         .entries
         .sort_by_key(|e| (e.finding.index, e.place.line, e.place.column));
-    if args.output == CheckOutput::Html {
-        return Err(CliError::Usage(
-            "--output html is doctor's report page; check prints text, json, sarif or junit".into(),
-        ));
-    }
-    emit(&report, args.output, "")?;
-    Ok(exit_for(&report, args.fail_on, &config))
+    emit(&report, args.report.output, "")?;
+    Ok(exit_for(&report, args.report.fail_on, &config))
 }
 
 /// Prints the report in the chosen format (`title` heads the HTML page).

@@ -14,7 +14,7 @@ use crate::cli::DoctorArgs;
 use crate::error::CliError;
 
 pub fn run(args: &DoctorArgs) -> Result<ExitStatus, CliError> {
-    let config = read_config(args.config.as_deref())?;
+    let config = read_config(args.report.config.as_deref())?;
     let target = ClusterTarget {
         kubeconfig: args.cluster.kubeconfig.clone(),
         context: args.cluster.context.clone(),
@@ -52,6 +52,6 @@ pub fn run(args: &DoctorArgs) -> Result<ExitStatus, CliError> {
         Some(ns) => format!("namespace {ns}"),
         None => "every namespace".to_string(),
     };
-    emit(&report, args.output, &format!("{scope}, read at {now}"))?;
-    Ok(exit_for(&report, args.fail_on, &config))
+    emit(&report, args.report.output, &format!("{scope}, read at {now}"))?;
+    Ok(exit_for(&report, args.report.fail_on, &config))
 }
