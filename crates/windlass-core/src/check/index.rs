@@ -187,6 +187,27 @@ impl<'a> Index<'a> {
     }
 }
 
+/// The items of the list at `key` (none when it is absent or not a list).
+pub fn items<'v>(v: &'v Value, key: &str) -> impl Iterator<Item = &'v Value> {
+    v.get(key).and_then(Value::as_array).into_iter().flatten()
+}
+
+/// One of a LabelSelector's `matchExpressions`.
+pub struct Expression<'v> {
+    pub key: Option<&'v str>,
+    pub operator: Option<&'v str>,
+    pub values: Vec<&'v str>,
+}
+
+/// A LabelSelector's `matchExpressions`, read.
+pub fn expressions(selector: &Value) -> impl Iterator<Item = Expression<'_>> {
+    items(selector, "matchExpressions").map(|e| Expression {
+        key: e.get("key").and_then(Value::as_str),
+        operator: e.get("operator").and_then(Value::as_str),
+        values: items(e, "values").filter_map(Value::as_str).collect(),
+    })
+}
+
 /// Whether a controller made the object (an owner reference with `controller: true`).
 pub fn controlled(object: &Value) -> bool {
     object
@@ -208,22 +229,10 @@ pub fn selector_matches(selector: &Value, labels: Option<&Map<String, Value>>) -
     {
         return false;
     }
-    for e in sel
-        .get("matchExpressions")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        let key = e.get("key").and_then(Value::as_str).unwrap_or("");
-        let values: Vec<&str> = e
-            .get("values")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-            .collect();
+    for e in expressions(selector) {
+        let (key, values) = (e.key.unwrap_or(""), e.values);
         let have = get(key);
-        let ok = match e.get("operator").and_then(Value::as_str).unwrap_or("") {
+        let ok = match e.operator.unwrap_or("") {
             "In" => have.is_some_and(|h| values.contains(&h)),
             "NotIn" => have.is_none_or(|h| !values.contains(&h)),
             "Exists" => have.is_some(),

@@ -22,6 +22,11 @@ impl Object {
         path.iter().try_fold(&self.0, |v, k| v.get(k))
     }
 
+    /// The items of the list at a path (none when it is absent or not a list).
+    pub fn list(&self, path: &[&str]) -> impl Iterator<Item = &Value> {
+        self.at(path).and_then(Value::as_array).into_iter().flatten()
+    }
+
     fn str_at(&self, path: &[&str]) -> &str {
         self.at(path).and_then(Value::as_str).unwrap_or("")
     }

@@ -37,14 +37,7 @@ pub(super) fn run(cx: &Ctx<'_>, out: &mut Out<'_>) {
                 );
             }
         }
-        for (e, x) in w
-            .object
-            .at(&["spec", "selector", "matchExpressions"])
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .enumerate()
-        {
+        for (e, x) in w.object.list(&["spec", "selector", "matchExpressions"]).enumerate() {
             if let Some(k) = x
                 .get("key")
                 .and_then(Value::as_str)

@@ -6,6 +6,7 @@
 //! Terminating, HPAs that cannot scale, budgets that allow no disruption for
 //! long, CronJobs that stopped succeeding, nodes NotReady or under pressure.
 
+use crate::check::index::items;
 use jiff::{SignedDuration, Timestamp};
 use serde_json::Value;
 
@@ -104,13 +105,7 @@ fn pods(cx: &Ctx<'_>, out: &mut Out<'_>, now: Timestamp) {
         let phase = pod.at(&["status", "phase"]).and_then(Value::as_str).unwrap_or("");
         let started = ts(pod.at(&["status", "startTime"])).or(ts(pod.at(&["metadata", "creationTimestamp"])));
         let mut looping = false;
-        for (k, cs) in pod
-            .at(&["status", "containerStatuses"])
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .enumerate()
-        {
+        for (k, cs) in pod.list(&["status", "containerStatuses"]).enumerate() {
             let name = cs.get("name").and_then(Value::as_str).unwrap_or("?");
             let restarts = cs.get("restartCount").and_then(Value::as_i64).unwrap_or(0);
             let waiting = cs
@@ -226,12 +221,7 @@ fn pods(cx: &Ctx<'_>, out: &mut Out<'_>, now: Timestamp) {
 /// Why each of a pod's claims is unbound: missing, or Pending with the StorageClass problem.
 fn unbound_claims(cx: &Ctx<'_>, pod: &Object) -> Vec<String> {
     let mut out = Vec::new();
-    for v in pod
-        .at(&["spec", "volumes"])
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
+    for v in pod.list(&["spec", "volumes"]) {
         let Some(claim) = v.pointer("/persistentVolumeClaim/claimName").and_then(Value::as_str) else {
             continue;
         };
@@ -364,7 +354,7 @@ fn ready_endpoints(cx: &Ctx<'_>, namespace: &str, service: &str) -> usize {
                     .and_then(Value::as_str)
                     == Some(service)
         })
-        .flat_map(|(_, s)| s.at(&["endpoints"]).and_then(Value::as_array).into_iter().flatten())
+        .flat_map(|(_, s)| s.list(&["endpoints"]))
         .filter(|e| e.pointer("/conditions/ready").and_then(Value::as_bool) != Some(false))
         .count()
 }
@@ -372,13 +362,7 @@ fn ready_endpoints(cx: &Ctx<'_>, namespace: &str, service: &str) -> usize {
 fn webhooks(cx: &Ctx<'_>, out: &mut Out<'_>) {
     for kind in ["ValidatingWebhookConfiguration", "MutatingWebhookConfiguration"] {
         for (i, cfg) in cx.index.of_kind(kind) {
-            for (w, hook) in cfg
-                .at(&["webhooks"])
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .enumerate()
-            {
+            for (w, hook) in cfg.list(&["webhooks"]).enumerate() {
                 let Some(svc) = hook.pointer("/clientConfig/service") else {
                     continue;
                 };
@@ -445,11 +429,7 @@ fn blast_radius(hook: &Value) -> String {
             a.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(", ")
         })
     };
-    let rules: Vec<String> = hook
-        .get("rules")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
+    let rules: Vec<String> = items(hook, "rules")
         .map(|r| format!("{} of {}", words(r.get("operations")), words(r.get("resources"))))
         .collect();
     let mut scope = if rules.is_empty() {

@@ -326,14 +326,7 @@ pub(super) fn containers<'a>(w: &Workload<'a>) -> Vec<Container<'a>> {
         return out;
     }
     for key in ["initContainers", "containers"] {
-        for (i, c) in w
-            .pod
-            .get(key)
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .enumerate()
-        {
+        for (i, c) in super::index::items(w.pod, key).enumerate() {
             out.push(Container {
                 spec: c,
                 path: w.pod_path.key(key).index(i),

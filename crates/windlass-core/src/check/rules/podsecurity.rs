@@ -3,6 +3,7 @@
 //! Namespace among the objects enforces `restricted` (the apiserver rejects
 //! the pod), a warning elsewhere.
 
+use crate::check::index::items;
 use serde_json::Value;
 
 use super::{Ctx, Out, containers};
@@ -57,13 +58,7 @@ pub(super) fn run(cx: &Ctx<'_>, out: &mut Out<'_>) {
                 problems.push((p.key(host), format!("`{host}: true` shares the node's namespace")));
             }
         }
-        for (v, vol) in pod
-            .get("volumes")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .enumerate()
-        {
+        for (v, vol) in items(pod, "volumes").enumerate() {
             let name = vol.get("name").and_then(Value::as_str).unwrap_or("?");
             for key in vol
                 .as_object()
@@ -186,14 +181,7 @@ pub(super) fn run(cx: &Ctx<'_>, out: &mut Out<'_>) {
                     format!("container `{name}` is a Windows host process"),
                 ));
             }
-            for (k, port) in c
-                .spec
-                .get("ports")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .enumerate()
-            {
+            for (k, port) in items(c.spec, "ports").enumerate() {
                 if port.get("hostPort").and_then(Value::as_i64).is_some_and(|h| h != 0) {
                     problems.push((
                         c.path.key("ports").index(k).key("hostPort"),

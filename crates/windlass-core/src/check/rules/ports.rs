@@ -1,5 +1,6 @@
 //! Ports: a port named or marked as HTTP that serves a protocol which is not HTTP.
 
+use crate::check::index::items;
 use serde_json::Value;
 
 use super::{Ctx, Out, containers};
@@ -47,13 +48,7 @@ fn protocol_of(port: Option<i64>) -> Option<&'static str> {
 
 pub(super) fn run(cx: &Ctx<'_>, out: &mut Out<'_>) {
     for (i, s) in cx.index.of_kind("Service") {
-        for (k, p) in s
-            .at(&["spec", "ports"])
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .enumerate()
-        {
+        for (k, p) in s.list(&["spec", "ports"]).enumerate() {
             let number = p
                 .get("targetPort")
                 .and_then(Value::as_i64)
@@ -91,14 +86,7 @@ pub(super) fn run(cx: &Ctx<'_>, out: &mut Out<'_>) {
     }
     for w in &cx.index.workloads {
         for c in containers(w) {
-            for (k, p) in c
-                .spec
-                .get("ports")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .enumerate()
-            {
+            for (k, p) in items(c.spec, "ports").enumerate() {
                 let number = p.get("containerPort").and_then(Value::as_i64);
                 let name = p.get("name").and_then(Value::as_str);
                 if let Some(what) = protocol_of(number)

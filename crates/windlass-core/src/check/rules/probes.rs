@@ -2,6 +2,7 @@
 //! another host instead of the pod, liveness identical to readiness or
 //! checking what readiness checks.
 
+use crate::check::index::items;
 use serde_json::Value;
 
 use super::images::split_image;
@@ -155,10 +156,7 @@ fn is_database(c: &Value) -> bool {
     let (repo, _, _) = split_image(image);
     let last = repo.rsplit('/').next().unwrap_or("");
     DATABASES.contains(&last)
-        || c.get("ports")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
+        || items(c, "ports")
             .filter_map(|p| p.get("containerPort").and_then(Value::as_i64))
             .any(|p| DATABASE_PORTS.contains(&p))
 }

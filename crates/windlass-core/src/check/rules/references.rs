@@ -3,10 +3,11 @@
 //! headless Service, ServiceMonitor ports, the Prometheus that should load a
 //! monitoring object).
 
+use crate::check::index::items;
 use serde_json::{Map, Value};
 
 use super::{Ctx, Out};
-use crate::check::index::selector_matches;
+use crate::check::index::{expressions, selector_matches};
 use crate::render::Object;
 use crate::source::FieldPath;
 
@@ -86,15 +87,11 @@ fn hpa_targets(cx: &Ctx<'_>, out: &mut Out<'_>) {
 
 /// Whether a Service has a port by number (`port`) or name.
 fn service_has_port(s: &Object, port: &Value) -> bool {
-    s.at(&["spec", "ports"])
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .any(|p| match port {
-            Value::Number(n) => p.get("port").and_then(Value::as_i64) == n.as_i64(),
-            Value::String(name) => p.get("name").and_then(Value::as_str) == Some(name),
-            _ => true,
-        })
+    s.list(&["spec", "ports"]).any(|p| match port {
+        Value::Number(n) => p.get("port").and_then(Value::as_i64) == n.as_i64(),
+        Value::String(name) => p.get("name").and_then(Value::as_str) == Some(name),
+        _ => true,
+    })
 }
 
 fn backends(cx: &Ctx<'_>, out: &mut Out<'_>) {
@@ -127,13 +124,7 @@ fn backends(cx: &Ctx<'_>, out: &mut Out<'_>) {
         if let Some(b) = ing.at(&["spec", "defaultBackend", "service"]) {
             refs.push((spec().key("defaultBackend").key("service"), b));
         }
-        for (r, rule) in ing
-            .at(&["spec", "rules"])
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .enumerate()
-        {
+        for (r, rule) in ing.list(&["spec", "rules"]).enumerate() {
             for (p, path) in rule
                 .pointer("/http/paths")
                 .and_then(Value::as_array)
@@ -162,20 +153,8 @@ fn backends(cx: &Ctx<'_>, out: &mut Out<'_>) {
     }
     for kind in ["HTTPRoute", "GRPCRoute"] {
         for (i, route) in cx.index.of_kind(kind) {
-            for (r, rule) in route
-                .at(&["spec", "rules"])
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .enumerate()
-            {
-                for (b, br) in rule
-                    .get("backendRefs")
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten()
-                    .enumerate()
-                {
+            for (r, rule) in route.list(&["spec", "rules"]).enumerate() {
+                for (b, br) in items(rule, "backendRefs").enumerate() {
                     let kind = br.get("kind").and_then(Value::as_str).unwrap_or("Service");
                     let group = br.get("group").and_then(Value::as_str).unwrap_or("");
                     if kind != "Service" || !group.is_empty() {
@@ -202,13 +181,7 @@ fn tls(cx: &Ctx<'_>, out: &mut Out<'_>) {
         if cert_manager_annotated(ing) {
             continue;
         }
-        for (t, tls) in ing
-            .at(&["spec", "tls"])
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .enumerate()
-        {
+        for (t, tls) in ing.list(&["spec", "tls"]).enumerate() {
             if let Some(name) = tls.get("secretName").and_then(Value::as_str)
                 && !cx.index.secret_provided(ing.namespace(), name)
             {
@@ -228,13 +201,7 @@ fn tls(cx: &Ctx<'_>, out: &mut Out<'_>) {
         if cert_manager_annotated(gw) {
             continue;
         }
-        for (l, listener) in gw
-            .at(&["spec", "listeners"])
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .enumerate()
-        {
+        for (l, listener) in gw.list(&["spec", "listeners"]).enumerate() {
             for (c, r) in listener
                 .pointer("/tls/certificateRefs")
                 .and_then(Value::as_array)
@@ -292,14 +259,7 @@ fn statefulsets(cx: &Ctx<'_>, out: &mut Out<'_>) {
 fn monitor_namespaces(o: &Object) -> Option<Vec<&str>> {
     match o.at(&["spec", "namespaceSelector"]) {
         Some(ns) if ns.get("any").and_then(Value::as_bool) == Some(true) => None,
-        Some(ns) if ns.get("matchNames").is_some() => Some(
-            ns.get("matchNames")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .filter_map(Value::as_str)
-                .collect(),
-        ),
+        Some(ns) if ns.get("matchNames").is_some() => Some(items(ns, "matchNames").filter_map(Value::as_str).collect()),
         _ => Some(vec![o.namespace()]),
     }
 }
@@ -332,13 +292,7 @@ fn monitors(cx: &Ctx<'_>, out: &mut Out<'_>) {
                 format!("selects no Service: {}", selector_text(sel)),
             );
         } else {
-            for (e, ep) in sm
-                .at(&["spec", "endpoints"])
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .enumerate()
-            {
+            for (e, ep) in sm.list(&["spec", "endpoints"]).enumerate() {
                 let Some(port) = ep.get("port").and_then(Value::as_str) else {
                     continue;
                 };
@@ -424,24 +378,12 @@ fn selector_text(sel: &Value) -> String {
     if let Some(m) = sel.get("matchLabels").and_then(Value::as_object) {
         parts.push(labels(m));
     }
-    for e in sel
-        .get("matchExpressions")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        let values: Vec<&str> = e
-            .get("values")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-            .collect();
+    for e in expressions(sel) {
         parts.push(format!(
             "{} {} ({})",
-            e.get("key").and_then(Value::as_str).unwrap_or("?"),
-            e.get("operator").and_then(Value::as_str).unwrap_or("?"),
-            values.join(",")
+            e.key.unwrap_or("?"),
+            e.operator.unwrap_or("?"),
+            e.values.join(",")
         ));
     }
     if parts.is_empty() {

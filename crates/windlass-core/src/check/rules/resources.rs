@@ -1,5 +1,6 @@
 //! Resources: requests and a memory limit; bounded ephemeral storage.
 
+use crate::check::index::items;
 use serde_json::Value;
 
 use super::{Ctx, Out, containers};
@@ -33,14 +34,7 @@ pub(super) fn run(cx: &Ctx<'_>, out: &mut Out<'_>) {
                 );
             }
         }
-        for (v, vol) in w
-            .pod
-            .get("volumes")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .enumerate()
-        {
+        for (v, vol) in items(w.pod, "volumes").enumerate() {
             if let Some(e) = vol.get("emptyDir")
                 && e.get("sizeLimit").is_none_or(Value::is_null)
             {
