@@ -122,21 +122,11 @@ pub fn check(opts: &Options) -> Result<()> {
         bail!("windlass render failed:\n{}", String::from_utf8_lossy(&rendered.stderr));
     }
     // The Kubernetes objects only (render also writes each component's values and release files).
-    let mut files = Vec::new();
-    let mut dirs = vec![out_dir.clone()];
-    while let Some(d) = dirs.pop() {
-        for e in std::fs::read_dir(&d)? {
-            let p = e?.path();
-            if p.is_dir() {
-                if p.file_name().is_some_and(|n| n != "_components") {
-                    dirs.push(p);
-                }
-            } else if p.extension().is_some_and(|x| x == "yaml") {
-                files.push(p.display().to_string());
-            }
-        }
-    }
-    files.sort();
+    let files: Vec<String> = crate::versions::files_below(&out_dir, |d| !d.ends_with("_components"))?
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+        .map(|p| p.display().to_string())
+        .collect();
     let objects = files.len();
     let list = work.join("files");
     std::fs::write(&list, files.join("\n"))?;

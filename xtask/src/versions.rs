@@ -122,16 +122,24 @@ impl Pinned {
 }
 
 fn hashed_files(testbed_dir: &Path) -> Result<Vec<PathBuf>> {
+    let go = testbed_dir.join("go");
+    if !go.exists() {
+        return Ok(Vec::new());
+    }
+    files_below(&go, |_| true)
+}
+
+/// Every file below `dir`, sorted, descending only into the directories `descend` accepts.
+pub fn files_below(dir: &Path, descend: impl Fn(&Path) -> bool) -> Result<Vec<PathBuf>> {
     let mut files = Vec::new();
-    let mut stack = vec![testbed_dir.join("go")];
+    let mut stack = vec![dir.to_path_buf()];
     while let Some(dir) = stack.pop() {
-        if !dir.exists() {
-            continue;
-        }
         for entry in std::fs::read_dir(&dir).with_context(|| format!("listing {}", dir.display()))? {
             let path = entry?.path();
             if path.is_dir() {
-                stack.push(path);
+                if descend(&path) {
+                    stack.push(path);
+                }
             } else {
                 files.push(path);
             }
