@@ -10,21 +10,13 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
+use common::RESTRICTED_CONTAINER;
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace};
 use kube::api::{DeleteParams, DynamicObject, Patch, PatchParams, PostParams};
 use kube::core::{ApiResource, GroupVersionKind};
 use kube::{Api, Client};
 use serde_json::{Value, json};
 use windlass_testbed::{TestBed, parse_yaml_stream, wait_until};
-
-const RESTRICTED: &str = r#"
-          image: registry.example/app:1.0.0
-          securityContext:
-            allowPrivilegeEscalation: false
-            runAsNonRoot: true
-            runAsUser: 10001
-            capabilities: {drop: [ALL]}
-            seccompProfile: {type: RuntimeDefault}"#;
 
 fn incidents(ns: &str, hook_label: &str) -> String {
     format!(
@@ -39,8 +31,8 @@ spec:
     metadata: {{labels: {{app: db, windlass.dev/testbed: crashloop}}}}
     spec:
       containers:
-        - name: postgres
-          resources: {{limits: {{memory: 256Mi}}}}{RESTRICTED}
+      - name: postgres
+        resources: {{limits: {{memory: 256Mi}}}}{RESTRICTED_CONTAINER}
 ---
 apiVersion: v1
 kind: Service
@@ -58,7 +50,7 @@ spec:
     metadata: {{labels: {{app: stuck, windlass.dev/testbed: never-ready}}}}
     spec:
       containers:
-        - name: app{RESTRICTED}
+      - name: app{RESTRICTED_CONTAINER}
 ---
 apiVersion: v1
 kind: PersistentVolumeClaim

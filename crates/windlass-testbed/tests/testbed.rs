@@ -6,19 +6,11 @@ mod common;
 
 use std::time::Duration;
 
+use common::RESTRICTED_CONTAINER;
 use k8s_openapi::api::core::v1::{Node, Pod};
 use kube::api::{DynamicObject, PostParams};
 use kube::{Api, ResourceExt};
 use windlass_testbed::{Error, ObjectApplier, TestBed, parse_yaml_stream, wait_until};
-
-const RESTRICTED_CONTAINER: &str = r#"
-        image: registry.example/app:1.0.0
-        securityContext:
-          allowPrivilegeEscalation: false
-          runAsNonRoot: true
-          runAsUser: 10001
-          capabilities: {drop: [ALL]}
-          seccompProfile: {type: RuntimeDefault}"#;
 
 fn in_namespace(yaml: &str, ns: &str) -> Vec<DynamicObject> {
     let mut objects = parse_yaml_stream(yaml).expect("valid fixture");

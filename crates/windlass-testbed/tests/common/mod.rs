@@ -15,6 +15,17 @@ use kube::api::{DeleteParams, DynamicObject};
 use kube::{Api, Client, ResourceExt};
 use windlass_testbed::{Error, ObjectApplier, TestBed, parse_yaml_stream, wait_until};
 
+/// A container's fields (after `- name: NAME`, list items at 6 spaces) that pass
+/// Pod Security `restricted`, as the test namespaces enforce it.
+pub const RESTRICTED_CONTAINER: &str = r#"
+        image: registry.example/app:1.0.0
+        securityContext:
+          allowPrivilegeEscalation: false
+          runAsNonRoot: true
+          runAsUser: 10001
+          capabilities: {drop: [ALL]}
+          seccompProfile: {type: RuntimeDefault}"#;
+
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
