@@ -24,12 +24,21 @@ pub fn config_map(platform: &Platform, app: &App) -> Option<Object> {
 
 /// FNV-1a over names and contents: stable across runs and platforms, no clock or randomness.
 pub fn config_checksum(files: &BTreeMap<String, String>) -> String {
+    format!(
+        "{:016x}",
+        fnv1a(files.iter().flat_map(|(k, v)| [k.as_str(), v.as_str()]))
+    )
+}
+
+/// FNV-1a (64 bit) over `parts`, each followed by a zero byte so that
+/// ["ab", "c"] and ["a", "bc"] differ.
+pub fn fnv1a<'a>(parts: impl IntoIterator<Item = &'a str>) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for (k, v) in files {
-        for b in k.bytes().chain([0]).chain(v.bytes()).chain([0]) {
+    for part in parts {
+        for b in part.bytes().chain([0]) {
             h ^= u64::from(b);
             h = h.wrapping_mul(0x0100_0000_01b3);
         }
     }
-    format!("{h:016x}")
+    h
 }

@@ -3,6 +3,7 @@
 
 mod components;
 mod config;
+pub use config::fnv1a;
 mod crds;
 mod labels;
 mod monitoring;

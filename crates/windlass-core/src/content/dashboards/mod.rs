@@ -316,13 +316,17 @@ impl DashboardConfig {
     }
 }
 
-/// A Grafana uid (at most 40 characters) for a name.
+/// A Grafana uid (at most 40 characters) for a name. A longer name keeps its
+/// first 31 characters and ends in 8 hex digits of a hash of the whole, so two
+/// names that differ only past the cut (two apps of one long platform name)
+/// still get two uids, and two ConfigMaps.
 pub fn uid(parts: &[&str]) -> String {
     let s = parts.join("-");
     if s.len() <= 40 {
         s
     } else {
-        s[..40].trim_end_matches('-').to_string()
+        let hash = crate::render::fnv1a(parts.iter().copied());
+        format!("{}-{:08x}", s[..31].trim_end_matches('-'), hash & 0xffff_ffff)
     }
 }
 
@@ -356,5 +360,22 @@ pub fn app_dashboard(platform: &Platform, app: &App) -> DashboardConfig {
     DashboardConfig {
         app: Some(app.name.clone()),
         dashboard: app::dashboard(platform, app),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::uid;
+
+    #[test]
+    fn long_uids_stay_distinct_and_within_40_characters() {
+        let platform = "aaa0a0aaaaa00a000aaaa00aa0aaa00aaa00aaa0a0a0a0aaa00";
+        let a = uid(&["windlass-app", platform, "aa"]);
+        let b = uid(&["windlass-app", platform, "a0"]);
+        assert_ne!(a, b);
+        assert!(a.len() <= 40 && b.len() <= 40, "{a} {b}");
+        assert!(a.starts_with("windlass-app-aaa0a0aaaaa00a000a"), "{a}");
+        // Short names are kept as they are.
+        assert_eq!(uid(&["windlass-app", "shop", "web"]), "windlass-app-shop-web");
     }
 }
