@@ -67,8 +67,11 @@ pub fn grafana_service(platform: &Platform) -> String {
 }
 
 pub fn grafana_host(platform: &Platform) -> String {
-    format!("grafana.{}", platform.domain)
+    format!("{GRAFANA_HOST_PREFIX}{}", platform.domain)
 }
+
+/// What Grafana's host puts before the platform domain.
+pub const GRAFANA_HOST_PREFIX: &str = "grafana.";
 
 fn loki_url(platform: &Platform) -> String {
     service_url(

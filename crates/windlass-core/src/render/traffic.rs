@@ -21,9 +21,11 @@ const CLUSTER_ISSUER_ANNOTATION: &str = "cert-manager.io/cluster-issuer";
 
 /// The listener name for a host: a DNS-1123-ish name derived from it, unique per host.
 fn listener_name(host: &str) -> String {
+    const PREFIX: &str = "https-";
     let mut name: String = host.replace('.', "-");
-    name.truncate(253);
-    format!("https-{name}")
+    // Gateway API: a listener name is at most 253 characters (the spec refuses hosts that need more).
+    name.truncate(253 - PREFIX.len());
+    format!("{PREFIX}{name}")
 }
 
 /// The platform's Gateways: the first with plain HTTP on 80 (ACME challenges,

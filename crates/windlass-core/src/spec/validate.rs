@@ -23,6 +23,7 @@ const MAX_ROUTE_PATH: usize = 1024;
 /// Gateway API: a listener name (`https-` and the host with `-` for `.`) is at most 253 characters.
 const MAX_LISTENER_NAME: usize = 253;
 const LISTENER_PREFIX: &str = "https-";
+use crate::components::values::GRAFANA_HOST_PREFIX;
 /// Kubernetes counts replicas, UIDs and budgets in signed 32 bits.
 const MAX_INT32: i64 = 2_147_483_647;
 /// A ConfigMap's keys and values together hold at most 1 MiB.
@@ -224,6 +225,23 @@ fn platform(f: &mut Findings<'_>, p: &PlatformSpec) {
             path.key("domain"),
             format!("domain `{}` is not a valid DNS domain", p.domain),
             "use a domain you control, e.g. `example.com`",
+        );
+    }
+    // Grafana is served at `grafana.<domain>`, a Gateway listener of its own.
+    let grafana_listener = LISTENER_PREFIX.len() + GRAFANA_HOST_PREFIX.len() + p.domain.len();
+    if grafana_listener > MAX_LISTENER_NAME {
+        f.err(
+            path.key("domain"),
+            format!(
+                "domain `{}` is {} characters; Grafana's host `{GRAFANA_HOST_PREFIX}{}` would make a Gateway listener name of {grafana_listener}, above the limit of {MAX_LISTENER_NAME}",
+                p.domain,
+                p.domain.len(),
+                p.domain
+            ),
+            format!(
+                "use a domain of at most {} characters",
+                MAX_LISTENER_NAME - LISTENER_PREFIX.len() - GRAFANA_HOST_PREFIX.len()
+            ),
         );
     }
     match (&p.email, p.tls) {
@@ -1330,6 +1348,13 @@ mod tests {
             "  domain: example\n",
             "  web:\n    image: ghcr.io/acme/web:1.0.0\n    port: 8080\n    health: /healthz\n",
             "windlass.yaml:5:11: platform.domain: domain `example` is not a valid DNS domain\n  help: use a domain you control, e.g. `example.com`",
+        ),
+        (
+            "domain_too_long_for_grafanas_listener",
+            "",
+            "  domain: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n",
+            "  web:\n    image: ghcr.io/acme/web:1.0.0\n    port: 8080\n    health: /healthz\n",
+            "windlass.yaml:5:11: platform.domain: domain `aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa` is 243 characters; Grafana's host `grafana.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa` would make a Gateway listener name of 257, above the limit of 253\n  help: use a domain of at most 239 characters",
         ),
         (
             "domain_ip",
