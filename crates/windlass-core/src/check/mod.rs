@@ -21,6 +21,7 @@ use serde::Serialize;
 
 pub use config::{Config, SEVERITIES};
 pub use index::{Index, Workload, controlled, selector_matches};
+pub use rules::non_http_protocol;
 pub use typed::round_trips;
 
 use crate::render::Object;

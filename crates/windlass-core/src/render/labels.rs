@@ -64,6 +64,30 @@ pub fn app_meta(platform: &Platform, app: &App, name: impl Into<String>) -> Obje
     }
 }
 
+/// Metadata of an app's Service or workload: [`app_meta`], and when the spec
+/// declares HTTP on a port `windlass check` knows for another protocol (a web
+/// app on 5432), the suppression of `port-protocol-mismatch` saying the user chose it.
+pub fn app_port_meta(platform: &Platform, app: &App, name: impl Into<String>) -> ObjectMeta {
+    let mut meta = app_meta(platform, app, name);
+    let declared: Vec<String> = app
+        .ports()
+        .iter()
+        .filter(|p| p.app_protocol.is_some() && crate::check::non_http_protocol(i64::from(p.number)).is_some())
+        .map(|p| p.number.to_string())
+        .collect();
+    if !declared.is_empty() {
+        meta.annotations.get_or_insert_with(Default::default).insert(
+            format!("{}port-protocol-mismatch", crate::check::SUPPRESS_PREFIX),
+            format!(
+                "windlass.yaml serves HTTP on port {} (apps.{})",
+                declared.join(", "),
+                app.name
+            ),
+        );
+    }
+    meta
+}
+
 /// Metadata of a platform object (`namespace` `None` for cluster-scoped ones).
 pub fn platform_meta(platform: &Platform, name: impl Into<String>, namespace: Option<&str>) -> ObjectMeta {
     ObjectMeta {

@@ -21,7 +21,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::config::config_checksum;
-use super::labels::{app_labels, app_meta, selector, selector_labels};
+use super::labels::{app_labels, app_meta, app_port_meta, selector, selector_labels};
 use super::object::Object;
 use crate::defaults as d;
 use crate::model::{App, AppPort, Platform, ProbeCheck, ProbeTiming, Scaling};
@@ -34,9 +34,11 @@ pub const RELOADER_ANNOTATION: &str = "reloader.stakater.com/auto";
 
 pub fn workload(platform: &Platform, app: &App) -> Object {
     let template = pod_template(platform, app);
-    let mut meta = app_meta(platform, app, &app.name);
+    let mut meta = app_port_meta(platform, app, &app.name);
     if !app.secret_env.is_empty() {
-        meta.annotations = Some(BTreeMap::from([(RELOADER_ANNOTATION.to_string(), "true".to_string())]));
+        meta.annotations
+            .get_or_insert_with(BTreeMap::new)
+            .insert(RELOADER_ANNOTATION.to_string(), "true".to_string());
     }
     // The spec refuses a `latest` image unless the app says `allowLatest: true`: the user chose it.
     if let (_, Some("latest"), None) = crate::spec::names::split_image(&app.image) {

@@ -9,6 +9,8 @@ mod labels;
 mod live;
 mod podsecurity;
 mod ports;
+
+pub use ports::non_http_protocol;
 mod probes;
 mod references;
 mod resources;

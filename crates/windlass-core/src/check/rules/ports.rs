@@ -42,8 +42,12 @@ fn http_protocol(p: Option<&str>) -> bool {
 }
 
 fn protocol_of(port: Option<i64>) -> Option<&'static str> {
-    port.and_then(|p| NOT_HTTP.iter().find(|(n, _)| *n == p))
-        .map(|(_, what)| *what)
+    port.and_then(non_http_protocol)
+}
+
+/// The protocol a well-known port serves when it is not HTTP (5432: PostgreSQL).
+pub fn non_http_protocol(port: i64) -> Option<&'static str> {
+    NOT_HTTP.iter().find(|(n, _)| *n == port).map(|(_, what)| *what)
 }
 
 pub(super) fn run(cx: &Ctx<'_>, out: &mut Out<'_>) {
