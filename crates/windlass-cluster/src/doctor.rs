@@ -1,13 +1,16 @@
 //! The live source of `windlass doctor`: every kind the rules read, listed a
 //! page at a time (`limit`/`continue`), each object reduced at once to the
 //! fields rules read (no env, no managedFields, no CA bundles, no node image
-//! lists, no Secret data: Secrets are listed as metadata only), so memory
-//! holds the reduced records and one page, never a copy of the cluster.
+//! lists, no Secret data: Secrets are listed as metadata only). Pods, the kind
+//! that grows with the cluster, come last and go through the rules a page at a
+//! time (`windlass_core::check::Paged`), so memory holds the reduced context,
+//! one page of pods and a skeleton per pod, never a copy of the cluster.
 
 use kube::api::{ApiResource, DynamicObject, GroupVersionKind, ListParams};
 use kube::{Client, Resource};
 use serde::Deserialize;
 use serde_json::{Map, Value};
+use windlass_core::check::{PAGED_KIND, Paged};
 use windlass_core::render::Object;
 
 use crate::ClusterError;
@@ -82,71 +85,105 @@ struct PageMeta {
     continue_: Option<String>,
 }
 
-/// What doctor read.
-#[derive(Debug, Default)]
-pub struct Collected {
-    pub objects: Vec<Object>,
+/// What doctor read and found.
+pub struct Collected<'c> {
+    /// The rules' findings so far, every object read (pods as skeletons).
+    pub paged: Paged<'c>,
     /// Objects read per kind.
     pub counts: Vec<(&'static str, usize)>,
     /// Kinds not read, and why (not served by this cluster, forbidden).
     pub skipped: Vec<(&'static str, String)>,
 }
 
-/// Lists every kind (namespaced kinds in `namespace` only, when given) and
-/// reduces each object as its page arrives.
-pub async fn collect(client: &Client, namespace: Option<&str>) -> Result<Collected, ClusterError> {
-    let mut out = Collected::default();
-    for &(group, version, kind, plural, namespaced) in KINDS {
-        let resource = ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk(group, version, kind), plural);
-        let url = match (namespaced, namespace) {
-            (true, Some(ns)) => DynamicObject::url_path(&resource, Some(ns)),
-            _ => DynamicObject::url_path(&resource, None),
-        };
-        let request = kube::core::Request::new(url);
-        let api_version = resource.api_version.clone();
-        let mut token: Option<String> = None;
-        let mut count = 0;
-        loop {
-            let mut lp = ListParams::default().limit(PAGE);
-            if let Some(t) = &token {
-                lp = lp.continue_token(t);
-            }
-            // Pages straight into JSON values (no typed copy in between); Secrets as metadata only.
-            let page = with_retry(|| async {
-                let req = if kind == "Secret" {
-                    request.list_metadata(&lp)
-                } else {
-                    request.list(&lp)
-                }
-                .map_err(kube::Error::BuildRequest)?;
-                client.request::<Page>(req).await
-            })
-            .await
-            .map(|p| (p.items.unwrap_or_default(), p.metadata.continue_));
-            let (items, next) = match page {
-                Ok(p) => p,
-                Err(kube::Error::Api(s)) if s.code == 404 => {
-                    out.skipped.push((kind, "not served by this cluster".to_string()));
-                    break;
-                }
-                Err(kube::Error::Api(s)) if s.code == 403 => {
-                    out.skipped.push((kind, format!("forbidden: {}", s.message)));
-                    break;
-                }
-                Err(e) => return Err(ClusterError::api(format!("listing {plural}"), e)),
-            };
-            for item in items {
-                count += 1;
-                out.objects.push(Object(reduce(kind, &api_version, item)));
-            }
-            match next.filter(|t| !t.is_empty()) {
-                Some(t) => token = Some(t),
-                None => break,
-            }
-        }
-        out.counts.push((kind, count));
+/// Lists every kind (namespaced kinds in `namespace` only, when given),
+/// reducing each object as its page arrives: every kind but pods into the
+/// context `start` turns into the rules' [`Paged`] run, then pods a page at a
+/// time through it, so memory never holds more than one page of whole pods.
+pub async fn collect<'c>(
+    client: &Client,
+    namespace: Option<&str>,
+    start: impl FnOnce(Vec<Object>) -> Paged<'c>,
+) -> Result<Collected<'c>, ClusterError> {
+    let mut counts = Vec::new();
+    let mut skipped = Vec::new();
+    let mut context = Vec::new();
+    for kind in KINDS.iter().filter(|k| k.2 != PAGED_KIND) {
+        list(client, namespace, *kind, &mut counts, &mut skipped, |page| {
+            context.extend(page)
+        })
+        .await?;
     }
-    Ok(out)
+    let mut paged = start(context);
+    for kind in KINDS.iter().filter(|k| k.2 == PAGED_KIND) {
+        list(client, namespace, *kind, &mut counts, &mut skipped, |page| {
+            paged.page(page)
+        })
+        .await?;
+    }
+    Ok(Collected { paged, counts, skipped })
+}
+
+/// Lists one kind a page at a time, each page reduced and handed to `on_page`.
+async fn list(
+    client: &Client,
+    namespace: Option<&str>,
+    (group, version, kind, plural, namespaced): (&str, &str, &'static str, &str, bool),
+    counts: &mut Vec<(&'static str, usize)>,
+    skipped: &mut Vec<(&'static str, String)>,
+    mut on_page: impl FnMut(Vec<Object>),
+) -> Result<(), ClusterError> {
+    let resource = ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk(group, version, kind), plural);
+    let url = match (namespaced, namespace) {
+        (true, Some(ns)) => DynamicObject::url_path(&resource, Some(ns)),
+        _ => DynamicObject::url_path(&resource, None),
+    };
+    let request = kube::core::Request::new(url);
+    let api_version = resource.api_version.clone();
+    let mut token: Option<String> = None;
+    let mut count = 0;
+    loop {
+        let mut lp = ListParams::default().limit(PAGE);
+        if let Some(t) = &token {
+            lp = lp.continue_token(t);
+        }
+        // Pages straight into JSON values (no typed copy in between); Secrets as metadata only.
+        let page = with_retry(|| async {
+            let req = if kind == "Secret" {
+                request.list_metadata(&lp)
+            } else {
+                request.list(&lp)
+            }
+            .map_err(kube::Error::BuildRequest)?;
+            client.request::<Page>(req).await
+        })
+        .await
+        .map(|p| (p.items.unwrap_or_default(), p.metadata.continue_));
+        let (items, next) = match page {
+            Ok(p) => p,
+            Err(kube::Error::Api(s)) if s.code == 404 => {
+                skipped.push((kind, "not served by this cluster".to_string()));
+                break;
+            }
+            Err(kube::Error::Api(s)) if s.code == 403 => {
+                skipped.push((kind, format!("forbidden: {}", s.message)));
+                break;
+            }
+            Err(e) => return Err(ClusterError::api(format!("listing {plural}"), e)),
+        };
+        count += items.len();
+        on_page(
+            items
+                .into_iter()
+                .map(|item| Object(reduce(kind, &api_version, item)))
+                .collect(),
+        );
+        match next.filter(|t| !t.is_empty()) {
+            Some(t) => token = Some(t),
+            None => break,
+        }
+    }
+    counts.push((kind, count));
+    Ok(())
 }
 
 /// Annotations rules read; every other annotation (last-applied configurations,

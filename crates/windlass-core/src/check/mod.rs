@@ -13,6 +13,7 @@
 mod config;
 mod index;
 pub mod manifests;
+mod paged;
 pub mod report;
 mod rules;
 mod typed;
@@ -21,6 +22,7 @@ use serde::Serialize;
 
 pub use config::{Config, SEVERITIES};
 pub use index::{Index, Workload, controlled, selector_matches};
+pub use paged::{PAGED_KIND, Paged};
 pub use rules::non_http_protocol;
 pub use typed::round_trips;
 

@@ -500,3 +500,102 @@ fn a_webhook_without_endpoints_names_its_blast_radius() {
         "webhook v.example.com: Service n/hook does not exist; failurePolicy Fail: every CREATE, UPDATE of configmaps in namespaces matching {\"matchLabels\":{\"team\":\"a\"}} is refused until it has one"
     );
 }
+
+/// Bare pods (no owner: template rules judge them) and the objects that select them.
+fn bare_pods() -> String {
+    let pod = |name: &str, labels: &str, image: &str, annotations: &str| {
+        format!(
+            "apiVersion: v1\nkind: Pod\nmetadata: {{name: {name}, namespace: bare, labels: {{{labels}}}, creationTimestamp: '2026-11-13T12:00:00Z'{annotations}}}\nspec: {{containers: [{{name: c, image: '{image}'}}]}}\nstatus: {{phase: Running, startTime: '2026-11-13T12:00:00Z', conditions: [{{type: Ready, status: 'True', lastTransitionTime: '2026-11-13T12:01:00Z'}}], containerStatuses: [{{name: c, ready: true, restartCount: 0, state: {{running: {{}}}}}}]}}\n---\n"
+        )
+    };
+    let mut out = String::new();
+    out += &pod("one", "app: one", "one:latest", "");
+    out += &pod(
+        "two",
+        "app: two",
+        "two:1",
+        ", annotations: {windlass.dev/ignore.resources-missing: 'measured'}",
+    );
+    out += &pod(
+        "three",
+        "app: three",
+        "three:1",
+        ", annotations: {windlass.dev/ignore.no-such-rule: 'x'}",
+    );
+    // Selects only the last pod read: a page of the first pods alone would see nothing selected.
+    out += "apiVersion: v1\nkind: Service\nmetadata: {name: three, namespace: bare}\nspec: {selector: {app: three}, ports: [{port: 80}]}\n---\n";
+    out += "apiVersion: v1\nkind: Service\nmetadata: {name: nobody, namespace: bare}\nspec: {selector: {app: nobody}, ports: [{port: 80}]}\n---\n";
+    out += "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: one, namespace: bare}\nspec: {minAvailable: 1, selector: {matchLabels: {app: one}}}\n---\n";
+    out += "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: two, namespace: bare}\nspec: {podSelector: {matchLabels: {app: two}}}\n";
+    out
+}
+
+#[test]
+fn doctor_reading_pods_a_page_at_a_time_finds_what_one_run_over_everything_finds() {
+    // Every case of both tables and the bare pods, each table row in a namespace of its own.
+    let mut yaml = String::new();
+    let rows = table().into_iter().chain(live_table());
+    for (i, (_, bad, good)) in rows.enumerate() {
+        let isolated = format!("{bad}\n---\n{good}")
+            .replace("namespace: n,", &format!("namespace: n{i},"))
+            .replace("namespace: n}", &format!("namespace: n{i}}}"));
+        yaml += &isolated;
+        yaml += "\n---\n";
+    }
+    yaml += &bare_pods();
+    let located = parse("t.yaml", &yaml).unwrap_or_else(|e| panic!("{e}"));
+    let all: Vec<Object> = located.into_iter().map(|l| l.object).collect();
+    let (pods, context): (Vec<Object>, Vec<Object>) = all.into_iter().partition(|o| o.kind() == PAGED_KIND);
+    let source = Source::Live { now: now() };
+    let config = Config::default();
+    let ordered: Vec<&Object> = context.iter().chain(&pods).collect();
+    let whole = run(&ordered, source, &config);
+    let key = |f: &Finding| {
+        (
+            f.index,
+            f.rule,
+            f.severity,
+            f.object.clone(),
+            f.path.to_string(),
+            f.message.clone(),
+        )
+    };
+    let expected: Vec<_> = whole.iter().map(key).collect();
+    // The comparison means something: findings about pods and about objects judged by the pods they select.
+    let on = |kind: &str| whole.iter().filter(|f| f.object.starts_with(kind)).count();
+    assert!(
+        on("Pod/") >= 10 && on("Service/") >= 1 && on("PodDisruptionBudget/") >= 1,
+        "{whole:#?}"
+    );
+    assert!(
+        whole
+            .iter()
+            .any(|f| f.object == "Pod/bare/one" && f.rule == "image-tag-latest")
+    );
+    assert!(
+        whole
+            .iter()
+            .any(|f| f.object == "PodDisruptionBudget/bare/one" && f.rule == "pdb-blocks-drain")
+    );
+    assert!(
+        whole
+            .iter()
+            .any(|f| f.object == "Service/bare/nobody" && f.rule == "selector-matches-nothing")
+    );
+    assert!(!whole.iter().any(|f| f.object == "Service/bare/three"));
+    for page_size in [1, 2, 7, pods.len()] {
+        let mut paged = Paged::new(context.clone(), source, &config);
+        for page in pods.chunks(page_size) {
+            paged.page(page.to_vec());
+        }
+        let (objects, findings) = paged.finish();
+        assert_eq!(objects.len(), context.len() + pods.len());
+        let ids: Vec<String> = objects.iter().map(Object::id).collect();
+        assert_eq!(ids, ordered.iter().map(|o| o.id()).collect::<Vec<_>>());
+        assert_eq!(
+            findings.iter().map(key).collect::<Vec<_>>(),
+            expected,
+            "pages of {page_size}"
+        );
+    }
+}

@@ -5,7 +5,7 @@
 use windlass_cluster::ClusterTarget;
 use windlass_cluster::doctor::collect;
 use windlass_core::check::report::{Entry, Place, Report};
-use windlass_core::check::{Source, run as run_rules};
+use windlass_core::check::{Paged, Source};
 
 use super::ExitStatus;
 use super::check::{emit, exit_for, read_config};
@@ -19,16 +19,22 @@ pub fn run(args: &DoctorArgs) -> Result<ExitStatus, CliError> {
         kubeconfig: args.cluster.kubeconfig.clone(),
         context: args.cluster.context.clone(),
     };
+    let mut now = None;
     let collected = runtime()?.block_on(async {
         let client = windlass_cluster::client::connect(&target).await?;
-        Ok::<_, CliError>(collect(&client, args.namespace.as_deref()).await?)
+        let start = |context| {
+            // The only clock doctor reads, once every kind but pods is read: durations are
+            // measured from the objects' timestamps to now.
+            let at = jiff::Timestamp::now();
+            now = Some(at);
+            Paged::new(context, Source::Live { now: at }, &config)
+        };
+        Ok::<_, CliError>(collect(&client, args.namespace.as_deref(), start).await?)
     })?;
-    // The only clock doctor reads: durations are measured from the objects' timestamps to now.
-    let now = jiff::Timestamp::now();
-    let refs: Vec<&windlass_core::render::Object> = collected.objects.iter().collect();
-    let findings = run_rules(&refs, Source::Live { now }, &config);
+    let now = now.unwrap_or_else(jiff::Timestamp::now);
+    let (skipped, (objects, findings)) = (collected.skipped, collected.paged.finish());
     let report = Report {
-        objects: collected.objects.iter().map(|o| (o.id(), Place::live())).collect(),
+        objects: objects.iter().map(|o| (o.id(), Place::live())).collect(),
         entries: findings
             .into_iter()
             .map(|f| Entry {
@@ -37,14 +43,10 @@ pub fn run(args: &DoctorArgs) -> Result<ExitStatus, CliError> {
             })
             .collect(),
     };
-    if !collected.skipped.is_empty() {
+    if !skipped.is_empty() {
         #[allow(clippy::print_stderr)]
         {
-            let kinds: Vec<String> = collected
-                .skipped
-                .iter()
-                .map(|(k, why)| format!("{k} ({why})"))
-                .collect();
+            let kinds: Vec<String> = skipped.iter().map(|(k, why)| format!("{k} ({why})")).collect();
             eprintln!("note: not read: {}", kinds.join(", "));
         }
     }
