@@ -362,27 +362,6 @@ fn start(built: &Built, run_dir: &Path) -> Result<()> {
             "--profiling=false".into(),
         ],
     )?;
-    let kwok_config = run_dir.join("kwok.yaml");
-    std::fs::write(&kwok_config, kwok_config_yaml(built)?)
-        .with_context(|| format!("writing {}", kwok_config.display()))?;
-    launch_bin(
-        &mut state,
-        "kwok",
-        vec![
-            kubeconfig_flag,
-            format!("--config={}", kwok_config.display()),
-            "--manage-all-nodes=false".into(),
-            // The heartbeat-with-lease stage refreshes node status only every ~10 min and
-            // relies on a renewed Lease; without leases the node lifecycle controller marks
-            // the nodes NotReady after its grace period and every pod on them with it.
-            "--node-lease-duration-seconds=40".into(),
-            "--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake".into(),
-            "--node-ip=10.244.0.1".into(),
-            "--cidr=10.244.0.0/16".into(),
-            format!("--server-address=127.0.0.1:{kwok_port}"),
-        ],
-    )?;
-
     let nodes = run_dir.join("nodes.yaml");
     std::fs::write(&nodes, nodes_yaml()).with_context(|| format!("writing {}", nodes.display()))?;
     kubectl.run(
@@ -404,6 +383,29 @@ fn start(built: &Built, run_dir: &Path) -> Result<()> {
         &["wait", "--for=condition=Established", "crd", "--all", "--timeout=120s"],
         None,
     )?;
+    // kwok after the CRDs: its stages for custom resources (GatewayClass, Certificate)
+    // start their watches once, at start, and need the kinds served.
+    let kwok_config = run_dir.join("kwok.yaml");
+    std::fs::write(&kwok_config, kwok_config_yaml(built)?)
+        .with_context(|| format!("writing {}", kwok_config.display()))?;
+    launch_bin(
+        &mut state,
+        "kwok",
+        vec![
+            kubeconfig_flag,
+            format!("--config={}", kwok_config.display()),
+            "--manage-all-nodes=false".into(),
+            // The heartbeat-with-lease stage refreshes node status only every ~10 min and
+            // relies on a renewed Lease; without leases the node lifecycle controller marks
+            // the nodes NotReady after its grace period and every pod on them with it.
+            "--node-lease-duration-seconds=40".into(),
+            "--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake".into(),
+            "--node-ip=10.244.0.1".into(),
+            "--cidr=10.244.0.0/16".into(),
+            format!("--server-address=127.0.0.1:{kwok_port}"),
+        ],
+    )?;
+
     kubectl.run(
         &["wait", "--for=condition=Ready", "node", "--all", "--timeout=120s"],
         None,
@@ -1046,9 +1048,11 @@ fn kwok_config_yaml(built: &Built) -> Result<String> {
         out.push_str("---\n");
         out.push_str(&stage);
     }
-    let ours = built.pinned.testbed_dir.join("kwok/misbehaviour-stages.yaml");
-    out.push_str("---\n");
-    out.push_str(&std::fs::read_to_string(&ours).with_context(|| format!("reading {}", ours.display()))?);
+    for ours in ["kwok/misbehaviour-stages.yaml", "kwok/controller-stages.yaml"] {
+        let ours = built.pinned.testbed_dir.join(ours);
+        out.push_str("---\n");
+        out.push_str(&std::fs::read_to_string(&ours).with_context(|| format!("reading {}", ours.display()))?);
+    }
     Ok(out)
 }
 

@@ -1,10 +1,13 @@
-//! Readiness gates: plain functions over a workload's typed spec and status.
+//! Readiness gates: plain functions over a workload's typed spec and status,
+//! and over the status controllers write on what they serve (a GatewayClass
+//! its controller accepted, a Certificate cert-manager issued).
 //! `kube-runtime`'s `is_deployment_completed` alone is not enough: a gate must
 //! see that the controller observed the latest generation, that every replica
 //! is updated, ready and available, and that a rollout can also fail.
 
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, StatefulSet};
 use k8s_openapi::api::batch::v1::Job;
+use serde_json::Value;
 
 /// Where a workload's rollout stands.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -126,6 +129,81 @@ pub fn job(j: &Job) -> Rollout {
     Rollout::Progressing(format!("{}/{completions} succeeded", status.succeeded.unwrap_or(0)))
 }
 
+/// A condition of `status.conditions` by type.
+fn condition<'v>(object: &'v Value, kind: &str) -> Option<&'v Value> {
+    object
+        .pointer("/status/conditions")
+        .and_then(Value::as_array)?
+        .iter()
+        .find(|c| c.get("type").and_then(Value::as_str) == Some(kind))
+}
+
+fn field<'v>(c: &'v Value, key: &str) -> &'v str {
+    c.get(key).and_then(Value::as_str).unwrap_or("")
+}
+
+/// Whether the condition speaks of the object's current generation (when it says which).
+fn current(object: &Value, c: &Value) -> bool {
+    let generation = object.pointer("/metadata/generation").and_then(Value::as_i64);
+    let observed = c.get("observedGeneration").and_then(Value::as_i64);
+    match (generation, observed) {
+        (Some(g), Some(o)) => o >= g,
+        _ => true,
+    }
+}
+
+/// `reason: message`, or whichever of them is set.
+fn because(c: &Value) -> String {
+    match (field(c, "reason"), field(c, "message")) {
+        ("", "") => "no reason given".to_string(),
+        (r, "") => r.to_string(),
+        ("", m) => m.to_string(),
+        (r, m) => format!("{r}: {m}"),
+    }
+}
+
+/// A Gateway API GatewayClass: ready when its controller has `Accepted` it.
+/// A class the controller refuses (bad parameters, an unsupported version) fails.
+pub fn gateway_class(g: &Value) -> Rollout {
+    let controller = g.pointer("/spec/controllerName").and_then(Value::as_str).unwrap_or("?");
+    match condition(g, "Accepted") {
+        Some(c) if field(c, "status") == "True" && current(g, c) => Rollout::Ready,
+        Some(c) if field(c, "status") == "True" => {
+            Rollout::Progressing(format!("waiting for {controller} to observe the new generation"))
+        }
+        Some(c) if field(c, "status") == "False" && field(c, "reason") != "Pending" => {
+            Rollout::Failed(format!("not accepted by {controller}: {}", because(c)))
+        }
+        _ => Rollout::Progressing(format!(
+            "waiting for its controller {controller} to accept it (is that controller installed and running?)"
+        )),
+    }
+}
+
+/// A cert-manager Certificate: ready when `Ready` is True for the current
+/// generation; an issuance attempt that failed (cert-manager backs off for an
+/// hour and more before the next) fails the gate with cert-manager's message.
+pub fn certificate(c: &Value) -> Rollout {
+    let ready = condition(c, "Ready");
+    if let Some(r) = ready
+        && field(r, "status") == "True"
+        && current(c, r)
+    {
+        return Rollout::Ready;
+    }
+    if let Some(i) = condition(c, "Issuing")
+        && field(i, "status") == "False"
+        && field(i, "reason") == "Failed"
+        && current(c, i)
+    {
+        return Rollout::Failed(format!("issuance failed: {}", because(i)));
+    }
+    match ready {
+        Some(r) => Rollout::Progressing(format!("Ready {}: {}", field(r, "status"), because(r))),
+        None => Rollout::Progressing("waiting for cert-manager to issue it (is cert-manager running?)".to_string()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -235,5 +313,70 @@ mod tests {
             serde_json::from_value(json!({"spec": {"completions": 2, "template": {}}, "status": {"succeeded": 1}}))
                 .expect("fixture");
         assert_eq!(job(&running), Rollout::Progressing("1/2 succeeded".into()));
+    }
+
+    #[test]
+    fn a_gateway_class_is_ready_once_its_controller_accepts_this_generation() {
+        let class = |conditions: serde_json::Value| {
+            json!({"metadata": {"name": "eg", "generation": 2}, "spec": {"controllerName": "gateway.envoyproxy.io/gatewayclass-controller"},
+                   "status": {"conditions": conditions}})
+        };
+        assert_eq!(
+            gateway_class(&class(
+                json!([{"type": "Accepted", "status": "True", "reason": "Accepted", "observedGeneration": 2}])
+            )),
+            Rollout::Ready
+        );
+        assert!(matches!(
+            gateway_class(&class(json!([{"type": "Accepted", "status": "True", "observedGeneration": 1}]))),
+            Rollout::Progressing(m) if m.contains("new generation")
+        ));
+        // What the apiserver defaults before any controller looks at it.
+        assert!(matches!(
+            gateway_class(&class(json!([{"type": "Accepted", "status": "Unknown", "reason": "Pending", "message": "Waiting for controller"}]))),
+            Rollout::Progressing(m) if m.contains("gateway.envoyproxy.io/gatewayclass-controller")
+        ));
+        assert_eq!(
+            gateway_class(&class(json!([{"type": "Accepted", "status": "False", "reason": "InvalidParameters", "message": "EnvoyProxy eg not found"}]))),
+            Rollout::Failed(
+                "not accepted by gateway.envoyproxy.io/gatewayclass-controller: InvalidParameters: EnvoyProxy eg not found"
+                    .into()
+            )
+        );
+    }
+
+    #[test]
+    fn a_certificate_is_ready_when_issued_and_fails_when_issuance_failed() {
+        let cert = |conditions: serde_json::Value| json!({"metadata": {"name": "c", "generation": 1}, "spec": {"secretName": "c"}, "status": {"conditions": conditions}});
+        assert_eq!(
+            certificate(&cert(
+                json!([{"type": "Ready", "status": "True", "observedGeneration": 1}])
+            )),
+            Rollout::Ready
+        );
+        assert_eq!(
+            certificate(&cert(
+                json!([{"type": "Ready", "status": "False", "reason": "DoesNotExist", "message": "Issuing certificate as Secret does not exist"},
+                                     {"type": "Issuing", "status": "True", "reason": "DoesNotExist"}])
+            )),
+            Rollout::Progressing("Ready False: DoesNotExist: Issuing certificate as Secret does not exist".into())
+        );
+        assert_eq!(
+            certificate(&cert(json!([{"type": "Ready", "status": "False", "reason": "DoesNotExist"},
+                                     {"type": "Issuing", "status": "False", "reason": "Failed", "message": "The certificate request has failed to complete and will be retried: issuer not ready"}]))),
+            Rollout::Failed("issuance failed: Failed: The certificate request has failed to complete and will be retried: issuer not ready".into())
+        );
+        // A failure of an earlier generation: the changed spec is issued anew.
+        assert!(matches!(
+            certificate(
+                &json!({"metadata": {"name": "c", "generation": 2}, "status": {"conditions": [
+                {"type": "Ready", "status": "False", "reason": "DoesNotExist", "observedGeneration": 1},
+                {"type": "Issuing", "status": "False", "reason": "Failed", "observedGeneration": 1}]}})
+            ),
+            Rollout::Progressing(_)
+        ));
+        assert!(
+            matches!(certificate(&json!({"metadata": {"name": "c"}})), Rollout::Progressing(m) if m.contains("cert-manager"))
+        );
     }
 }

@@ -23,7 +23,7 @@ pub use diff::{Action, Change};
 pub use engine::{ApplyUnit, Event, EventSink, UnitResult, UpOptions};
 pub use error::ClusterError;
 pub use session::{Session, SessionFor};
-pub use status::{AppStatus, ComponentStatus};
+pub use status::{AppStatus, CertificateStatus, ComponentStatus};
 
 /// The field manager of every server-side apply windlass makes.
 pub const FIELD_MANAGER: &str = "windlass";

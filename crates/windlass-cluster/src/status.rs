@@ -1,11 +1,13 @@
 //! The status snapshot: per app unit, its revision and last deploy (from the
 //! history in the cluster), images, desired/ready replicas and rollout state
-//! (from the live workload, read with retries), and URLs (from its routes).
+//! (from the live workload, read with retries), URLs (from its routes) and
+//! whether its Certificates are issued.
 
 use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
 use k8s_openapi::api::batch::v1::CronJob;
 use k8s_openapi::api::core::v1::PodSpec;
 use kube::Api;
+use kube::api::{ApiResource, DynamicObject, GroupVersionKind};
 use serde::Serialize;
 use serde_json::Value;
 use windlass_core::unit::UnitId;
@@ -27,6 +29,17 @@ pub struct AppStatus {
     pub ready: Option<i32>,
     pub rollout: String,
     pub urls: Vec<String>,
+    /// Each of the app's Certificates and where its issuance stands (`ready`,
+    /// `progressing: ...`, `failed: ...`): an ACME Certificate that `up` does not
+    /// wait for shows here until it is issued.
+    pub certificates: Vec<CertificateStatus>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CertificateStatus {
+    pub name: String,
+    /// `ready`, `progressing: ...` or `failed: ...`.
+    pub state: String,
 }
 
 pub(crate) async fn snapshot(ctx: &Ctx, apps: &[UnitId]) -> Result<Vec<AppStatus>, ClusterError> {
@@ -55,7 +68,27 @@ pub(crate) async fn snapshot(ctx: &Ctx, apps: &[UnitId]) -> Result<Vec<AppStatus
             ready: None,
             rollout: "not deployed".into(),
             urls: urls(&objects),
+            certificates: Vec::new(),
         };
+        for c in objects.iter().filter(|o| {
+            o.get("kind").and_then(Value::as_str) == Some("Certificate")
+                && o.get("apiVersion").and_then(Value::as_str) == Some("cert-manager.io/v1")
+        }) {
+            let r = crate::inventory::ObjectRef::of(c);
+            let resource = ApiResource::from_gvk_with_plural(
+                &GroupVersionKind::gvk("cert-manager.io", "v1", "Certificate"),
+                "certificates",
+            );
+            let api: Api<DynamicObject> = Api::namespaced_with(ctx.applier.client().clone(), &r.namespace, &resource);
+            let live = with_retry(|| api.get_opt(&r.name))
+                .await
+                .map_err(|e| ClusterError::api(r.to_string(), e))?;
+            let state = match live {
+                Some(o) => rollout(gates::certificate(&serde_json::to_value(&o).unwrap_or_default())),
+                None => "missing".into(),
+            };
+            status.certificates.push(CertificateStatus { name: r.name, state });
+        }
         let kind = objects
             .iter()
             .filter_map(|o| o.get("kind").and_then(Value::as_str))

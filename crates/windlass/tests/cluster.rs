@@ -300,6 +300,122 @@ async fn a_claim_nothing_can_bind_fails_the_unit_in_seconds_with_the_reason() {
     assert!(took.as_secs() < 120, "took {took:?}:\n{out}");
 }
 
+/// The bed's cert-manager stand-in (testbed/kwok/controller-stages.yaml) fails
+/// issuance for hosts under `.invalid`, with the conditions cert-manager sets.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_certificate_that_cannot_be_issued_fails_the_unit_with_cert_managers_reason() {
+    let Some(p) = Platform::new("wl-cert").await else {
+        return;
+    };
+    // The self-signed chain: cert-manager issues it alone, so `up` waits for it. Its root
+    // Certificate lives in cert-manager's namespace, which this platform (cert-manager
+    // switched off: the bed's stand-in plays it) does not create.
+    let namespaces: Api<Namespace> = Api::all(p.client.clone());
+    let created = namespaces
+        .get_opt("cert-manager")
+        .await
+        .expect("read namespace")
+        .is_none();
+    if created {
+        let ns = Namespace {
+            metadata: kube::api::ObjectMeta {
+                name: Some("cert-manager".into()),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        namespaces
+            .create(&Default::default(), &ns)
+            .await
+            .expect("create namespace");
+    }
+    let mut s =
+        platform_header(&p.name, &p.apps_ns, p.gw.name(), p.mon.name()).replace("letsencrypt-staging", "self-signed");
+    s.push_str(
+        "  web:\n    image: ghcr.io/example/web:1.0.0\n    port: 8080\n    health: /healthz\n    replicas: 1\n    \
+         hosts: [shop.invalid]\n",
+    );
+    std::fs::write(p.dir.path().join("windlass.yaml"), s).expect("write spec");
+    let start = std::time::Instant::now();
+    let bad = p.run(&["up", "--timeout", "300"]);
+    let took = start.elapsed();
+    assert_eq!(bad.status.code(), Some(3), "{}", text(&bad));
+    let out = text(&bad);
+    assert!(
+        out.contains("issuance failed: Failed: The certificate request has failed to complete and will be retried"),
+        "{out}"
+    );
+    assert!(took.as_secs() < 120, "took {took:?}:\n{out}");
+    // The same spec with a host the stand-in issues goes through the gate.
+    let good = std::fs::read_to_string(p.dir.path().join("windlass.yaml"))
+        .expect("read spec")
+        .replace("shop.invalid", "shop.example.com");
+    std::fs::write(p.dir.path().join("windlass.yaml"), good).expect("write spec");
+    let ok = p.run(&["up", "--timeout", "120"]);
+    assert!(ok.status.success(), "{}", text(&ok));
+    if created {
+        // Gone before the component tests install cert-manager into it.
+        namespaces
+            .delete("cert-manager", &Default::default())
+            .await
+            .expect("delete namespace");
+        for _ in 0..120 {
+            if namespaces
+                .get_opt("cert-manager")
+                .await
+                .expect("read namespace")
+                .is_none()
+            {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        }
+    }
+}
+
+/// An ACME Certificate is not waited for (HTTP-01 needs DNS a first run cannot
+/// have set up): `up` succeeds and `status` says the certificate is not issued.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_acme_certificate_is_not_waited_for_and_status_shows_it_unissued() {
+    let Some(p) = Platform::new("wl-acme").await else {
+        return;
+    };
+    let mut s = platform_header(&p.name, &p.apps_ns, p.gw.name(), p.mon.name());
+    assert!(s.contains("tls: letsencrypt-staging"), "{s}");
+    s.push_str(
+        "  web:\n    image: ghcr.io/example/web:1.0.0\n    port: 8080\n    health: /healthz\n    replicas: 1\n    \
+         hosts: [shop.invalid]\n",
+    );
+    std::fs::write(p.dir.path().join("windlass.yaml"), s).expect("write spec");
+    let up = p.run(&["up", "--timeout", "120"]);
+    assert!(up.status.success(), "{}", text(&up));
+    // The stand-in fails the issuance a second after the Certificate is written.
+    let mut last = String::new();
+    for _ in 0..20 {
+        let status = p.run(&["status"]);
+        assert!(status.status.success(), "{}", text(&status));
+        last = text(&status);
+        if last.contains("certificate ") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+    assert!(
+        last.contains(&format!(
+            "certificate {}-web-tls: failed: issuance failed: Failed: The certificate request has failed to complete",
+            p.apps_ns
+        )),
+        "{last}"
+    );
+    let json = p.run(&["status", "--output", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).expect("status json");
+    let certs = v
+        .pointer("/apps/0/certificates")
+        .and_then(serde_json::Value::as_array)
+        .cloned();
+    assert_eq!(certs.map(|c| c.len()), Some(1), "{v}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn removing_an_app_from_the_spec_prunes_exactly_its_objects() {
     let Some(p) = Platform::new("wl-prune").await else {

@@ -1,5 +1,6 @@
 //! Readiness gates: a unit is ready when each of its workloads passes its gate
-//! (`gates`: rollout complete, Job succeeded); a gate that fails or a timeout
+//! (`gates`: rollout complete, Job succeeded) and each GatewayClass and
+//! self-signed Certificate among its objects is Accepted or Ready; a gate that fails or a timeout
 //! ends the wait with the reason and a diagnosis.
 
 use std::time::{Duration, Instant};
@@ -7,7 +8,9 @@ use std::time::{Duration, Instant};
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, StatefulSet};
 use k8s_openapi::api::batch::v1::Job;
 use kube::Api;
+use kube::api::{ApiResource, DynamicObject, GroupVersionKind};
 use serde_json::Value;
+use windlass_core::defaults as d;
 use windlass_core::unit::UnitId;
 
 use super::{Ctx, Event, diagnose};
@@ -22,9 +25,24 @@ pub(crate) struct Failure {
     pub details: Vec<String>,
 }
 
-/// The kinds with a readiness gate.
+/// The kinds that run pods, with a rollout gate.
 pub(crate) fn is_workload(kind: &str) -> bool {
     matches!(kind, "Deployment" | "StatefulSet" | "DaemonSet" | "Job")
+}
+
+/// The objects with a readiness gate: workloads; a GatewayClass (its controller
+/// must accept it); a Certificate of the self-signed chain (cert-manager issues
+/// it on its own). An ACME Certificate is not waited for: its HTTP-01 challenge
+/// needs the host's DNS to point at the Gateway, which a first run cannot have
+/// arranged; `status` and `doctor` report it until it is issued.
+fn has_gate(o: &Value) -> bool {
+    let r = ObjectRef::of(o);
+    let issuer = o.pointer("/spec/issuerRef/name").and_then(Value::as_str);
+    is_workload(&r.kind)
+        || (r.kind == "GatewayClass" && r.group() == "gateway.networking.k8s.io")
+        || (r.kind == "Certificate"
+            && r.group() == "cert-manager.io"
+            && matches!(issuer, Some(d::SELF_SIGNED_CA_ISSUER | d::SELF_SIGNED_BOOTSTRAP_ISSUER)))
 }
 
 /// Gate polls (every 500 ms) between two looks at the pods for a reason the unit can never become ready.
@@ -34,11 +52,7 @@ const FATAL_EVERY: u32 = 6;
 /// at once when a gate fails or the pods show the unit can never become ready
 /// (a crash loop, an image that cannot be pulled, a claim nothing can bind).
 pub(super) async fn wait_ready(ctx: &Ctx, unit: &UnitId, objects: &[Value], timeout: Duration) -> Result<(), Failure> {
-    let workloads: Vec<ObjectRef> = objects
-        .iter()
-        .map(ObjectRef::of)
-        .filter(|r| is_workload(&r.kind))
-        .collect();
+    let workloads: Vec<ObjectRef> = objects.iter().filter(|o| has_gate(o)).map(ObjectRef::of).collect();
     let start = Instant::now();
     let mut last_message = String::new();
     let mut polls = 0u32;
@@ -109,6 +123,34 @@ async fn gate(ctx: &Ctx, w: &ObjectRef) -> Result<Rollout, ClusterError> {
         "StatefulSet" => typed!(StatefulSet, gates::stateful_set),
         "DaemonSet" => typed!(DaemonSet, gates::daemon_set),
         "Job" => typed!(Job, gates::job),
+        "GatewayClass" | "Certificate" => {
+            let (group, version) = w.api_version.split_once('/').unwrap_or(("", &w.api_version));
+            let plural = if w.kind == "GatewayClass" {
+                "gatewayclasses"
+            } else {
+                "certificates"
+            };
+            let resource = ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk(group, version, &w.kind), plural);
+            let api: Api<DynamicObject> = if w.namespace.is_empty() {
+                Api::all_with(client.clone(), &resource)
+            } else {
+                Api::namespaced_with(client.clone(), &w.namespace, &resource)
+            };
+            match with_retry(|| api.get_opt(&w.name))
+                .await
+                .map_err(|e| ClusterError::api(&what, e))?
+            {
+                Some(o) => {
+                    let v = serde_json::to_value(&o).unwrap_or_default();
+                    if w.kind == "GatewayClass" {
+                        gates::gateway_class(&v)
+                    } else {
+                        gates::certificate(&v)
+                    }
+                }
+                None => Rollout::Progressing("not found".into()),
+            }
+        }
         _ => Rollout::Ready,
     })
 }

@@ -106,6 +106,9 @@ fn text(environment: &str, apps: &[AppStatus]) -> String {
         for u in &a.urls {
             s.push_str(&format!("{:<92}{u}\n", ""));
         }
+        for c in a.certificates.iter().filter(|c| c.state != "ready") {
+            s.push_str(&format!("{:<92}certificate {}: {}\n", "", c.name, c.state));
+        }
     }
     s
 }
