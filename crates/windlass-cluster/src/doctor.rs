@@ -124,6 +124,8 @@ pub async fn collect<'c>(
 }
 
 /// Lists one kind a page at a time, each page reduced and handed to `on_page`.
+/// The next page is requested before this one is processed, so the apiserver
+/// encodes it while doctor reduces and judges this one.
 async fn list(
     client: &Client,
     namespace: Option<&str>,
@@ -137,28 +139,19 @@ async fn list(
         (true, Some(ns)) => DynamicObject::url_path(&resource, Some(ns)),
         _ => DynamicObject::url_path(&resource, None),
     };
-    let request = kube::core::Request::new(url);
     let api_version = resource.api_version.clone();
-    let mut token: Option<String> = None;
+    let fetch = |token: Option<String>| {
+        let client = client.clone();
+        let url = url.clone();
+        tokio::spawn(async move { page(&client, url, kind, token).await })
+    };
+    let mut pending = Some(fetch(None));
     let mut count = 0;
-    loop {
-        let mut lp = ListParams::default().limit(PAGE);
-        if let Some(t) = &token {
-            lp = lp.continue_token(t);
-        }
-        // Pages straight into JSON values (no typed copy in between); Secrets as metadata only.
-        let page = with_retry(|| async {
-            let req = if kind == "Secret" {
-                request.list_metadata(&lp)
-            } else {
-                request.list(&lp)
-            }
-            .map_err(kube::Error::BuildRequest)?;
-            client.request::<Page>(req).await
-        })
-        .await
-        .map(|p| (p.items.unwrap_or_default(), p.metadata.continue_));
-        let (items, next) = match page {
+    while let Some(handle) = pending.take() {
+        let answer = handle
+            .await
+            .map_err(|e| ClusterError::api(format!("listing {plural}"), kube::Error::Service(Box::new(e))))?;
+        let (items, next) = match answer {
             Ok(p) => p,
             Err(kube::Error::Api(s)) if s.code == 404 => {
                 skipped.push((kind, "not served by this cluster".to_string()));
@@ -170,6 +163,9 @@ async fn list(
             }
             Err(e) => return Err(ClusterError::api(format!("listing {plural}"), e)),
         };
+        if let Some(t) = next.filter(|t| !t.is_empty()) {
+            pending = Some(fetch(Some(t)));
+        }
         count += items.len();
         on_page(
             items
@@ -177,13 +173,35 @@ async fn list(
                 .map(|item| Object(reduce(kind, &api_version, item)))
                 .collect(),
         );
-        match next.filter(|t| !t.is_empty()) {
-            Some(t) => token = Some(t),
-            None => break,
-        }
     }
     counts.push((kind, count));
     Ok(())
+}
+
+/// One page of a list, straight into JSON values (no typed copy in between);
+/// Secrets as metadata only.
+async fn page(
+    client: &Client,
+    url: String,
+    kind: &str,
+    token: Option<String>,
+) -> Result<(Vec<Value>, Option<String>), kube::Error> {
+    let request = kube::core::Request::new(url);
+    let mut lp = ListParams::default().limit(PAGE);
+    if let Some(t) = &token {
+        lp = lp.continue_token(t);
+    }
+    with_retry(|| async {
+        let req = if kind == "Secret" {
+            request.list_metadata(&lp)
+        } else {
+            request.list(&lp)
+        }
+        .map_err(kube::Error::BuildRequest)?;
+        client.request::<Page>(req).await
+    })
+    .await
+    .map(|p| (p.items.unwrap_or_default(), p.metadata.continue_))
 }
 
 /// Annotations rules read; every other annotation (last-applied configurations,
