@@ -107,3 +107,12 @@ pub mod probes {
         failure_threshold: 6,
     };
 }
+
+/// The `vault` component's in-cluster address (its chart's Service in namespace `vault`).
+pub const VAULT_ADDRESS: &str = "http://vault.vault.svc:8200";
+/// Mount of Vault's Kubernetes auth method.
+pub const VAULT_AUTH_MOUNT: &str = "kubernetes";
+/// How often the Vault Secrets Operator reads a secret again.
+pub const VAULT_REFRESH_AFTER: &str = "60s";
+/// The audience of the ServiceAccount tokens apps log in to Vault with.
+pub const VAULT_AUDIENCE: &str = "vault";

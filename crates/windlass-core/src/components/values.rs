@@ -927,7 +927,7 @@ fn vault_secrets_operator(enabled: &dyn Fn(ComponentName) -> bool) -> VaultSecre
     VaultSecretsOperator {
         default_vault_connection: VaultConnection {
             enabled: vault,
-            address: vault.then(|| "http://vault.vault.svc:8200".to_string()),
+            address: vault.then(|| crate::defaults::VAULT_ADDRESS.to_string()),
         },
     }
 }

@@ -30,6 +30,8 @@ pub struct Platform {
     pub observability: Observability,
     /// The enabled platform components, in catalog order.
     pub components: Vec<crate::components::Component>,
+    /// Vault as apps' `secretEnv: {vault: ...}` reach it.
+    pub vault: Vault,
     /// App name -> position in `apps`.
     index: BTreeMap<String, usize>,
     /// App name -> positions of the apps that need it, in spec order (a 10,000-app
@@ -126,7 +128,7 @@ pub struct App {
     pub disruption: Disruption,
     pub resources: Resources,
     pub env: Vec<(String, String)>,
-    pub secret_env: Vec<(String, SecretRef)>,
+    pub secret_env: Vec<(String, EnvSecret)>,
     pub config: Option<ConfigFiles>,
     pub needs: Vec<String>,
     pub egress: Vec<Egress>,
@@ -248,6 +250,55 @@ pub struct SecretRef {
     pub key: String,
 }
 
+/// Where an app's secret environment variable comes from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EnvSecret {
+    /// A key of a Secret someone else created (Reloader restarts the app when it changes).
+    Secret(SecretRef),
+    /// A key of a Vault KV v2 secret, synced into a Secret by the Vault Secrets Operator.
+    Vault(VaultRef),
+}
+
+/// `MOUNT/PATH#KEY`: a key of the KV v2 secret at PATH under the secrets engine at MOUNT.
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct VaultRef {
+    pub mount: String,
+    pub path: String,
+    pub key: String,
+}
+
+impl VaultRef {
+    /// Reads `MOUNT/PATH#KEY`; the error says what is missing.
+    pub fn parse(s: &str) -> Result<VaultRef, &'static str> {
+        let (location, key) = s.rsplit_once('#').ok_or("has no `#KEY` naming the key to read")?;
+        let (mount, path) = location
+            .split_once('/')
+            .ok_or("has no PATH after the mount (`MOUNT/PATH`)")?;
+        if mount.is_empty() {
+            return Err("has an empty mount");
+        }
+        if path.is_empty() || path.starts_with('/') || path.ends_with('/') || path.contains("//") {
+            return Err("has an empty segment in its path");
+        }
+        if key.is_empty() {
+            return Err("has an empty key after `#`");
+        }
+        Ok(VaultRef {
+            mount: mount.to_string(),
+            path: path.to_string(),
+            key: key.to_string(),
+        })
+    }
+}
+
+/// How apps reach Vault through the operator (`platform.vault`, defaults decided).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Vault {
+    pub address: String,
+    pub auth_mount: String,
+    pub refresh_after: String,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConfigFiles {
     pub mount_path: String,
@@ -330,6 +381,19 @@ impl Platform {
             apps,
             observability: observability::observability(&spec.observability),
             components: Vec::new(),
+            vault: Vault {
+                address: p.vault.address.clone().unwrap_or_else(|| d::VAULT_ADDRESS.to_string()),
+                auth_mount: p
+                    .vault
+                    .auth_mount
+                    .clone()
+                    .unwrap_or_else(|| d::VAULT_AUTH_MOUNT.to_string()),
+                refresh_after: p
+                    .vault
+                    .refresh_after
+                    .clone()
+                    .unwrap_or_else(|| d::VAULT_REFRESH_AFTER.to_string()),
+            },
             index,
             needed_by,
         };
@@ -502,13 +566,16 @@ fn build_app(name: &str, a: &AppSpec, default_ns: &str, domain: &str) -> App {
             .secret_env
             .iter()
             .map(|(k, v)| {
-                (
-                    k.clone(),
-                    SecretRef {
-                        secret: v.0.secret.clone(),
-                        key: v.0.key.clone(),
-                    },
-                )
+                let r = &v.0;
+                let source = match (&r.vault, &r.secret, &r.key) {
+                    // Validated: a parsable `MOUNT/PATH#KEY`, or both `secret` and `key`.
+                    (Some(vault), _, _) => EnvSecret::Vault(VaultRef::parse(vault).unwrap_or_default()),
+                    (None, secret, key) => EnvSecret::Secret(SecretRef {
+                        secret: secret.clone().unwrap_or_default(),
+                        key: key.clone().unwrap_or_default(),
+                    }),
+                };
+                (k.clone(), source)
             })
             .collect(),
         config: a.config.as_ref().map(|c| ConfigFiles {

@@ -346,3 +346,72 @@ pub struct EnvoyProxySpec {
     /// Every Gateway of the class on one Envoy fleet and one address.
     pub merge_gateways: bool,
 }
+
+// --- Vault Secrets Operator (secrets.hashicorp.com/v1beta1) -----------------
+
+resource!(
+    VaultConnection,
+    "secrets.hashicorp.com/v1beta1",
+    "VaultConnection",
+    VaultConnectionSpec
+);
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VaultConnectionSpec {
+    pub address: String,
+}
+
+resource!(VaultAuth, "secrets.hashicorp.com/v1beta1", "VaultAuth", VaultAuthSpec);
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VaultAuthSpec {
+    pub vault_connection_ref: String,
+    pub method: &'static str,
+    pub mount: String,
+    pub kubernetes: VaultKubernetesAuth,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VaultKubernetesAuth {
+    pub role: String,
+    pub service_account: String,
+    pub audiences: Vec<String>,
+}
+
+resource!(
+    VaultStaticSecret,
+    "secrets.hashicorp.com/v1beta1",
+    "VaultStaticSecret",
+    VaultStaticSecretSpec
+);
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VaultStaticSecretSpec {
+    pub vault_auth_ref: String,
+    pub mount: String,
+    pub path: String,
+    #[serde(rename = "type")]
+    pub type_: &'static str,
+    pub refresh_after: String,
+    pub destination: VaultDestination,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub rollout_restart_targets: Vec<RolloutRestartTarget>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VaultDestination {
+    pub name: String,
+    pub create: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RolloutRestartTarget {
+    pub kind: &'static str,
+    pub name: String,
+}

@@ -15,6 +15,7 @@ mod service;
 mod stream;
 mod tls;
 mod traffic;
+mod vault;
 mod workload;
 mod yaml;
 
@@ -151,6 +152,7 @@ pub fn render(platform: &Platform, plan: &Plan) -> Rendered {
 /// An app's own objects, in apply order.
 fn app_objects(platform: &Platform, app: &App) -> Vec<Object> {
     let mut objects = vec![service::service_account(platform, app)];
+    objects.extend(vault::objects(platform, app));
     objects.extend(config::config_map(platform, app));
     objects.extend(workload::deployment_pvc(platform, app));
     objects.extend(service::services(platform, app));

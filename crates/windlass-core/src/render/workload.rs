@@ -24,7 +24,7 @@ use super::config::config_checksum;
 use super::labels::{app_labels, app_meta, app_port_meta, selector, selector_labels};
 use super::object::Object;
 use crate::defaults as d;
-use crate::model::{App, AppPort, Platform, ProbeCheck, ProbeTiming, Scaling};
+use crate::model::{App, AppPort, EnvSecret, Platform, ProbeCheck, ProbeTiming, Scaling};
 use crate::spec::AppKind;
 
 /// Annotation carrying a hash of the app's config files, so a change rolls the pods.
@@ -35,7 +35,9 @@ pub const RELOADER_ANNOTATION: &str = "reloader.stakater.com/auto";
 pub fn workload(platform: &Platform, app: &App) -> Object {
     let template = pod_template(platform, app);
     let mut meta = app_port_meta(platform, app, &app.name);
-    if !app.secret_env.is_empty() {
+    // Reloader restarts the app for the Secrets others create; the Vault Secrets Operator
+    // restarts it for the Secrets it syncs.
+    if app.secret_env.iter().any(|(_, s)| matches!(s, EnvSecret::Secret(_))) {
         meta.annotations
             .get_or_insert_with(BTreeMap::new)
             .insert(RELOADER_ANNOTATION.to_string(), "true".to_string());
@@ -307,17 +309,23 @@ fn container(app: &App, mounts: Vec<VolumeMount>) -> Container {
             ..EnvVar::default()
         })
         .collect();
-    env.extend(app.secret_env.iter().map(|(k, r)| EnvVar {
-        name: k.clone(),
-        value_from: Some(EnvVarSource {
-            secret_key_ref: Some(SecretKeySelector {
-                name: r.secret.clone(),
-                key: r.key.clone(),
-                optional: Some(false),
+    env.extend(app.secret_env.iter().map(|(k, source)| {
+        let (name, key) = match source {
+            EnvSecret::Secret(r) => (r.secret.clone(), r.key.clone()),
+            EnvSecret::Vault(v) => (super::vault::destination(app, v), v.key.clone()),
+        };
+        EnvVar {
+            name: k.clone(),
+            value_from: Some(EnvVarSource {
+                secret_key_ref: Some(SecretKeySelector {
+                    name,
+                    key,
+                    optional: Some(false),
+                }),
+                ..EnvVarSource::default()
             }),
-            ..EnvVarSource::default()
-        }),
-        ..EnvVar::default()
+            ..EnvVar::default()
+        }
     }));
     let probes = app.probes.as_ref();
     let quantity = |s: &str| Quantity(s.to_string());

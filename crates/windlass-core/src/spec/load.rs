@@ -312,7 +312,7 @@ mod tests {
             (
                 "list for a struct",
                 format!("{HEAD}platform: [demo, example.com]\n").into_bytes(),
-                "w.yaml:3:11: platform: expected a mapping of platform settings, found a list\n  help: write `field: value` pairs here, with fields from: name, domain, email, tls, traffic, namespace, monitoring, components, charts",
+                "w.yaml:3:11: platform: expected a mapping of platform settings, found a list\n  help: write `field: value` pairs here, with fields from: name, domain, email, tls, traffic, namespace, monitoring, components, charts, vault",
             ),
             (
                 "binary",

@@ -8,7 +8,7 @@ use std::marker::PhantomData;
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::de::{self, Deserialize, Deserializer, MapAccess, Visitor};
 
-use super::types::{HealthSpec, MetricsSpec, SecretKeyRef};
+use super::types::{EnvSecretRef, HealthSpec, MetricsSpec, SecretKeyRef};
 
 /// A settings struct that can also be written as one string.
 pub trait FromShorthand: Sized {
@@ -87,6 +87,17 @@ impl FromShorthand for SecretKeyRef {
                 "`{s}` is not `secret-name/key`; write e.g. `db-credentials/password` or {{secret: db-credentials, key: password}}"
             )),
         }
+    }
+}
+
+impl FromShorthand for EnvSecretRef {
+    const SHORT_FORM: &'static str = SecretKeyRef::SHORT_FORM;
+    fn from_shorthand(s: &str) -> Result<Self, String> {
+        SecretKeyRef::from_shorthand(s).map(|r| EnvSecretRef {
+            secret: Some(r.secret),
+            key: Some(r.key),
+            vault: None,
+        })
     }
 }
 

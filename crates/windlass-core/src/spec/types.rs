@@ -86,6 +86,25 @@ pub struct PlatformSpec {
     /// Where the components' charts come from (a mirror for air-gapped clusters).
     #[serde(default)]
     pub charts: ChartsSpec,
+    /// Vault, for apps' `secretEnv: {vault: MOUNT/PATH#KEY}` (read through the Vault Secrets Operator).
+    #[serde(default)]
+    pub vault: VaultSpec,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct VaultSpec {
+    /// Vault's address, e.g. `https://vault.example.com:8200` (default: the `vault` component's
+    /// in-cluster Service, when windlass installs it).
+    #[serde(default)]
+    pub address: Option<String>,
+    /// Mount of Vault's Kubernetes auth method (default `kubernetes`). Each app logs in with its
+    /// own ServiceAccount under the role named like the app.
+    #[serde(default)]
+    pub auth_mount: Option<String>,
+    /// How often the operator reads each secret again, e.g. `60s`, `5m`, `1h` (default `60s`).
+    #[serde(default)]
+    pub refresh_after: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
@@ -195,9 +214,10 @@ pub struct AppSpec {
     /// Plain environment variables.
     #[serde(default)]
     pub env: IndexMap<String, Scalar>,
-    /// Environment variables from Secrets: `NAME: secret-name/key` or `{secret, key}`.
+    /// Environment variables from Secrets: `NAME: secret-name/key` or `{secret, key}`, or from
+    /// Vault: `{vault: MOUNT/PATH#KEY}`.
     #[serde(default)]
-    pub secret_env: IndexMap<String, Shorthand<SecretKeyRef>>,
+    pub secret_env: IndexMap<String, Shorthand<EnvSecretRef>>,
     /// Configuration files mounted read-only into the container.
     #[serde(default)]
     pub config: Option<ConfigSpec>,
@@ -325,6 +345,23 @@ pub struct SecretKeyRef {
     pub secret: String,
     /// Key within the Secret.
     pub key: String,
+}
+
+/// Where an app's secret environment variable comes from: a Secret's key
+/// (`secret` and `key`) or a Vault secret's key (`vault`).
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct EnvSecretRef {
+    /// Secret name (in the app's namespace), with `key`.
+    #[serde(default)]
+    pub secret: Option<String>,
+    /// Key within the Secret.
+    #[serde(default)]
+    pub key: Option<String>,
+    /// A key of a Vault KV v2 secret, `MOUNT/PATH#KEY` (e.g. `kv/shop/db#password`), synced into
+    /// a Secret by the Vault Secrets Operator, which restarts the app when it changes.
+    #[serde(default)]
+    pub vault: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]

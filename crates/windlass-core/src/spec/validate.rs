@@ -212,6 +212,7 @@ pub fn validate(spec: &PlatformFile, node: &Node, environments: &[(String, Optio
 }
 
 fn platform(f: &mut Findings<'_>, p: &PlatformSpec) {
+    vault(f, p);
     let path = FieldPath::root().key("platform");
     if !is_dns1123_label(&p.name) {
         f.err(
@@ -760,20 +761,7 @@ fn app_checks(
                 "keep one",
             );
         }
-        if !is_dns1123_subdomain(&r.0.secret) {
-            f.err(
-                sp.clone(),
-                format!("`{}` is not a valid Secret name", r.0.secret),
-                "use lowercase letters, digits, `-` and `.`",
-            );
-        }
-        if !is_config_key(&r.0.key) {
-            f.err(
-                sp,
-                format!("`{}` is not a valid Secret key", r.0.key),
-                "use letters, digits, `-`, `_` and `.`",
-            );
-        }
+        secret_source(f, platform, &r.0, &sp);
     }
     if let Some(c) = &app.config {
         for (k, _) in &c.files {
@@ -918,6 +906,116 @@ fn app_checks(
 }
 
 /// The replica count when the spec sets neither `replicas` nor `autoscaling`.
+/// One `secretEnv` source: a Secret's key, or a key of a Vault secret.
+fn secret_source(f: &mut Findings<'_>, platform: &PlatformSpec, r: &EnvSecretRef, sp: &FieldPath) {
+    match (&r.secret, &r.key, &r.vault) {
+        (Some(secret), Some(key), None) => {
+            if !is_dns1123_subdomain(secret) {
+                f.err(
+                    sp.clone(),
+                    format!("`{secret}` is not a valid Secret name"),
+                    "use lowercase letters, digits, `-` and `.`",
+                );
+            }
+            if !is_config_key(key) {
+                f.err(
+                    sp.clone(),
+                    format!("`{key}` is not a valid Secret key"),
+                    "use letters, digits, `-`, `_` and `.`",
+                );
+            }
+        }
+        (None, None, Some(vault)) => {
+            let vp = sp.key("vault");
+            match crate::model::VaultRef::parse(vault) {
+                Err(why) => f.err(
+                    vp.clone(),
+                    format!("`{vault}` {why}"),
+                    "write `MOUNT/PATH#KEY`, e.g. `kv/shop/db#password`",
+                ),
+                Ok(v) if !is_config_key(&v.key) => f.err(
+                    vp.clone(),
+                    format!("`{}` is not a valid Secret key", v.key),
+                    "use letters, digits, `-`, `_` and `.` (the operator writes each Vault key as a Secret key)",
+                ),
+                Ok(_) => {}
+            }
+            use crate::components::{ComponentName, is_enabled};
+            if !is_enabled(ComponentName::VaultSecretsOperator, platform) {
+                f.err(
+                    vp.clone(),
+                    "a Vault reference needs the Vault Secrets Operator, which is switched off",
+                    "add `vault-secrets-operator: {enabled: true}` under `platform.components`",
+                );
+            } else if platform.vault.address.is_none() && !is_enabled(ComponentName::Vault, platform) {
+                f.err(
+                    vp,
+                    "a Vault reference needs Vault's address: windlass does not install Vault here",
+                    "set `platform.vault.address` (e.g. `https://vault.example.com:8200`), or add `vault: {enabled: true}` under `platform.components`",
+                );
+            }
+        }
+        (_, _, Some(_)) => f.err(
+            sp.clone(),
+            "names both a Secret (`secret`/`key`) and Vault",
+            "keep one: `{secret: NAME, key: KEY}` or `{vault: MOUNT/PATH#KEY}`",
+        ),
+        (secret, _, None) => f.err(
+            sp.clone(),
+            format!(
+                "the reference is missing `{}`",
+                if secret.is_none() { "secret" } else { "key" }
+            ),
+            "write `{secret: NAME, key: KEY}` (or `NAME/KEY`), or `{vault: MOUNT/PATH#KEY}`",
+        ),
+    }
+}
+
+/// `platform.vault`: an http(s) address and a refresh interval the operator accepts.
+fn vault(f: &mut Findings<'_>, p: &PlatformSpec) {
+    let path = FieldPath::root().key("platform").key("vault");
+    if let Some(a) = &p.vault.address {
+        let rest = a.strip_prefix("https://").or_else(|| a.strip_prefix("http://"));
+        if rest.is_none_or(|r| r.is_empty() || r.contains(char::is_whitespace)) {
+            f.err(
+                path.key("address"),
+                format!("`{a}` is not an http(s) address"),
+                "e.g. `https://vault.example.com:8200`",
+            );
+        }
+    }
+    if let Some(m) = &p.vault.auth_mount
+        && (m.is_empty() || m.starts_with('/') || m.ends_with('/') || m.contains(char::is_whitespace))
+    {
+        f.err(
+            path.key("authMount"),
+            format!("`{m}` is not a Vault auth mount path"),
+            "e.g. `kubernetes` or `clusters/prod`",
+        );
+    }
+    if let Some(r) = &p.vault.refresh_after
+        && !valid_refresh(r)
+    {
+        f.err(
+            path.key("refreshAfter"),
+            format!("`{r}` is not a duration the operator accepts"),
+            "a number with `s`, `m` or `h`, e.g. `60s` or `1h`",
+        );
+    }
+}
+
+/// The Vault Secrets Operator's `refreshAfter` pattern: `^([0-9]+(\.[0-9]+)?(s|m|h))$`.
+fn valid_refresh(s: &str) -> bool {
+    let Some(number) = s.strip_suffix(['s', 'm', 'h']) else {
+        return false;
+    };
+    let (whole, fraction) = number.split_once('.').unwrap_or((number, "0"));
+    !whole.is_empty()
+        && !fraction.is_empty()
+        && whole.bytes().all(|b| b.is_ascii_digit())
+        && fraction.bytes().all(|b| b.is_ascii_digit())
+}
+
 pub fn default_replicas(kind: AppKind) -> u32 {
     match kind {
         AppKind::Web => 2,
@@ -1740,6 +1838,55 @@ mod tests {
             "",
             "  web:\n    image: ghcr.io/acme/web:1.0.0\n    port: 8080\n    health: /healthz\n    replicas: 4294967295\n",
             "windlass.yaml:12:15: apps.web.replicas: replicas 4294967295 is above 2147483647, the most Kubernetes accepts\n  help: use a realistic count, at most 2147483647",
+        ),
+        (
+            "vault_ref_shape",
+            "",
+            "  components: {vault: {enabled: true}, vault-secrets-operator: {enabled: true}}\n",
+            "  web:\n    image: ghcr.io/acme/web:1.0.0\n    port: 8080\n    health: /healthz\n    secretEnv: {PW: {vault: 'kv#password'}}\n",
+            "windlass.yaml:13:29: apps.web.secretEnv.PW.vault: `kv#password` has no PATH after the mount (`MOUNT/PATH`)\n  help: write `MOUNT/PATH#KEY`, e.g. `kv/shop/db#password`",
+        ),
+        (
+            "vault_ref_key",
+            "",
+            "  components: {vault: {enabled: true}, vault-secrets-operator: {enabled: true}}\n",
+            "  web:\n    image: ghcr.io/acme/web:1.0.0\n    port: 8080\n    health: /healthz\n    secretEnv: {PW: {vault: 'kv/db#pass word'}}\n",
+            "windlass.yaml:13:29: apps.web.secretEnv.PW.vault: `pass word` is not a valid Secret key\n  help: use letters, digits, `-`, `_` and `.` (the operator writes each Vault key as a Secret key)",
+        ),
+        (
+            "vault_without_operator",
+            "",
+            "",
+            "  web:\n    image: ghcr.io/acme/web:1.0.0\n    port: 8080\n    health: /healthz\n    secretEnv: {PW: {vault: kv/db#password}}\n",
+            "windlass.yaml:12:29: apps.web.secretEnv.PW.vault: a Vault reference needs the Vault Secrets Operator, which is switched off\n  help: add `vault-secrets-operator: {enabled: true}` under `platform.components`",
+        ),
+        (
+            "vault_without_address",
+            "",
+            "  components: {vault-secrets-operator: {enabled: true}}\n",
+            "  web:\n    image: ghcr.io/acme/web:1.0.0\n    port: 8080\n    health: /healthz\n    secretEnv: {PW: {vault: kv/db#password}}\n",
+            "windlass.yaml:13:29: apps.web.secretEnv.PW.vault: a Vault reference needs Vault's address: windlass does not install Vault here\n  help: set `platform.vault.address` (e.g. `https://vault.example.com:8200`), or add `vault: {enabled: true}` under `platform.components`",
+        ),
+        (
+            "vault_and_secret",
+            "",
+            "  components: {vault: {enabled: true}, vault-secrets-operator: {enabled: true}}\n",
+            "  web:\n    image: ghcr.io/acme/web:1.0.0\n    port: 8080\n    health: /healthz\n    secretEnv: {PW: {vault: kv/db#password, secret: db}}\n",
+            "windlass.yaml:13:21: apps.web.secretEnv.PW: names both a Secret (`secret`/`key`) and Vault\n  help: keep one: `{secret: NAME, key: KEY}` or `{vault: MOUNT/PATH#KEY}`",
+        ),
+        (
+            "secret_without_key",
+            "",
+            "",
+            "  web:\n    image: ghcr.io/acme/web:1.0.0\n    port: 8080\n    health: /healthz\n    secretEnv: {PW: {secret: db}}\n",
+            "windlass.yaml:12:21: apps.web.secretEnv.PW: the reference is missing `key`\n  help: write `{secret: NAME, key: KEY}` (or `NAME/KEY`), or `{vault: MOUNT/PATH#KEY}`",
+        ),
+        (
+            "vault_settings",
+            "",
+            "  vault: {address: 'vault:8200', authMount: 'k8s/', refreshAfter: 1d}\n",
+            "  web:\n    image: ghcr.io/acme/web:1.0.0\n    port: 8080\n    health: /healthz\n",
+            "windlass.yaml:7:20: platform.vault.address: `vault:8200` is not an http(s) address\n  help: e.g. `https://vault.example.com:8200`\nwindlass.yaml:7:45: platform.vault.authMount: `k8s/` is not a Vault auth mount path\n  help: e.g. `kubernetes` or `clusters/prod`\nwindlass.yaml:7:67: platform.vault.refreshAfter: `1d` is not a duration the operator accepts\n  help: a number with `s`, `m` or `h`, e.g. `60s` or `1h`",
         ),
         (
             "replicas_zero",

@@ -200,6 +200,23 @@ fn secret_ref_like() -> S {
     .boxed()
 }
 
+/// `secretEnv` values: everything `secret_ref_like` makes, and Vault references.
+fn env_secret_like() -> S {
+    let w = wild();
+    prop_oneof![
+        6 => secret_ref_like(),
+        2 => ("[a-z]{1,6}", "[a-z]{1,6}(/[a-z0-9-]{1,6}){0,2}", "[a-z][a-z0-9_]{0,6}")
+            .prop_map(|(m, p, k)| json!({"vault": format!("{m}/{p}#{k}")})),
+        w => prop_oneof![
+            strs(&["kv#k", "kv/#k", "kv/a#", "/a#k", "kv/a//b#k", "kv/a#b c", "#"]),
+            text()
+        ]
+        .prop_map(|v| json!({"vault": v})),
+        w => (name_like(), text()).prop_map(|(secret, v)| json!({"secret": secret, "vault": v})),
+    ]
+    .boxed()
+}
+
 fn tuning() -> S {
     let w = wild();
     (
@@ -439,7 +456,7 @@ fn app() -> BoxedStrategy<AppParts> {
     );
     let extra = (
         weighted(0.4, btree_map(env_name(), scalar, 0..4)),
-        weighted(0.2, btree_map(env_name(), secret_ref_like(), 0..3)),
+        weighted(0.2, btree_map(env_name(), env_secret_like(), 0..3)),
         weighted(0.25, (weighted(0.4, path_like()), files)),
         weighted(0.2, vec((cidr_like(), vec(port_like(), 0..3)), 0..3)),
         weighted(
@@ -645,8 +662,18 @@ fn platform() -> S {
         )),
         weighted(0.3, namespace_like()),
         weighted(0.3, (weighted(0.6, namespace_like()), weighted(0.5, prop_oneof![4 => strs(&["kube-prometheus-stack", "kps"]), w => name_like(), w => text()]))),
+        // Vault: the operator (and Vault, or an address) switched on or not.
+        weighted(0.3, (
+            prop_oneof![Just(json!({"vault-secrets-operator": {"enabled": true}})), Just(json!({"vault": {"enabled": true}, "vault-secrets-operator": {"enabled": true}}))],
+            weighted(0.5, prop_oneof![4 => strs(&["https://vault.example.com:8200", "http://10.0.0.9:8200"]), w => text()]),
+            weighted(0.3, prop_oneof![4 => strs(&["30s", "1.5m", "2h"]), w => strs(&["1d", "s", "1.m", ""]), w => text()]),
+        )),
     )
-        .prop_map(|(name, domain, email, tls, traffic, namespace, monitoring)| {
+        .prop_map(|(name, domain, email, tls, traffic, namespace, monitoring, vault)| {
+            let (components, vault) = match vault {
+                Some((c, address, refresh)) => (Some(c), Some(obj(vec![("address", address), ("refreshAfter", refresh)]))),
+                None => (None, None),
+            };
             obj(vec![
                 ("name", Some(name)),
                 ("domain", Some(domain)),
@@ -655,6 +682,8 @@ fn platform() -> S {
                 ("traffic", traffic.map(|(mode, class, ns)| obj(vec![("mode", mode), ("class", class), ("namespace", ns)]))),
                 ("namespace", namespace),
                 ("monitoring", monitoring.map(|(ns, release)| obj(vec![("namespace", ns), ("release", release)]))),
+                ("components", components),
+                ("vault", vault),
             ])
         })
         .boxed()
