@@ -3,7 +3,9 @@
 //! kwok nodes and bare pods (each with resources, probes and a security context,
 //! so the static rules run on every one) spread over 20 namespaces, made Running
 //! by kwok. Beside it, the apiserver's own time to list those pods, as
-//! `kubectl get pods -A -o json --chunk-size=500` measures it.
+//! `kubectl get pods -A -o json --chunk-size=500` measures it. One pod in
+//! every `PLANTED_EVERY` crash-loops (the bed's kwok misbehaviour stage): the
+//! bench fails unless doctor finds exactly those at this scale.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -23,6 +25,12 @@ pub struct DoctorOptions {
 const NAMESPACES: usize = 20;
 /// Parallel `kubectl create` processes filling the bed.
 const WRITERS: usize = 4;
+/// One pod in this many crash-loops.
+const PLANTED_EVERY: usize = 2_000;
+
+fn planted(i: usize) -> bool {
+    i % PLANTED_EVERY == PLANTED_EVERY - 1
+}
 
 fn nodes_yaml(from: usize, to: usize) -> String {
     let mut out = String::new();
@@ -42,7 +50,7 @@ fn pods_yaml(from: usize, to: usize, nodes: usize) -> String {
     for i in from..to {
         let _ = write!(
             out,
-            "---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: pod-{i}\n  namespace: bench-{ns}\n  labels: {{app: app-{app}}}\nspec:\n  \
+            "---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: pod-{i}\n  namespace: bench-{ns}\n  labels: {{app: app-{app}{planted}}}\nspec:\n  \
              nodeName: bench-node-{node}\n  securityContext: {{runAsNonRoot: true, seccompProfile: {{type: RuntimeDefault}}}}\n  containers:\n  \
              - name: app\n    image: registry.example.com/team/app-{app}:1.0.0\n    ports: [{{name: http, containerPort: 8080}}]\n    \
              securityContext: {{allowPrivilegeEscalation: false, capabilities: {{drop: [ALL]}}}}\n    \
@@ -52,6 +60,11 @@ fn pods_yaml(from: usize, to: usize, nodes: usize) -> String {
             ns = i % NAMESPACES,
             app = i % 500,
             node = i % nodes,
+            planted = if planted(i) {
+                ", windlass.dev/testbed: crashloop"
+            } else {
+                ""
+            },
         );
     }
     out
@@ -151,7 +164,7 @@ pub fn doctor(opts: &DoctorOptions) -> Result<()> {
     let mut running = 0;
     while start.elapsed() < Duration::from_secs(900) {
         running = running_pods(&kubectl, &kubeconfig)?;
-        if running >= opts.pods {
+        if running >= opts.pods - opts.pods / PLANTED_EVERY {
             break;
         }
         std::thread::sleep(Duration::from_secs(5));
@@ -213,8 +226,63 @@ pub fn doctor(opts: &DoctorOptions) -> Result<()> {
         "  doctor / pod list: {:.2}x the time",
         ours.median.as_secs_f64() / list.median.as_secs_f64()
     );
+    let verdict = findings_hold(&windlass, &kubeconfig_arg, opts);
     println!("stopping the test bed (its etcd holds the bench's objects) ...");
     crate::bed::down()?;
     let _ = std::fs::remove_dir_all(&work);
+    verdict
+}
+
+/// At this scale, doctor reads every pod and node and finds exactly the planted
+/// crash loops, and no other pod at error severity.
+fn findings_hold(windlass: &Path, kubeconfig: &str, opts: &DoctorOptions) -> Result<()> {
+    let out = Command::new(windlass)
+        .args([
+            "doctor",
+            "--kubeconfig",
+            kubeconfig,
+            "--output",
+            "json",
+            "--fail-on",
+            "never",
+        ])
+        .output()
+        .context("running windlass doctor")?;
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).context("doctor's JSON report")?;
+    let objects = report["summary"]["objects"].as_u64().unwrap_or(0) as usize;
+    if objects < opts.nodes + opts.pods {
+        bail!(
+            "doctor checked {objects} objects, fewer than the {} nodes and pods",
+            opts.nodes + opts.pods
+        );
+    }
+    let findings = report["findings"].as_array().cloned().unwrap_or_default();
+    let on = |f: &serde_json::Value, key: &str| f[key].as_str().unwrap_or("").to_string();
+    let looping: std::collections::BTreeSet<String> = findings
+        .iter()
+        .filter(|f| on(f, "rule") == "crash-loop")
+        .map(|f| on(f, "object"))
+        .collect();
+    let wanted: std::collections::BTreeSet<String> = (0..opts.pods)
+        .filter(|&i| planted(i))
+        .map(|i| format!("Pod/bench-{}/pod-{i}", i % NAMESPACES))
+        .collect();
+    if looping != wanted {
+        bail!("doctor's crash loops {looping:?} are not the planted {wanted:?}");
+    }
+    let other: Vec<String> = findings
+        .iter()
+        .filter(|f| on(f, "severity") == "error" && on(f, "object").starts_with("Pod/bench-"))
+        .filter(|f| !wanted.contains(&on(f, "object")))
+        .map(|f| format!("{} {}", on(f, "object"), on(f, "rule")))
+        .collect();
+    if !other.is_empty() {
+        bail!("doctor reports errors on healthy pods: {other:?}");
+    }
+    println!(
+        "  doctor read {objects} objects and found exactly the {} planted crash loops among the {} pods",
+        wanted.len(),
+        opts.pods
+    );
     Ok(())
 }
