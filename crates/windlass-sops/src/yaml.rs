@@ -362,7 +362,7 @@ pub fn emit(docs: &[Vec<Entry>]) -> String {
         if doc.iter().all(|e| matches!(e, Entry::Comment(_))) {
             out.push_str("{}\n");
         }
-        emit_entries(&mut out, doc, 0);
+        emit_entries(&mut out, doc, 0, 0);
     }
     out
 }
@@ -371,7 +371,9 @@ fn pad(out: &mut String, n: usize) {
     out.extend(std::iter::repeat_n(' ', n));
 }
 
-fn emit_entries(out: &mut String, entries: &[Entry], indent: usize) {
+/// Writes entries at `indent`; their nested content goes at `base` + 4 (`base` is
+/// the `-` column for a map in a list, as go-yaml indents it).
+fn emit_entries(out: &mut String, entries: &[Entry], indent: usize, base: usize) {
     let mut i = 0;
     while i < entries.len() {
         match &entries[i] {
@@ -389,7 +391,7 @@ fn emit_entries(out: &mut String, entries: &[Entry], indent: usize) {
                     Some(Entry::Comment(c)) if c.inline => Some(c),
                     _ => None,
                 };
-                if emit_after_indicator(out, value, indent, inline) {
+                if emit_after_indicator(out, value, base, inline) {
                     i += 1;
                 }
             }
@@ -416,7 +418,7 @@ fn emit_list(out: &mut String, items: &[ListItem], indent: usize) {
                 match value {
                     Value::Map(entries) if matches!(entries.first(), Some(Entry::Pair(..))) => {
                         let mut nested = String::new();
-                        emit_entries(&mut nested, entries, indent + 2);
+                        emit_entries(&mut nested, entries, indent + 2, indent);
                         pad(out, indent);
                         out.push_str("- ");
                         out.push_str(&nested[indent + 2..]);
@@ -424,7 +426,7 @@ fn emit_list(out: &mut String, items: &[ListItem], indent: usize) {
                     _ => {
                         pad(out, indent);
                         out.push('-');
-                        if emit_after_indicator(out, value, indent - indent.min(2), inline) {
+                        if emit_after_indicator(out, value, indent, inline) {
                             i += 1;
                         }
                     }
@@ -441,7 +443,7 @@ fn emit_after_indicator(out: &mut String, value: &Value, indent: usize, inline: 
     match value {
         Value::Map(entries) if has_data(entries) => {
             out.push('\n');
-            emit_entries(out, entries, indent + INDENT);
+            emit_entries(out, entries, indent + INDENT, indent + INDENT);
             false
         }
         Value::List(items) if !items.is_empty() => {
@@ -451,7 +453,7 @@ fn emit_after_indicator(out: &mut String, value: &Value, indent: usize, inline: 
         }
         Value::Map(entries) => {
             out.push_str(" {}\n");
-            emit_entries(out, entries, indent + INDENT);
+            emit_entries(out, entries, indent + INDENT, indent + INDENT);
             false
         }
         Value::List(_) => {
