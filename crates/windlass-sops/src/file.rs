@@ -614,6 +614,35 @@ nested:
     }
 
     #[test]
+    fn master_keys_windlass_does_not_use_are_kept_on_edit_and_reported_on_rotate() {
+        let (keys, file) = encrypted(EncryptionRules::default(), 12);
+        let kms = "    kms:\n        - arn: arn:aws:kms:eu-west-1:111122223333:key/abc\n          created_at: \"2025-01-01T00:00:00Z\"\n          enc: AQICAHh\n          aws_profile: \"\"\n";
+        let text = file
+            .to_text()
+            .replace("    lastmodified:", &format!("{kms}    lastmodified:"));
+        let file = EncryptedFile::parse(Format::Yaml, &text).expect("parses");
+        assert_eq!(file.metadata().key_groups[0].other.len(), 1);
+        let opened = file.open(&keys).expect("opens");
+        let edited = PlainDocument::parse(Format::Yaml, &PLAIN.replace("5432", "5433")).expect("edited");
+        let again = opened
+            .reencrypt(&edited, now(), &mut ChaCha20Rng::seed_from_u64(13))
+            .expect("re-encrypts");
+        assert!(
+            again
+                .to_text()
+                .contains("arn: arn:aws:kms:eu-west-1:111122223333:key/abc"),
+            "{}",
+            again.to_text()
+        );
+        let rotated = opened
+            .rotate(&Rotation::default(), now(), &mut ChaCha20Rng::seed_from_u64(14))
+            .expect("rotates");
+        assert_eq!(rotated.dropped, ["kms: arn:aws:kms:eu-west-1:111122223333:key/abc"]);
+        assert!(!rotated.file.to_text().contains("kms:"));
+        assert!(reparse(&rotated.file).open(&keys).is_ok());
+    }
+
+    #[test]
     fn encrypted_regex_and_mac_only_encrypted_select_and_authenticate() {
         let rules = EncryptionRules {
             selection: Selection::EncryptedRegex("^(password|list)$".into()),
