@@ -115,9 +115,7 @@ impl<'a> Builder<'a> {
                     entries.extend(bubbled.into_iter().map(|p| Entry::Comment(p.comment)));
                 }
                 Event::Scalar(ref text, style, _, _)
-                    if !root_seen
-                        && style == ScalarStyle::Plain
-                        && matches!(resolve_plain_or_empty(text), Value::Null) =>
+                    if !root_seen && style == ScalarStyle::Plain && matches!(resolve_plain(text), Value::Null) =>
                 {
                     root_seen = true;
                 }
@@ -301,10 +299,6 @@ fn settle<T>(
         }
     }
     (build(items), bubbled)
-}
-
-fn resolve_plain_or_empty(text: &str) -> Value {
-    resolve_plain(text)
 }
 
 fn key_text(event: Event<'_>, span: Span) -> Result<String> {

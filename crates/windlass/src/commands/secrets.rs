@@ -226,16 +226,16 @@ fn write_atomic(path: &Path, bytes: &[u8], new_mode: u32) -> Result<(), CliError
     Ok(())
 }
 
-/// The nearest `.sops.yaml` above `file` (as sops looks for it), with its directory.
+/// The nearest `.sops.yaml` in the file's directory or above, with its directory.
+/// sops starts from the working directory instead; run at a repository's root with
+/// `.sops.yaml` there, both find the same file. Like sops, `.sops.yml` is not read.
 fn find_sops_config(file: &Path) -> Option<(PathBuf, PathBuf)> {
     let absolute = std::path::absolute(file).ok()?;
     let mut dir = absolute.parent()?.to_path_buf();
     loop {
-        for name in [".sops.yaml", ".sops.yml"] {
-            let candidate = dir.join(name);
-            if candidate.is_file() {
-                return Some((candidate, dir));
-            }
+        let candidate = dir.join(".sops.yaml");
+        if candidate.is_file() {
+            return Some((candidate, dir));
         }
         if !dir.pop() {
             return None;
