@@ -636,3 +636,61 @@ fn a_gpg_encrypted_sops_file_moves_to_age() {
     );
     assert_eq!(data(&parse(Format::Yaml, &yaml)), data(&expected_yaml()));
 }
+
+#[test]
+fn selection_rules_mac_only_encrypted_and_multi_document_streams_agree_with_sops() {
+    let Some(scene) = Scene::new() else { return };
+    let a = scene.key("a.txt");
+    scene.write("plain.yaml", PLAIN_YAML);
+    scene.write("multi.yaml", "a: 1\nb: one\n---\n# second\nc: [true, 2.5]\n");
+    for (file, flags) in [
+        (
+            "plain.yaml",
+            vec!["--encrypted-regex", "^(password|hosts)$", "--mac-only-encrypted"],
+        ),
+        ("plain.yaml", vec!["--unencrypted-suffix", "_plain"]),
+        ("plain.yaml", vec!["--encrypted-suffix", "word"]),
+        ("multi.yaml", vec![]),
+    ] {
+        let expected = parse_all(&scene.read(file));
+        // windlass -> sops
+        let out = scene
+            .windlass(&a)
+            .args(["encrypt", "--age", &a.recipient])
+            .args(&flags)
+            .arg(file)
+            .output()
+            .expect("windlass encrypt");
+        scene.write("w.yaml", &check(&out, "windlass encrypt"));
+        let yaml = check(
+            &scene.sops(&a).args(["-d", "w.yaml"]).output().expect("sops -d"),
+            &format!("sops -d ({flags:?})"),
+        );
+        assert_eq!(parse_all(&yaml), expected, "{flags:?}: {yaml}");
+        // sops -> windlass
+        let out = scene
+            .sops(&a)
+            .args(["-e", "--age", &a.recipient])
+            .args(&flags)
+            .arg(file)
+            .output()
+            .expect("sops -e");
+        scene.write("s.yaml", &check(&out, "sops -e"));
+        let yaml = check(
+            &scene.windlass(&a).args(["decrypt", "s.yaml"]).output().expect("w"),
+            &format!("windlass decrypt ({flags:?})"),
+        );
+        assert_eq!(parse_all(&yaml), expected, "{flags:?}: {yaml}");
+    }
+}
+
+/// Every document's data, timestamps as Go prints them.
+fn parse_all(text: &str) -> Vec<Vec<Entry>> {
+    let text = text.replace("since: 2024-06-01\n", "since: 2024-06-01T00:00:00Z\n");
+    PlainDocument::parse(Format::Yaml, &text)
+        .expect("parses")
+        .documents()
+        .iter()
+        .map(|d| data(d))
+        .collect()
+}
