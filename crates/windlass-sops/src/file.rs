@@ -698,6 +698,109 @@ nested:
         assert_eq!(reparse(&file).open(&keys).expect("opens").plaintext(), &multi);
     }
 
+    /// A value with every comment marked own-line.
+    fn flatten(v: &Value) -> Value {
+        match v {
+            Value::Map(entries) => Value::Map(
+                entries
+                    .iter()
+                    .map(|e| match e {
+                        Entry::Pair(k, v) => Entry::Pair(k.clone(), flatten(v)),
+                        Entry::Comment(c) => Entry::Comment(crate::tree::Comment {
+                            text: c.text.clone(),
+                            inline: false,
+                        }),
+                    })
+                    .collect(),
+            ),
+            Value::List(items) => Value::List(
+                items
+                    .iter()
+                    .map(|i| match i {
+                        ListItem::Value(v) => ListItem::Value(flatten(v)),
+                        ListItem::Comment(c) => ListItem::Comment(crate::tree::Comment {
+                            text: c.text.clone(),
+                            inline: false,
+                        }),
+                    })
+                    .collect(),
+            ),
+            other => other.clone(),
+        }
+    }
+
+    #[test]
+    fn arbitrary_input_never_panics() {
+        use rand_core::Rng;
+        let pieces = [
+            "a",
+            ": ",
+            "\n",
+            "  ",
+            "- ",
+            "#",
+            "'",
+            "\"",
+            "[",
+            "]",
+            "{",
+            "}",
+            ",",
+            "&x ",
+            "*x",
+            "|",
+            ">",
+            "---\n",
+            "!!binary ",
+            "0x1",
+            "2024-01-01",
+            "sops",
+            "ENC[AES256_GCM,data:",
+            ",iv:",
+            ",tag:",
+            ",type:int]",
+            "\u{3000}",
+            "é",
+            "\t",
+            "?",
+            "1e9",
+            ".inf",
+            "null",
+        ];
+        let mut rng = ChaCha20Rng::seed_from_u64(42);
+        let mut parsed = 0;
+        for _ in 0..20_000 {
+            let n = 1 + (rng.next_u32() % 24) as usize;
+            let text: String = (0..n)
+                .map(|_| pieces[(rng.next_u32() as usize) % pieces.len()])
+                .collect();
+            for format in [Format::Yaml, Format::Json] {
+                if let Ok(doc) = PlainDocument::parse(format, &text) {
+                    parsed += 1;
+                    let again = doc.to_text();
+                    let reparsed = PlainDocument::parse(format, &again);
+                    if format == Format::Yaml {
+                        // Data and comments survive; whether a comment ended a line may not.
+                        let flat = |d: &PlainDocument| {
+                            d.documents()
+                                .iter()
+                                .map(|e| flatten(&Value::Map(e.clone())))
+                                .collect::<Vec<_>>()
+                        };
+                        let reparsed = reparsed.unwrap_or_else(|e| panic!("{text:?} -> {:?}: {e}", again.as_str()));
+                        assert_eq!(flat(&reparsed), flat(&doc), "{text:?} -> {:?}", again.as_str());
+                    }
+                }
+                let _ = EncryptedFile::parse(format, &text);
+            }
+            let _ = crate::tree::parse_extract_path(&text);
+        }
+        assert!(
+            parsed > 1_000,
+            "only {parsed} inputs parsed: the generator exercises too little"
+        );
+    }
+
     #[test]
     fn what_is_not_supported_says_so() {
         for (path, what) in [("x.env", "dotenv"), ("x.ini", "INI"), ("secret.bin", "binary")] {

@@ -131,17 +131,16 @@ pub fn parse_extract_path(text: &str) -> Option<Vec<PathSegment>> {
         return None;
     }
     while !rest.is_empty() {
-        rest = rest.strip_prefix('[')?;
-        let close = rest.find(']')?;
-        let inner = rest[..close].trim();
+        rest = rest.strip_prefix('[')?.trim_start();
         // A quoted key may contain `]`: find the matching quote first.
-        if let Some(q @ ('"' | '\'')) = inner.chars().next() {
+        if let Some(q @ ('"' | '\'')) = rest.chars().next() {
             let body = &rest[1..];
             let end = body.find(q)?;
             out.push(PathSegment::Key(body[..end].to_string()));
             rest = body[end + 1..].trim_start().strip_prefix(']')?;
         } else {
-            out.push(PathSegment::Index(inner.parse().ok()?));
+            let close = rest.find(']')?;
+            out.push(PathSegment::Index(rest[..close].trim().parse().ok()?));
             rest = &rest[close + 1..];
         }
         rest = rest.trim_start();
