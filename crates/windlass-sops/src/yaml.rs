@@ -26,12 +26,119 @@ pub fn parse(text: &str) -> Result<Vec<Vec<Entry>>> {
         })?;
         events.push((event, span));
     }
-    Builder {
+    let mut docs = Builder {
         events,
         pos: 0,
         anchors: HashMap::new(),
     }
-    .stream()
+    .stream()?;
+    for doc in &mut docs {
+        place_trailing_comments(doc, true);
+    }
+    Ok(docs)
+}
+
+/// Moves comments that end a nested map or list after a nested collection to where
+/// go-yaml (and so sops) attaches them when more follows at a lower indentation —
+/// which in an encrypted file is always so, the `sops` key comes last: into the
+/// deepest last collection of that entry. A comment's place decides its additional
+/// data, so sops then decrypts every comment windlass encrypts. The root's own
+/// trailing comments stay (they head the `sops` key, at the root).
+fn place_trailing_comments(entries: &mut Vec<Entry>, is_root: bool) {
+    let last_pair = entries.iter().rposition(|e| matches!(e, Entry::Pair(..)));
+    for entry in entries.iter_mut() {
+        if let Entry::Pair(_, value) = entry {
+            place_in_value(value);
+        }
+    }
+    let Some(last) = last_pair else { return };
+    if is_root || last + 1 == entries.len() {
+        return;
+    }
+    let Entry::Pair(_, value) = &mut entries[last] else {
+        return;
+    };
+    if !has_data(value) {
+        return;
+    }
+    let trailing: Vec<Comment> = entries
+        .drain(last + 1..)
+        .filter_map(|e| match e {
+            Entry::Comment(c) => Some(c),
+            Entry::Pair(..) => None,
+        })
+        .collect();
+    let Entry::Pair(_, value) = &mut entries[last] else {
+        return;
+    };
+    push_deepest(value, trailing);
+}
+
+fn place_in_value(value: &mut Value) {
+    match value {
+        Value::Map(entries) => place_trailing_comments(entries, false),
+        Value::List(items) => {
+            let last = items.iter().rposition(|i| matches!(i, ListItem::Value(_)));
+            for item in items.iter_mut() {
+                if let ListItem::Value(v) = item {
+                    place_in_value(v);
+                }
+            }
+            let Some(last) = last else { return };
+            if last + 1 == items.len() {
+                return;
+            }
+            if !matches!(&items[last], ListItem::Value(v) if has_data(v)) {
+                return;
+            }
+            let trailing: Vec<Comment> = items
+                .drain(last + 1..)
+                .filter_map(|i| match i {
+                    ListItem::Comment(c) => Some(c),
+                    ListItem::Value(_) => None,
+                })
+                .collect();
+            if let ListItem::Value(v) = &mut items[last] {
+                push_deepest(v, trailing);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn has_data(value: &Value) -> bool {
+    match value {
+        Value::Map(entries) => entries.iter().any(|e| matches!(e, Entry::Pair(..))),
+        Value::List(items) => items.iter().any(|i| matches!(i, ListItem::Value(_))),
+        _ => false,
+    }
+}
+
+/// Appends comments to the deepest last non-empty collection of `value`.
+fn push_deepest(value: &mut Value, comments: Vec<Comment>) {
+    match value {
+        Value::Map(entries) => {
+            let last = entries.iter_mut().rev().find_map(|e| match e {
+                Entry::Pair(_, v) => Some(v),
+                Entry::Comment(_) => None,
+            });
+            match last {
+                Some(v) if has_data(v) => push_deepest(v, comments),
+                _ => entries.extend(comments.into_iter().map(Entry::Comment)),
+            }
+        }
+        Value::List(items) => {
+            let last = items.iter_mut().rev().find_map(|i| match i {
+                ListItem::Value(v) => Some(v),
+                ListItem::Comment(_) => None,
+            });
+            match last {
+                Some(v) if has_data(v) => push_deepest(v, comments),
+                _ => items.extend(comments.into_iter().map(ListItem::Comment)),
+            }
+        }
+        _ => {}
+    }
 }
 
 /// A comment waiting for the next entry of its collection, with its column.
@@ -141,7 +248,8 @@ impl<'a> Builder<'a> {
         }
     }
 
-    fn node(&mut self, event: Event<'a>, span: Span) -> Result<(Value, Vec<Pending>)> {
+    /// A node; `owner_col` is the column of the key or `-` that holds it.
+    fn node(&mut self, event: Event<'a>, span: Span, owner_col: usize) -> Result<(Value, Vec<Pending>)> {
         let (value, bubbled, anchor) = match event {
             Event::Scalar(text, style, anchor, tag) => (scalar(&text, style, tag.as_deref()), Vec::new(), anchor),
             Event::MappingStart(_, anchor, _) => {
@@ -149,7 +257,7 @@ impl<'a> Builder<'a> {
                 (v, b, anchor)
             }
             Event::SequenceStart(_, anchor, _) => {
-                let (v, b) = self.sequence(span.start.col())?;
+                let (v, b) = self.sequence(span.start.col(), owner_col)?;
                 (v, b, anchor)
             }
             Event::Alias(id) => {
@@ -220,7 +328,7 @@ impl<'a> Builder<'a> {
                     let (inside, before): (Vec<Comment>, Vec<Comment>) =
                         between.into_iter().partition(|c| collection && !c.inline);
                     entries.extend(before.into_iter().map(Entry::Comment));
-                    let (mut value, bubbled) = self.node(event, vspan)?;
+                    let (mut value, bubbled) = self.node(event, vspan, span.start.col())?;
                     prepend_comments(&mut value, inside);
                     if !seen.insert(key.clone()) {
                         return Err(shape(
@@ -236,7 +344,7 @@ impl<'a> Builder<'a> {
         Ok(settle(entries, pending, col, Entry::Comment, Value::Map))
     }
 
-    fn sequence(&mut self, start_col: usize) -> Result<(Value, Vec<Pending>)> {
+    fn sequence(&mut self, start_col: usize, owner_col: usize) -> Result<(Value, Vec<Pending>)> {
         let mut items = Vec::new();
         let mut pending: Vec<Pending> = Vec::new();
         loop {
@@ -256,13 +364,20 @@ impl<'a> Builder<'a> {
                 }
                 item_event => {
                     items.extend(pending.drain(..).map(|p| ListItem::Comment(p.comment)));
-                    let (value, bubbled) = self.node(item_event, span)?;
+                    let (value, bubbled) = self.node(item_event, span, start_col)?;
                     items.push(ListItem::Value(value));
                     pending.extend(bubbled);
                 }
             }
         }
-        Ok(settle(items, pending, Some(start_col), ListItem::Comment, Value::List))
+        // A comment at the `-` column of a list not indented under its key belongs to
+        // the key's map, as go-yaml reads it.
+        let col = if start_col > owner_col {
+            start_col
+        } else {
+            owner_col + 1
+        };
+        Ok(settle(items, pending, Some(col), ListItem::Comment, Value::List))
     }
 }
 
@@ -579,6 +694,29 @@ mod tests {
             matches!(&inner[1], Entry::Comment(c) if c.text == " inner"),
             "{inner:?}"
         );
+    }
+
+    #[test]
+    fn comments_ending_a_map_after_a_nested_collection_go_where_go_yaml_puts_them() {
+        // Followed by more content: into the deepest last collection (as sops reads it).
+        let docs = parse("a:\n  b:\n    c: 1\n  # end of a\nd: 2\n").expect("parses");
+        assert_eq!(emit(&docs), "a:\n    b:\n        c: 1\n        # end of a\nd: 2\n");
+        let docs = parse("a:\n  l:\n    - 1\n  # end of a\nd: 2\n").expect("parses");
+        assert_eq!(emit(&docs), "a:\n    l:\n        - 1\n        # end of a\nd: 2\n");
+        let docs = parse("l:\n  - x: 1\n  # end of list\nd: 2\n").expect("parses");
+        assert_eq!(emit(&docs), "l:\n    - x: 1\n      # end of list\nd: 2\n");
+        let docs = parse("l:\n- 1\n# head of d\nd: 2\n").expect("parses");
+        assert_eq!(emit(&docs), "l:\n    - 1\n# head of d\nd: 2\n");
+        // At the end of the document too: the encrypted file ends with the `sops` key.
+        let docs = parse("a:\n  b:\n    c: 1\n  # end of a\n").expect("parses");
+        assert_eq!(emit(&docs), "a:\n    b:\n        c: 1\n        # end of a\n");
+        // After a scalar, and at the root: where it is.
+        for text in [
+            "a:\n    b: 1\n    # end of a\nd: 2\n",
+            "a:\n    b:\n        c: 1\n# root\n",
+        ] {
+            assert_eq!(emit(&parse(text).expect("parses")), text);
+        }
     }
 
     #[test]

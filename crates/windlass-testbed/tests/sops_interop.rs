@@ -694,3 +694,80 @@ fn parse_all(text: &str) -> Vec<Vec<Entry>> {
         .map(|d| data(d))
         .collect()
 }
+
+/// Comments where go-yaml's placement is subtle: after nested collections at a
+/// lower indentation, between list items, on a key line, after flow collections,
+/// at the end of the file. sops decrypts a comment only when it reads it at the
+/// path windlass encrypted it under; one it cannot decrypt shows as `#ENC[...]`.
+const TRICKY_COMMENTS: &str = "\
+# head 1
+
+# head 2 after a blank line
+a: # on the key line
+  b: 1
+    # deeper than b
+  c:
+    - x: 1
+      # inside an item's map
+      y: 2
+    # between items
+    - z: 3
+  # end of a at a's indentation
+# at the root before d
+d: [1, 2] # after a flow list
+e:
+  - - nested
+    # in a nested list
+    - two
+l:
+- 1
+# head of m after an unindented list
+m:
+  n:
+    o: 1
+  # the end, after a nested map
+";
+
+#[test]
+fn every_comment_windlass_encrypts_is_decrypted_by_sops() {
+    let Some(scene) = Scene::new() else { return };
+    let a = scene.key("a.txt");
+    scene.write("comments.yaml", TRICKY_COMMENTS);
+    let out = scene
+        .windlass(&a)
+        .args(["encrypt", "--age", &a.recipient, "comments.yaml", "-o", "c.enc.yaml"])
+        .output()
+        .expect("windlass encrypt");
+    check(&out, "windlass encrypt");
+    let out = scene.sops(&a).args(["-d", "c.enc.yaml"]).output().expect("sops -d");
+    let yaml = check(&out, "sops -d");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !yaml.contains("ENC[") && !stderr.contains("unencrypted comment"),
+        "{yaml}\n{stderr}"
+    );
+    let mut got = comments(&parse(Format::Yaml, &yaml));
+    let mut want = comments(&parse(Format::Yaml, TRICKY_COMMENTS));
+    got.sort();
+    want.sort();
+    assert_eq!(got, want, "{yaml}");
+    assert_eq!(
+        data(&parse(Format::Yaml, &yaml)),
+        data(&parse(Format::Yaml, TRICKY_COMMENTS))
+    );
+    // And windlass reads every comment of the file sops makes from the same text.
+    let out = scene
+        .sops(&a)
+        .args(["-e", "--age", &a.recipient, "comments.yaml"])
+        .output()
+        .expect("sops -e");
+    scene.write("s.enc.yaml", &check(&out, "sops -e"));
+    let yaml = check(
+        &scene.windlass(&a).args(["decrypt", "s.enc.yaml"]).output().expect("w"),
+        "windlass decrypt",
+    );
+    assert!(!yaml.contains("ENC["), "{yaml}");
+    let mut got = comments(&parse(Format::Yaml, &yaml));
+    got.sort();
+    assert_eq!(got, want, "{yaml}");
+}
