@@ -131,6 +131,18 @@ impl PlainDocument {
     pub fn extract(&self, path: &[PathSegment]) -> Option<&Value> {
         lookup(self.docs.first()?, path)
     }
+
+    /// The value at a path as sops's `--extract` prints it: a string as it is, any
+    /// other value in the document's format followed by a newline.
+    pub fn extract_text(&self, path: &[PathSegment]) -> Option<Zeroizing<String>> {
+        Some(Zeroizing::new(match self.extract(path)? {
+            Value::Str(s) => s.clone(),
+            other => match self.format {
+                Format::Yaml => yaml::emit_value(other),
+                Format::Json => json::emit_value_text(other),
+            },
+        }))
+    }
 }
 
 /// What to encrypt to, and how.
@@ -485,6 +497,18 @@ nested:
         );
         let port = opened.plaintext().extract(&[PathSegment::Key("port".into())]);
         assert_eq!(port, Some(&Value::Int(5432)));
+        let text = |path: &str| {
+            let path = crate::tree::parse_extract_path(path).expect("path");
+            opened.plaintext().extract_text(&path).map(|t| t.to_string())
+        };
+        assert_eq!(text(r#"["password"]"#).as_deref(), Some("hunter2"));
+        assert_eq!(text(r#"["port"]"#).as_deref(), Some("5432\n"));
+        assert_eq!(text(r#"["nested"]["list"][2]"#).as_deref(), Some("k: v\n"));
+        assert_eq!(
+            text(r#"["nested"]["list"]"#).as_deref(),
+            Some("- a\n# between\n- 2\n- k: v\n")
+        );
+        assert_eq!(text(r#"["nope"]"#), None);
     }
 
     #[test]

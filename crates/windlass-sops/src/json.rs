@@ -54,6 +54,14 @@ pub fn emit(root: &[Entry]) -> String {
     out
 }
 
+/// One value as JSON text.
+pub fn emit_value_text(value: &Value) -> String {
+    let mut out = String::new();
+    emit_value(&mut out, value, 0);
+    out.push('\n');
+    out
+}
+
 fn tabs(out: &mut String, n: usize) {
     out.extend(std::iter::repeat_n('\t', n));
 }

@@ -618,6 +618,24 @@ fn literal_block_fits(s: &str) -> bool {
         && !s.split('\n').any(|l| !l.is_empty() && l.trim().is_empty())
 }
 
+/// One value as YAML text: a map or list as a block, a scalar on its line.
+pub fn emit_value(value: &Value) -> String {
+    match value {
+        Value::Map(entries) => {
+            let mut out = String::new();
+            emit_entries(&mut out, entries, 0, 0);
+            if out.is_empty() { "{}\n".into() } else { out }
+        }
+        Value::List(items) if !items.is_empty() => {
+            let mut out = String::new();
+            emit_list(&mut out, items, 0);
+            out
+        }
+        Value::List(_) => "[]\n".into(),
+        scalar => format!("{}\n", scalar_text(scalar)),
+    }
+}
+
 /// A scalar value in YAML notation (strings quoted when they must be).
 pub fn scalar_text(value: &Value) -> String {
     match value {

@@ -321,15 +321,10 @@ fn decrypt(args: &SecretsDecryptArgs) -> Result<ExitStatus, CliError> {
                     "--extract {path:?} is not a path like [\"key\"][\"nested\"][0]"
                 ))
             })?;
-            let value = opened
+            opened
                 .plaintext()
-                .extract(&segments)
-                .ok_or_else(|| CliError::Usage(format!("{}: there is no value at {path}", args.file.display())))?;
-            Zeroizing::new(match (value, file.format()) {
-                (windlass_sops::Value::Str(s), _) => s.clone(),
-                (v @ (windlass_sops::Value::Map(_) | windlass_sops::Value::List(_)), Format::Yaml) => extract_yaml(v),
-                (v, _) => scalar_or_json(v),
-            })
+                .extract_text(&segments)
+                .ok_or_else(|| CliError::Usage(format!("{}: there is no value at {path}", args.file.display())))?
         }
     };
     match &args.output {
@@ -340,40 +335,6 @@ fn decrypt(args: &SecretsDecryptArgs) -> Result<ExitStatus, CliError> {
         None => print(&text)?,
     }
     Ok(ExitStatus::Success)
-}
-
-/// A map or list value as YAML (the tree under one key).
-fn extract_yaml(value: &windlass_sops::Value) -> String {
-    let doc = PlainDocument::from_documents(
-        Format::Yaml,
-        vec![vec![windlass_sops::Entry::Pair("v".into(), value.clone())]],
-    );
-    let text = doc.to_text();
-    // Drop the wrapper key and one indentation level.
-    text.lines()
-        .skip(1)
-        .map(|l| l.strip_prefix("    ").unwrap_or(l))
-        .fold(String::new(), |mut acc, l| {
-            acc.push_str(l);
-            acc.push('\n');
-            acc
-        })
-}
-
-fn scalar_or_json(value: &windlass_sops::Value) -> String {
-    let doc = PlainDocument::from_documents(
-        Format::Json,
-        vec![vec![windlass_sops::Entry::Pair("v".into(), value.clone())]],
-    );
-    let text = doc.to_text();
-    let body = text.trim();
-    let inner = body
-        .strip_prefix("{")
-        .and_then(|b| b.strip_suffix("}"))
-        .map(str::trim)
-        .and_then(|b| b.strip_prefix("\"v\": "))
-        .unwrap_or(body);
-    format!("{inner}\n")
 }
 
 /// A private directory for the plaintext under edit: tmpfs where one exists.
@@ -647,21 +608,4 @@ fn keys(args: &SecretsKeysArgs) -> Result<ExitStatus, CliError> {
     } else {
         ExitStatus::Changes
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn extracted_scalars_print_bare_and_collections_as_yaml() {
-        use windlass_sops::{Entry, ListItem, Value};
-        assert_eq!(scalar_or_json(&Value::Int(5)), "5\n");
-        assert_eq!(scalar_or_json(&Value::Bool(true)), "true\n");
-        let map = Value::Map(vec![Entry::Pair(
-            "a".into(),
-            Value::List(vec![ListItem::Value(Value::Int(1))]),
-        )]);
-        assert_eq!(extract_yaml(&map), "a:\n    - 1\n");
-    }
 }
