@@ -845,6 +845,20 @@ nested:
                 .to_string()
                 .contains("SSH")
         );
+        assert!(
+            AgeRecipient::parse("age1pq1xyz")
+                .expect_err("pq")
+                .to_string()
+                .contains("post-quantum")
+        );
+        let mut keys = Keyring::new();
+        let plugin = "AGE-PLUGIN-YUBIKEY-1QQQQQQ";
+        let err = keys.add_age_identities("f", plugin).expect_err("only a plugin key");
+        assert!(err.to_string().contains("plugin"), "{err}");
+        let id = age::x25519::Identity::generate();
+        let both = format!("{plugin}\n{}\n", id.to_string().expose_secret());
+        assert_eq!(keys.add_age_identities("f", &both).expect("the X25519 key is used"), 1);
+        assert!(!format!("{keys:?}").contains("AGE-SECRET-KEY"), "{keys:?}");
         let none = EncryptOptions {
             recipients: vec![],
             rules: EncryptionRules::default(),

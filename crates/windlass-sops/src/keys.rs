@@ -35,6 +35,11 @@ impl AgeRecipient {
                 "SSH recipients are not supported by windlass; use an age X25519 key",
             ));
         }
+        if text.starts_with("age1pq1") {
+            return Err(fail(
+                "post-quantum hybrid recipients are not supported by windlass; use an age X25519 key",
+            ));
+        }
         if text.starts_with("age1") && text.matches('1').count() > 1 && !text.starts_with("age1pq") {
             // Plugin recipients are `age1<plugin>1...`; X25519 ones have a single `1`.
             if age::x25519::Recipient::from_str(text).is_err() {
@@ -107,9 +112,12 @@ impl Keyring {
 
     /// Adds the age identities of a keys file or variable (`AGE-SECRET-KEY-1...`
     /// lines; `#` comments and blank lines skipped; several keys on one line allowed,
-    /// as sops allows for `SOPS_AGE_KEY`). Returns how many were added.
+    /// as sops allows for `SOPS_AGE_KEY`). Plugin and post-quantum identities are
+    /// skipped while the source holds an X25519 one, and refused when it holds none.
+    /// Returns how many were added.
     pub fn add_age_identities(&mut self, source_name: &str, text: &str) -> Result<usize> {
         let mut added = 0;
+        let mut unsupported = None;
         for (n, line) in text.lines().enumerate() {
             let line = line.trim();
             if line.is_empty() || line.starts_with('#') {
@@ -121,15 +129,21 @@ impl Keyring {
                     line: n + 1,
                     reason: reason.to_string(),
                 };
-                if word.starts_with("AGE-PLUGIN-") {
-                    return Err(fail("age plugin identities are not supported by windlass"));
+                if word.starts_with("AGE-PLUGIN-") || word.starts_with("AGE-SECRET-KEY-PQ-") {
+                    unsupported.get_or_insert_with(|| {
+                        fail("age plugin and post-quantum identities are not supported by windlass; use an X25519 key (age-keygen)")
+                    });
+                    continue;
                 }
                 let identity = age::x25519::Identity::from_str(word).map_err(|_| fail("not an age X25519 identity"))?;
                 self.age.push(identity);
                 added += 1;
             }
         }
-        Ok(added)
+        match unsupported {
+            Some(err) if added == 0 => Err(err),
+            _ => Ok(added),
+        }
     }
 
     /// Adds the OpenPGP secret key(s) of an armored export (`gpg --export-secret-keys
