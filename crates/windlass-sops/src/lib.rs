@@ -56,7 +56,6 @@ pub mod tree;
 mod walk;
 mod yaml;
 
-pub use cipher::DataKey;
 pub use error::{Result, SopsError};
 pub use file::{EncryptOptions, EncryptedFile, Format, Opened, PlainDocument, Rotated, Rotation, encrypt};
 pub use keys::{AgeRecipient, Keyring};

@@ -357,6 +357,25 @@ fn edit_reencrypts_only_what_changed_and_leaves_no_plaintext_behind() {
 }
 
 #[test]
+fn the_editor_runs_without_core_dumps() {
+    let bed = Bed::new();
+    bed.encrypted();
+    // RLIMIT_CORE is inherited: the editor sees windlass's limit of 0.
+    let editor = bed.editor(
+        "limits.sh",
+        &format!(
+            "grep 'Max core file size' /proc/self/limits > {}/limits",
+            bed.dir.path().display()
+        ),
+    );
+    let run = bed.run_with(&["secrets", "edit", "secrets.yaml"], Some(&editor), "");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let limits = bed.read("limits");
+    let fields: Vec<&str> = limits.split_whitespace().collect();
+    assert_eq!(fields[fields.len() - 3..fields.len() - 1], ["0", "0"], "{limits}");
+}
+
+#[test]
 fn an_unchanged_edit_does_not_rewrite_the_file() {
     let bed = Bed::new();
     bed.encrypted();
