@@ -48,3 +48,48 @@ pub fn testbed_required() -> bool {
 fn non_empty_env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
 }
+
+/// A tool of the test bed: `$WINDLASS_TESTBED_BIN/NAME` when set (as `cargo xtask
+/// testbed env` sets it), else the first `NAME` on `PATH`.
+pub fn tool(name: &str) -> Option<PathBuf> {
+    if let Some(dir) = non_empty_env(BIN_ENV) {
+        let p = PathBuf::from(dir).join(name);
+        if p.is_file() {
+            return Some(p);
+        }
+    }
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(name))
+        .find(|candidate| candidate.is_file())
+}
+
+/// The named tools for a test that needs the test bed's binaries but no running
+/// control plane (sops, age, gpg). When one is missing the test skips (`None`,
+/// after a note), or fails under `WINDLASS_REQUIRE_TESTBED=1` as CI sets it.
+pub fn tools<const N: usize>(names: [&str; N]) -> Option<[PathBuf; N]> {
+    let found = names.map(tool);
+    let missing: Vec<&str> = names
+        .iter()
+        .zip(&found)
+        .filter(|(_, p)| p.is_none())
+        .map(|(n, _)| *n)
+        .collect();
+    if missing.is_empty() {
+        return Some(found.map(|p| p.unwrap_or_default()));
+    }
+    assert!(
+        !testbed_required(),
+        "{REQUIRE_ENV}=1 but the test bed's tools {} are missing: run `eval \"$(cargo xtask testbed env)\"` \
+         after `{UP_COMMAND}` (or put the bed's bin directory on PATH)",
+        missing.join(", ")
+    );
+    #[allow(clippy::print_stderr)] // the skip note is the point
+    {
+        eprintln!(
+            "note: skipping: the test bed's tools {} are missing; run `eval \"$(cargo xtask testbed env)\"`",
+            missing.join(", ")
+        );
+    }
+    None
+}

@@ -39,6 +39,8 @@ pub enum Command {
     Check(CheckArgs),
     /// Diagnose a live cluster: windlass's rules over what runs, plus what only a cluster shows.
     Doctor(DoctorArgs),
+    /// SOPS-encrypted secret files (age): encrypt, decrypt, edit, rotate, list keys.
+    Secrets(SecretsArgs),
     /// Print a shell completion script (e.g. `windlass completions bash > /etc/bash_completion.d/windlass`).
     Completions(CompletionsArgs),
     /// Write man pages: windlass(1) and one page per subcommand.
@@ -107,6 +109,147 @@ pub enum FailOn {
     Info,
     /// Always exit 0 when the input could be read.
     Never,
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Files are SOPS files (YAML or JSON) that the sops CLI reads and writes too.\n\
+Private keys are found as sops finds them: SOPS_AGE_KEY, SOPS_AGE_KEY_FILE, SOPS_AGE_KEY_CMD and the sops age keys file \
+($XDG_CONFIG_HOME/sops/age/keys.txt, else ~/.config/sops/age/keys.txt; ~/Library/Application Support/sops/age/keys.txt on macOS).\n\
+Exit status: 0 done, 1 `keys`: the local keys do not open the file, 2 bad input (unreadable file, wrong key, tampered value or MAC), 3 a write failed."
+)]
+pub struct SecretsArgs {
+    #[command(subcommand)]
+    pub command: SecretsCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SecretsCommand {
+    /// Encrypt a plaintext YAML/JSON file to age recipients (--age, else the nearest .sops.yaml's creation rules).
+    Encrypt(SecretsEncryptArgs),
+    /// Decrypt a SOPS file to stdout (or --output); the MAC is verified first.
+    Decrypt(SecretsDecryptArgs),
+    /// Open a SOPS file in $VISUAL/$EDITOR and re-encrypt it on save (unchanged values keep their ciphertext).
+    Edit(SecretsEditArgs),
+    /// New data key, every value re-encrypted; add or remove age recipients. PGP-encrypted files move to age here.
+    Rotate(SecretsRotateArgs),
+    /// List a SOPS file's recipients and whether the local keys open it (no value is decrypted).
+    Keys(SecretsKeysArgs),
+}
+
+/// Where the private keys come from, besides sops's age key locations.
+#[derive(Debug, Args)]
+pub struct SecretKeyArgs {
+    /// An armored OpenPGP secret key (`gpg --export-secret-keys --armor FPR`) to open files encrypted with sops --pgp;
+    /// its passphrase, if any, from WINDLASS_SOPS_PGP_PASSPHRASE.
+    #[arg(long, value_name = "FILE", env = "WINDLASS_SOPS_PGP_KEY_FILE")]
+    pub pgp_key: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SecretsFormat {
+    Yaml,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct SecretsEncryptArgs {
+    /// The plaintext file (*.yaml, *.yml or *.json).
+    pub file: PathBuf,
+    /// Age recipient(s) (`age1...`, comma-separated or repeated); default: the nearest .sops.yaml's creation rule.
+    #[arg(long, value_name = "RECIPIENT")]
+    pub age: Vec<String>,
+    /// Replace the file with its encrypted form (default: print it).
+    #[arg(long, short = 'i', conflicts_with = "output")]
+    pub in_place: bool,
+    /// Write the encrypted file here instead of printing it.
+    #[arg(long, short = 'o', value_name = "PATH")]
+    pub output: Option<PathBuf>,
+    /// Only values under keys matching this regex are encrypted (overrides .sops.yaml).
+    #[arg(long, value_name = "REGEX", group = "selection")]
+    pub encrypted_regex: Option<String>,
+    /// Values under keys matching this regex stay plain (overrides .sops.yaml).
+    #[arg(long, value_name = "REGEX", group = "selection")]
+    pub unencrypted_regex: Option<String>,
+    /// Only values under keys ending in this suffix are encrypted (overrides .sops.yaml).
+    #[arg(long, value_name = "SUFFIX", group = "selection")]
+    pub encrypted_suffix: Option<String>,
+    /// Values under keys ending in this suffix stay plain (default `_unencrypted`).
+    #[arg(long, value_name = "SUFFIX", group = "selection")]
+    pub unencrypted_suffix: Option<String>,
+    /// The MAC covers encrypted values only, so plain values may change without re-encrypting.
+    #[arg(long)]
+    pub mac_only_encrypted: bool,
+    /// The file's format, when its extension does not say.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<SecretsFormat>,
+}
+
+#[derive(Debug, Args)]
+pub struct SecretsDecryptArgs {
+    /// The SOPS file.
+    pub file: PathBuf,
+    /// Write the plaintext here (mode 0600) instead of printing it.
+    #[arg(long, short = 'o', value_name = "PATH")]
+    pub output: Option<PathBuf>,
+    /// Only this value, as sops takes it: `["key"]["nested"][0]`.
+    #[arg(long, value_name = "PATH")]
+    pub extract: Option<String>,
+    /// The file's format, when its extension does not say.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<SecretsFormat>,
+    #[command(flatten)]
+    pub keys: SecretKeyArgs,
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "The plaintext lives only in a 0600 file inside a private 0700 directory on tmpfs ($XDG_RUNTIME_DIR or /dev/shm) where one exists, \
+and is removed when the editor closes, on every path. A file that no longer parses is shown with its error and reopened; \
+answer `q` (or close stdin) to abort without writing. An unchanged file is not rewritten."
+)]
+pub struct SecretsEditArgs {
+    /// The SOPS file.
+    pub file: PathBuf,
+    /// The file's format, when its extension does not say.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<SecretsFormat>,
+    #[command(flatten)]
+    pub keys: SecretKeyArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct SecretsRotateArgs {
+    /// The SOPS file (rewritten in place unless --output is given).
+    pub file: PathBuf,
+    /// Add this age recipient (repeatable, or comma-separated).
+    #[arg(long, value_name = "RECIPIENT")]
+    pub add_age: Vec<String>,
+    /// Remove this age recipient (repeatable, or comma-separated).
+    #[arg(long = "rm-age", value_name = "RECIPIENT")]
+    pub rm_age: Vec<String>,
+    /// Write the rotated file here instead of replacing FILE.
+    #[arg(long, short = 'o', value_name = "PATH")]
+    pub output: Option<PathBuf>,
+    /// The file's format, when its extension does not say.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<SecretsFormat>,
+    #[command(flatten)]
+    pub keys: SecretKeyArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct SecretsKeysArgs {
+    /// The SOPS file.
+    pub file: PathBuf,
+    /// Format: text, or JSON.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
+    /// The file's format, when its extension does not say.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<SecretsFormat>,
+    #[command(flatten)]
+    pub keys: SecretKeyArgs,
 }
 
 #[derive(Debug, Args)]

@@ -31,6 +31,10 @@ pub enum CliError {
     Write { path: PathBuf, source: std::io::Error },
     #[error(transparent)]
     Cluster(#[from] windlass_cluster::ClusterError),
+    #[error(transparent)]
+    Secrets(#[from] windlass_sops::SopsError),
+    #[error("cannot read {}: {source}", path.display())]
+    Read { path: PathBuf, source: std::io::Error },
     /// Units that failed; their reasons were already reported as they happened.
     #[error("{0}")]
     Failed(String),
@@ -49,6 +53,8 @@ impl CliError {
             | CliError::SpecExists { .. }
             | CliError::ForeignOutput { .. }
             | CliError::Usage(_)
+            | CliError::Secrets(_)
+            | CliError::Read { .. }
             | CliError::Invariant(_) => ExitStatus::Input,
             CliError::Write { .. } | CliError::Cluster(_) | CliError::Failed(_) => ExitStatus::Runtime,
         }

@@ -43,6 +43,7 @@ mod tests {
                 "down",
                 "check",
                 "doctor",
+                "secrets",
                 "completions",
                 "man"
             ]
@@ -53,6 +54,9 @@ mod tests {
                 assert!(script.contains(sub.as_str()), "{shell:?} completions lack `{sub}`");
             }
             assert!(script.contains("lock-timeout"), "{shell:?} completions lack flags");
+            for nested in ["encrypt", "decrypt", "edit", "rotate", "rm-age", "add-age"] {
+                assert!(script.contains(nested), "{shell:?} completions lack `secrets {nested}`");
+            }
         }
         assert!(script(Shell::Bash).contains("complete -F _windlass"));
     }

@@ -30,17 +30,25 @@ fn display_dir(dir: &Path) -> String {
     format!("{}/", dir.display().to_string().trim_end_matches('/'))
 }
 
-/// File name and roff text of each page: `windlass.1` first, then one per subcommand.
+/// File name and roff text of each page: `windlass.1` first, then one per subcommand
+/// (nested ones too).
 pub fn pages() -> Result<Vec<(String, Vec<u8>)>, CliError> {
     let mut root = command();
     root.build();
     let mut pages = vec![("windlass.1".to_string(), render(root.clone())?)];
-    for sub in root.get_subcommands().filter(|s| s.get_name() != "help") {
-        let name = format!("windlass-{}", sub.get_name());
+    add_pages(&root, "windlass", &mut pages)?;
+    Ok(pages)
+}
+
+/// One page per subcommand, and per nested subcommand (`windlass-secrets-edit.1`).
+fn add_pages(parent: &clap::Command, prefix: &str, pages: &mut Vec<(String, Vec<u8>)>) -> Result<(), CliError> {
+    for sub in parent.get_subcommands().filter(|s| s.get_name() != "help") {
+        let name = format!("{prefix}-{}", sub.get_name());
         let page = sub.clone().name(name.clone()).display_name(name.clone());
         pages.push((format!("{name}.1"), render(page)?));
+        add_pages(sub, &name, pages)?;
     }
-    Ok(pages)
+    Ok(())
 }
 
 fn render(cmd: clap::Command) -> Result<Vec<u8>, CliError> {
@@ -76,6 +84,12 @@ mod tests {
                 "windlass-down.1",
                 "windlass-check.1",
                 "windlass-doctor.1",
+                "windlass-secrets.1",
+                "windlass-secrets-encrypt.1",
+                "windlass-secrets-decrypt.1",
+                "windlass-secrets-edit.1",
+                "windlass-secrets-rotate.1",
+                "windlass-secrets-keys.1",
                 "windlass-completions.1",
                 "windlass-man.1"
             ]
@@ -104,7 +118,7 @@ mod tests {
             .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
             .collect();
         written.sort();
-        assert_eq!(written.len(), 13);
+        assert_eq!(written.len(), 19);
         assert_eq!(written[0], "windlass-check.1");
     }
 }

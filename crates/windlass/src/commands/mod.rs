@@ -11,6 +11,7 @@ mod man;
 mod render;
 mod rollback;
 mod schema;
+mod secrets;
 mod status;
 mod up;
 
@@ -61,6 +62,7 @@ pub fn run(cli: Cli) -> Result<ExitStatus, CliError> {
         Command::Down(args) => down::run(&args),
         Command::Check(args) => check::run(&args),
         Command::Doctor(args) => doctor::run(&args),
+        Command::Secrets(args) => secrets::run(&args),
         Command::Completions(args) => completions::run(&args),
         Command::Man(args) => man::run(&args),
     }
