@@ -1156,6 +1156,18 @@ fn absolute(f: &mut Findings<'_>, p: &str, path: &FieldPath) {
 
 fn resources(f: &mut Findings<'_>, r: &ResourcesSpec, path: &FieldPath) {
     let limits = r.limits.clone().unwrap_or_default();
+    // `m` is thousandths: `256m` of memory is a quarter of a byte, nearly always meant as `256Mi`.
+    for (at, q) in [(path.key("memory"), &r.memory), (path.key("limits").key("memory"), &limits.memory)] {
+        if let Some(q) = q
+            && q.milli() < 1000
+        {
+            f.err(
+                at,
+                format!("memory {q} is less than one byte"),
+                "`m` means thousandths: write e.g. `256Mi` (mebibytes) or `256M` (megabytes)",
+            );
+        }
+    }
     for (field, req, lim) in [("cpu", &r.cpu, &limits.cpu), ("memory", &r.memory, &limits.memory)] {
         if let (Some(rq), Some(lq)) = (req, lim)
             && rq.milli() > lq.milli()
@@ -1887,6 +1899,13 @@ mod tests {
             "  vault: {address: 'vault:8200', authMount: 'k8s/', refreshAfter: 1d}\n",
             "  web:\n    image: ghcr.io/acme/web:1.0.0\n    port: 8080\n    health: /healthz\n",
             "windlass.yaml:7:20: platform.vault.address: `vault:8200` is not an http(s) address\n  help: e.g. `https://vault.example.com:8200`\nwindlass.yaml:7:45: platform.vault.authMount: `k8s/` is not a Vault auth mount path\n  help: e.g. `kubernetes` or `clusters/prod`\nwindlass.yaml:7:67: platform.vault.refreshAfter: `1d` is not a duration the operator accepts\n  help: a number with `s`, `m` or `h`, e.g. `60s` or `1h`",
+        ),
+        (
+            "memory_below_a_byte",
+            "",
+            "",
+            "  web:\n    image: ghcr.io/acme/web:1.0.0\n    port: 8080\n    health: /healthz\n    resources: {memory: 256m}\n",
+            "windlass.yaml:12:25: apps.web.resources.memory: memory 256m is less than one byte\n  help: `m` means thousandths: write e.g. `256Mi` (mebibytes) or `256M` (megabytes)",
         ),
         (
             "replicas_zero",
