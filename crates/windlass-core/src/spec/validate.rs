@@ -1157,7 +1157,10 @@ fn absolute(f: &mut Findings<'_>, p: &str, path: &FieldPath) {
 fn resources(f: &mut Findings<'_>, r: &ResourcesSpec, path: &FieldPath) {
     let limits = r.limits.clone().unwrap_or_default();
     // `m` is thousandths: `256m` of memory is a quarter of a byte, nearly always meant as `256Mi`.
-    for (at, q) in [(path.key("memory"), &r.memory), (path.key("limits").key("memory"), &limits.memory)] {
+    for (at, q) in [
+        (path.key("memory"), &r.memory),
+        (path.key("limits").key("memory"), &limits.memory),
+    ] {
         if let Some(q) = q
             && q.milli() < 1000
         {
