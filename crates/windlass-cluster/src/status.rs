@@ -7,7 +7,6 @@ use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
 use k8s_openapi::api::batch::v1::CronJob;
 use k8s_openapi::api::core::v1::PodSpec;
 use kube::Api;
-use kube::api::{ApiResource, DynamicObject, GroupVersionKind};
 use serde::Serialize;
 use serde_json::Value;
 use windlass_core::unit::UnitId;
@@ -75,14 +74,7 @@ pub(crate) async fn snapshot(ctx: &Ctx, apps: &[UnitId]) -> Result<Vec<AppStatus
                 && o.get("apiVersion").and_then(Value::as_str) == Some("cert-manager.io/v1")
         }) {
             let r = crate::inventory::ObjectRef::of(c);
-            let resource = ApiResource::from_gvk_with_plural(
-                &GroupVersionKind::gvk("cert-manager.io", "v1", "Certificate"),
-                "certificates",
-            );
-            let api: Api<DynamicObject> = Api::namespaced_with(ctx.applier.client().clone(), &r.namespace, &resource);
-            let live = with_retry(|| api.get_opt(&r.name))
-                .await
-                .map_err(|e| ClusterError::api(r.to_string(), e))?;
+            let live = ctx.applier.get(&r).await?;
             let state = match live {
                 Some(o) => rollout(gates::certificate(&serde_json::to_value(&o).unwrap_or_default())),
                 None => "missing".into(),

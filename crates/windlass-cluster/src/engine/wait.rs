@@ -8,7 +8,6 @@ use std::time::{Duration, Instant};
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, StatefulSet};
 use k8s_openapi::api::batch::v1::Job;
 use kube::Api;
-use kube::api::{ApiResource, DynamicObject, GroupVersionKind};
 use serde_json::Value;
 use windlass_core::defaults as d;
 use windlass_core::unit::UnitId;
@@ -123,34 +122,17 @@ async fn gate(ctx: &Ctx, w: &ObjectRef) -> Result<Rollout, ClusterError> {
         "StatefulSet" => typed!(StatefulSet, gates::stateful_set),
         "DaemonSet" => typed!(DaemonSet, gates::daemon_set),
         "Job" => typed!(Job, gates::job),
-        "GatewayClass" | "Certificate" => {
-            let (group, version) = w.api_version.split_once('/').unwrap_or(("", &w.api_version));
-            let plural = if w.kind == "GatewayClass" {
-                "gatewayclasses"
-            } else {
-                "certificates"
-            };
-            let resource = ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk(group, version, &w.kind), plural);
-            let api: Api<DynamicObject> = if w.namespace.is_empty() {
-                Api::all_with(client.clone(), &resource)
-            } else {
-                Api::namespaced_with(client.clone(), &w.namespace, &resource)
-            };
-            match with_retry(|| api.get_opt(&w.name))
-                .await
-                .map_err(|e| ClusterError::api(&what, e))?
-            {
-                Some(o) => {
-                    let v = serde_json::to_value(&o).unwrap_or_default();
-                    if w.kind == "GatewayClass" {
-                        gates::gateway_class(&v)
-                    } else {
-                        gates::certificate(&v)
-                    }
+        "GatewayClass" | "Certificate" => match ctx.applier.get(w).await? {
+            Some(o) => {
+                let v = serde_json::to_value(&o).unwrap_or_default();
+                if w.kind == "GatewayClass" {
+                    gates::gateway_class(&v)
+                } else {
+                    gates::certificate(&v)
                 }
-                None => Rollout::Progressing("not found".into()),
             }
-        }
+            None => Rollout::Progressing("not found".into()),
+        },
         _ => Rollout::Ready,
     })
 }
