@@ -470,29 +470,16 @@ fn tampered_values_and_macs_are_refused_by_windlass_as_by_sops() {
         .expect("sops -e");
     let text = check(&out, "sops -e");
 
-    let line = text
-        .lines()
-        .find(|l| l.trim_start().starts_with("password: ENC["))
-        .expect("password");
-    let at = line.find("data:").expect("data") + 5;
-    let mut bytes = line.as_bytes().to_vec();
-    bytes[at] = if bytes[at] == b'A' { b'B' } else { b'A' };
-    scene.write(
-        "value.yaml",
-        &text.replace(line, std::str::from_utf8(&bytes).expect("utf-8")),
-    );
-
-    let mac = text
-        .lines()
-        .find(|l| l.trim_start().starts_with("mac: ENC["))
-        .expect("mac");
-    let at = mac.find("data:").expect("data") + 5;
-    let mut bytes = mac.as_bytes().to_vec();
-    bytes[at] = if bytes[at] == b'A' { b'B' } else { b'A' };
-    scene.write(
-        "mac.yaml",
-        &text.replace(mac, std::str::from_utf8(&bytes).expect("utf-8")),
-    );
+    // The file with the first ciphertext byte of the line starting `prefix` changed.
+    let tampered = |prefix: &str| {
+        let line = text.lines().find(|l| l.trim_start().starts_with(prefix)).expect(prefix);
+        let at = line.find("data:").expect("data") + 5;
+        let mut bytes = line.as_bytes().to_vec();
+        bytes[at] = if bytes[at] == b'A' { b'B' } else { b'A' };
+        text.replace(line, std::str::from_utf8(&bytes).expect("utf-8"))
+    };
+    scene.write("value.yaml", &tampered("password: ENC["));
+    scene.write("mac.yaml", &tampered("mac: ENC["));
 
     let replicas = text
         .lines()

@@ -79,6 +79,30 @@ impl Platform {
         windlass(self.dir.path(), &self.kubeconfig, args)
     }
 
+    fn header(&self) -> String {
+        platform_header(&self.name, &self.apps_ns, self.gw.name(), self.mon.name())
+    }
+
+    /// The spec: `header`, then `web` alone (one replica) with `extra`, one line of its settings.
+    fn write_web(&self, header: &str, extra: &str) {
+        let s = format!(
+            "{header}  web:\n    image: ghcr.io/example/web:1.0.0\n    port: 8080\n    health: /healthz\n    replicas: 1\n    {extra}\n"
+        );
+        std::fs::write(self.dir.path().join("windlass.yaml"), s).expect("write spec");
+    }
+
+    /// `up --timeout 300`, which must fail (exit 3) long before the timeout: its output.
+    fn up_fails_fast(&self) -> String {
+        let start = std::time::Instant::now();
+        let bad = self.run(&["up", "--timeout", "300"]);
+        let took = start.elapsed();
+        assert_eq!(bad.status.code(), Some(3), "{}", text(&bad));
+        let out = text(&bad);
+        // The 300 s timeout was never reached: the cluster said why at once.
+        assert!(took.as_secs() < 120, "took {took:?}:\n{out}");
+        out
+    }
+
     /// The spec written and `up` run once, successfully.
     fn deployed(&self, with_api: bool) {
         self.write("ghcr.io/example/web:1.0.0", "tier: web", with_api);
@@ -258,11 +282,7 @@ async fn a_crash_looping_rollout_fails_in_seconds_with_the_reason_not_at_the_tim
     };
     p.deployed(false);
     p.write("ghcr.io/example/web:2.0.0", "windlass.dev/testbed: crashloop", false);
-    let start = std::time::Instant::now();
-    let bad = p.run(&["up", "--timeout", "300"]);
-    let took = start.elapsed();
-    assert_eq!(bad.status.code(), Some(3), "{}", text(&bad));
-    let out = text(&bad);
+    let out = p.up_fails_fast();
     assert!(
         out.contains("can never become ready: container `web` is crash-looping") && out.contains("[crash-loop]"),
         "{out}"
@@ -271,8 +291,6 @@ async fn a_crash_looping_rollout_fails_in_seconds_with_the_reason_not_at_the_tim
         out.contains("rolled back: revision 2 failed, back to revision 1"),
         "{out}"
     );
-    // The 300 s timeout was never reached: the pods said why at once.
-    assert!(took.as_secs() < 120, "took {took:?}:\n{out}");
     assert_eq!(p.image_of_web().await.as_deref(), Some("ghcr.io/example/web:1.0.0"));
 }
 
@@ -281,23 +299,12 @@ async fn a_claim_nothing_can_bind_fails_the_unit_in_seconds_with_the_reason() {
     let Some(p) = Platform::new("wl-claim").await else {
         return;
     };
-    let mut s = platform_header(&p.name, &p.apps_ns, p.gw.name(), p.mon.name());
-    s.push_str(
-        "  web:\n    image: ghcr.io/example/web:1.0.0\n    port: 8080\n    health: /healthz\n    replicas: 1\n    \
-         persistence: {size: 1Gi, storageClass: no-such-class}\n",
-    );
-    std::fs::write(p.dir.path().join("windlass.yaml"), s).expect("write spec");
-    let start = std::time::Instant::now();
-    let bad = p.run(&["up", "--timeout", "300"]);
-    let took = start.elapsed();
-    assert_eq!(bad.status.code(), Some(3), "{}", text(&bad));
-    let out = text(&bad);
+    p.write_web(&p.header(), "persistence: {size: 1Gi, storageClass: no-such-class}");
+    let out = p.up_fails_fast();
     assert!(
         out.contains("can never become ready: unbound: StorageClass no-such-class does not exist [pvc-unbound]"),
         "{out}"
     );
-    // The 300 s timeout was never reached: the claim said why at once.
-    assert!(took.as_secs() < 120, "took {took:?}:\n{out}");
 }
 
 /// The bed's cert-manager stand-in (testbed/kwok/controller-stages.yaml) fails
@@ -329,28 +336,15 @@ async fn a_certificate_that_cannot_be_issued_fails_the_unit_with_cert_managers_r
             .await
             .expect("create namespace");
     }
-    let mut s =
-        platform_header(&p.name, &p.apps_ns, p.gw.name(), p.mon.name()).replace("letsencrypt-staging", "self-signed");
-    s.push_str(
-        "  web:\n    image: ghcr.io/example/web:1.0.0\n    port: 8080\n    health: /healthz\n    replicas: 1\n    \
-         hosts: [shop.invalid]\n",
-    );
-    std::fs::write(p.dir.path().join("windlass.yaml"), s).expect("write spec");
-    let start = std::time::Instant::now();
-    let bad = p.run(&["up", "--timeout", "300"]);
-    let took = start.elapsed();
-    assert_eq!(bad.status.code(), Some(3), "{}", text(&bad));
-    let out = text(&bad);
+    let header = p.header().replace("letsencrypt-staging", "self-signed");
+    p.write_web(&header, "hosts: [shop.invalid]");
+    let out = p.up_fails_fast();
     assert!(
         out.contains("issuance failed: Failed: The certificate request has failed to complete and will be retried"),
         "{out}"
     );
-    assert!(took.as_secs() < 120, "took {took:?}:\n{out}");
     // The same spec with a host the stand-in issues goes through the gate.
-    let good = std::fs::read_to_string(p.dir.path().join("windlass.yaml"))
-        .expect("read spec")
-        .replace("shop.invalid", "shop.example.com");
-    std::fs::write(p.dir.path().join("windlass.yaml"), good).expect("write spec");
+    p.write_web(&header, "hosts: [shop.example.com]");
     let ok = p.run(&["up", "--timeout", "120"]);
     assert!(ok.status.success(), "{}", text(&ok));
     if created {
@@ -380,13 +374,9 @@ async fn an_acme_certificate_is_not_waited_for_and_status_shows_it_unissued() {
     let Some(p) = Platform::new("wl-acme").await else {
         return;
     };
-    let mut s = platform_header(&p.name, &p.apps_ns, p.gw.name(), p.mon.name());
-    assert!(s.contains("tls: letsencrypt-staging"), "{s}");
-    s.push_str(
-        "  web:\n    image: ghcr.io/example/web:1.0.0\n    port: 8080\n    health: /healthz\n    replicas: 1\n    \
-         hosts: [shop.invalid]\n",
-    );
-    std::fs::write(p.dir.path().join("windlass.yaml"), s).expect("write spec");
+    let header = p.header();
+    assert!(header.contains("tls: letsencrypt-staging"), "{header}");
+    p.write_web(&header, "hosts: [shop.invalid]");
     let up = p.run(&["up", "--timeout", "120"]);
     assert!(up.status.success(), "{}", text(&up));
     // The stand-in fails the issuance a second after the Certificate is written.
