@@ -74,7 +74,7 @@ pub(crate) async fn plan(
                 }
                 (namespaces, objects)
             }
-            _ => (Vec::new(), engine::unit_objects(&history, &unit.objects)),
+            _ => (Vec::new(), engine::unit_objects(&history, &unit.applied()?)),
         };
         for o in namespaces.iter().chain(&objects) {
             changes.extend(object_change(ctx, &unit.id, o, FIELD_MANAGER, "windlass").await?);
@@ -142,6 +142,11 @@ async fn object_change(
     let Some(live) = live else {
         return Ok(Some(Change::new(unit, &r, Action::Create, String::new())));
     };
+    let (mut live, mut dry) = (
+        serde_json::to_value(&live).unwrap_or_default(),
+        serde_json::to_value(&dry).unwrap_or_default(),
+    );
+    hide_secret_values(&mut live, &mut dry);
     let (before, after) = (comparable(&live), comparable(&dry));
     if before == after {
         return Ok(None);
@@ -226,6 +231,29 @@ async fn place(ctx: &Ctx, objects: &mut [Value], release: &str, namespace: &str)
         }
     }
     Ok(())
+}
+
+/// A Secret's values are never shown: each becomes `(hidden)` on both sides, and
+/// `(hidden, changed)` on the wanted side when it differs, so the diff names the
+/// keys that change and nothing more.
+fn hide_secret_values(live: &mut Value, wanted: &mut Value) {
+    if wanted.get("kind").and_then(Value::as_str) != Some("Secret") {
+        return;
+    }
+    for field in ["data", "stringData"] {
+        let before = live.get(field).cloned();
+        if let Some(m) = wanted.get_mut(field).and_then(Value::as_object_mut) {
+            for (k, v) in m.iter_mut() {
+                let same = before.as_ref().and_then(|b| b.get(k)) == Some(&*v);
+                *v = Value::String(if same { "(hidden)" } else { "(hidden, changed)" }.into());
+            }
+        }
+        if let Some(m) = live.get_mut(field).and_then(Value::as_object_mut) {
+            for v in m.values_mut() {
+                *v = Value::String("(hidden)".into());
+            }
+        }
+    }
 }
 
 /// The object as YAML without what the apiserver keeps for itself.

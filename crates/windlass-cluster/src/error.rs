@@ -151,6 +151,10 @@ pub enum ClusterError {
     },
     #[error("a unit's apply stopped unexpectedly: {reason} (a windlass bug; please report it)")]
     TaskFailed { reason: String },
+    #[error(
+        "{object} comes from the SOPS file and its values were not decrypted: windlass never applies it without them (a windlass bug; please report it)"
+    )]
+    Sealed { object: String },
     /// helm is missing, too old, or one of its commands failed.
     #[error("{0}")]
     Helm(String),

@@ -283,7 +283,8 @@ impl HistoryStore {
     }
 }
 
-fn decode(secret: &Secret) -> Result<History, ClusterError> {
+/// A history Secret read back (its revisions gunzipped).
+pub fn decode(secret: &Secret) -> Result<History, ClusterError> {
     let name = secret.metadata.name.clone().unwrap_or_default();
     let bad = |reason: String| ClusterError::HistoryUnreadable {
         secret: name.clone(),

@@ -14,6 +14,7 @@ pub mod diagnostics;
 pub mod model;
 pub mod plan;
 pub mod render;
+pub mod secrets;
 pub mod source;
 pub mod spec;
 pub mod unit;

@@ -93,8 +93,13 @@ impl Platform {
 
     /// `up --timeout 300`, which must fail (exit 3) long before the timeout: its output.
     fn up_fails_fast(&self) -> String {
+        self.up_fails_fast_with(|args| self.run(args))
+    }
+
+    /// `up_fails_fast`, run by `run`.
+    fn up_fails_fast_with(&self, run: impl Fn(&[&str]) -> Output) -> String {
         let start = std::time::Instant::now();
-        let bad = self.run(&["up", "--timeout", "300"]);
+        let bad = run(&["up", "--timeout", "300"]);
         let took = start.elapsed();
         assert_eq!(bad.status.code(), Some(3), "{}", text(&bad));
         let out = text(&bad);
@@ -470,4 +475,276 @@ async fn down_deletes_what_windlass_owns_and_keeps_what_others_put_there() {
     assert!(out.ends_with("deleted 4 units of environment `default`\n"), "{out}");
     let diff = p.run(&["diff"]);
     assert_eq!(diff.status.code(), Some(1), "{}", text(&diff));
+}
+
+// A throwaway age key made with age-keygen for these tests; it protects nothing.
+const AGE_KEY: &str = "AGE-SECRET-KEY-156C9HPY50LLX4CE32DYJCCG2LMZQ4GM7S88SGEY0EUGEDGM2Z77QAFQY53";
+const AGE_RECIPIENT: &str = "age1dvk6vxsd3cs2krrzm05gwyjz204j3u0gj0vv9n3a8xnds6z3qu8q5a7hla";
+
+/// Where a run of windlass may leave files: its own temp and runtime directories.
+struct Scratch {
+    tmp: tempfile::TempDir,
+    run: tempfile::TempDir,
+    /// The editor script lives apart from everything the canary search reads.
+    editor: tempfile::TempDir,
+}
+
+impl Scratch {
+    fn new() -> Scratch {
+        let s = Scratch {
+            tmp: tempfile::tempdir().expect("tempdir"),
+            run: tempfile::tempdir().expect("tempdir"),
+            editor: tempfile::tempdir().expect("tempdir"),
+        };
+        use std::os::unix::fs::PermissionsExt;
+        let script = s.editor.path().join("edit.sh");
+        // Replaces the current value with $WL_NEW, as a user would in $EDITOR.
+        std::fs::write(
+            &script,
+            "#!/bin/sh\nsed -i \"s/password: .*/password: $WL_NEW/\" \"$1\"\n",
+        )
+        .expect("script");
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        s
+    }
+
+    fn envs(&self) -> Vec<(&'static str, std::ffi::OsString)> {
+        vec![
+            ("SOPS_AGE_KEY", AGE_KEY.into()),
+            ("TMPDIR", self.tmp.path().into()),
+            ("XDG_RUNTIME_DIR", self.run.path().into()),
+            ("EDITOR", self.editor.path().join("edit.sh").into()),
+        ]
+    }
+}
+
+impl Platform {
+    /// Runs windlass on this platform with the age key and the scratch directories.
+    fn run_with(&self, scratch: &Scratch, args: &[&str]) -> Output {
+        let out = common::windlass_cmd(self.dir.path(), &self.kubeconfig, args)
+            .envs(scratch.envs())
+            .output()
+            .expect("windlass");
+        common::show(args, &out);
+        out
+    }
+
+    /// `windlass ARGS` in the spec's directory, with no cluster (`secrets`, `render`);
+    /// `new_value` is what the editor script writes.
+    fn local(&self, scratch: &Scratch, args: &[&str], new_value: &str) -> Output {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_windlass"))
+            .args(args)
+            .current_dir(self.dir.path())
+            .envs(scratch.envs())
+            .env("WL_NEW", new_value)
+            .output()
+            .expect("windlass secrets");
+        common::show(args, &out);
+        out
+    }
+
+    async fn sops_secret_value(&self) -> Option<String> {
+        let secrets: Api<k8s_openapi::api::core::v1::Secret> = Api::namespaced(self.client.clone(), &self.apps_ns);
+        let s = secrets.get_opt("web-sops-postgres").await.expect("get secret")?;
+        let bytes = s.data?.get("password")?.0.clone();
+        Some(String::from_utf8(bytes).expect("utf-8"))
+    }
+
+    async fn web_template(&self) -> (i64, Option<String>) {
+        let web = self.deployments().get("web").await.expect("web");
+        let checksum = web
+            .spec
+            .and_then(|s| s.template.metadata)
+            .and_then(|m| m.annotations)
+            .and_then(|a| a.get("windlass.dev/secrets-checksum").cloned());
+        (web.metadata.generation.unwrap_or_default(), checksum)
+    }
+}
+
+/// Every object the cluster holds, as JSON text, but the one Secret that is meant
+/// to hold the value; windlass's revision histories are gunzipped first.
+async fn cluster_text(client: &Client, except: (&str, &str)) -> String {
+    use kube::api::{DynamicObject, ListParams};
+    use kube::discovery::{Discovery, verbs};
+    let discovery = Discovery::new(client.clone()).run().await.expect("discovery");
+    let mut text = String::new();
+    for group in discovery.groups() {
+        for (ar, caps) in group.recommended_resources() {
+            if !caps.supports_operation(verbs::LIST) {
+                continue;
+            }
+            let api: Api<DynamicObject> = Api::all_with(client.clone(), &ar);
+            let Ok(list) = api.list(&ListParams::default()).await else {
+                continue;
+            };
+            for o in list {
+                let ns = o.metadata.namespace.clone().unwrap_or_default();
+                if ar.kind == "Secret" && (ns.as_str(), o.name_any().as_str()) == except {
+                    continue;
+                }
+                if ar.kind == "Secret" && ns == "windlass-system" {
+                    let secret: k8s_openapi::api::core::v1::Secret =
+                        serde_json::from_value(serde_json::to_value(&o).expect("json")).expect("secret");
+                    if let Ok(h) = windlass_cluster::history::decode(&secret) {
+                        text.push_str(&serde_json::to_string(&h.revisions).expect("json"));
+                    }
+                }
+                text.push_str(&serde_json::to_string(&o).expect("json"));
+                text.push('\n');
+            }
+        }
+    }
+    text
+}
+
+/// Every file under `dir`, as text (lossy), each prefixed with its path.
+fn files_text(dir: &std::path::Path) -> String {
+    let mut out = String::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if let Ok(bytes) = std::fs::read(&path) {
+                out.push_str(&format!("{}:\n{}\n", path.display(), String::from_utf8_lossy(&bytes)));
+            }
+        }
+    }
+    out
+}
+
+/// The value, and its base64 form (how a Secret's data would leak into another object).
+fn assert_nowhere(what: &str, haystack: &str, value: &str) {
+    let b64 = serde_json::to_value(k8s_openapi::ByteString(value.as_bytes().to_vec())).expect("b64");
+    let b64 = b64.as_str().expect("string");
+    assert!(
+        !haystack.contains(value) && !haystack.contains(b64),
+        "the secret value appears in {what}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sops_secret_rolls_the_app_when_it_changes_and_its_value_is_nowhere_but_in_its_secret() {
+    let Some(p) = Platform::new("wl-sops").await else {
+        return;
+    };
+    let scratch = Scratch::new();
+    let (first, canary, second) = (
+        format!("first-{}", p.name),
+        format!("canary-{}", p.name),
+        format!("second-{}", p.name),
+    );
+    let mut outputs: Vec<String> = Vec::new();
+
+    // The secrets file, encrypted by windlass from a plaintext the user then removes.
+    let plain = p.dir.path().join("plain.yaml");
+    std::fs::write(&plain, format!("postgres:\n  password: {first}\n")).expect("plain");
+    let made = p.local(
+        &scratch,
+        &[
+            "secrets",
+            "encrypt",
+            "--age",
+            AGE_RECIPIENT,
+            "--output",
+            "secrets.sops.yaml",
+            "plain.yaml",
+        ],
+        "",
+    );
+    assert!(made.status.success(), "{}", text(&made));
+    outputs.push(text(&made));
+    std::fs::remove_file(&plain).expect("rm plain");
+    let header = format!(
+        "{}  secrets: {{ file: secrets.sops.yaml }}\napps:\n",
+        p.header().strip_suffix("apps:\n").expect("header ends in apps:")
+    );
+    let reads = "secretEnv: { DB_PASSWORD: { sops: postgres/password } }";
+    p.write_web(&header, reads);
+    let up = p.run_with(&scratch, &["up", "--timeout", "120"]);
+    assert!(up.status.success(), "{}", text(&up));
+    outputs.push(text(&up));
+    assert_eq!(p.sops_secret_value().await.as_deref(), Some(first.as_str()));
+    let (generation, checksum) = p.web_template().await;
+    assert!(checksum.is_some(), "the pod template carries the secrets checksum");
+
+    // The user edits the value; diff names the key, never a value.
+    let edit = p.local(&scratch, &["secrets", "edit", "secrets.sops.yaml"], &canary);
+    assert!(edit.status.success(), "{}", text(&edit));
+    outputs.push(text(&edit));
+    let diff = p.run_with(&scratch, &["diff"]);
+    assert_eq!(diff.status.code(), Some(1), "{}", text(&diff));
+    assert!(
+        text(&diff).contains("+  password: (hidden, changed)"),
+        "{}",
+        text(&diff)
+    );
+    assert!(!text(&diff).contains(&first), "the old value is not shown either");
+    outputs.push(text(&diff));
+
+    // `up` applies it and rolls the app: the template's checksum changed.
+    let up = p.run_with(&scratch, &["up", "--timeout", "120", "--output", "json"]);
+    assert!(up.status.success(), "{}", text(&up));
+    outputs.push(text(&up));
+    assert_eq!(p.sops_secret_value().await.as_deref(), Some(canary.as_str()));
+    let (rolled, new_checksum) = p.web_template().await;
+    assert_ne!(new_checksum, checksum, "a changed secret changes the pod template");
+    assert!(rolled > generation, "the Deployment rolled ({generation} -> {rolled})");
+    let status = p.run_with(&scratch, &["status"]);
+    assert!(status.status.success(), "{}", text(&status));
+    outputs.push(text(&status));
+
+    // A failed up with another value: rolled back, the Secret's values put back from memory.
+    let edit = p.local(&scratch, &["secrets", "edit", "secrets.sops.yaml"], &second);
+    assert!(edit.status.success(), "{}", text(&edit));
+    outputs.push(text(&edit));
+    p.write_web(
+        &header,
+        &format!("{reads}\n    labels: {{ windlass.dev/testbed: crashloop }}"),
+    );
+    let failed = p.up_fails_fast_with(|args| p.run_with(&scratch, args));
+    assert!(
+        failed.contains("rolled back: revision 3 failed, back to revision 2"),
+        "{failed}"
+    );
+    outputs.push(failed.clone());
+    assert_eq!(
+        p.sops_secret_value().await.as_deref(),
+        Some(canary.as_str()),
+        "the rollback put back the values the good revision ran with"
+    );
+
+    // render writes the encrypted file through and no Secret.
+    let render = p.local(&scratch, &["render", "--out", "rendered"], "");
+    assert!(render.status.success(), "{}", text(&render));
+    outputs.push(text(&render));
+    let copied = std::fs::read_to_string(p.dir.path().join("rendered/_secrets/secrets.sops.yaml")).expect("copied");
+    let source = std::fs::read_to_string(p.dir.path().join("secrets.sops.yaml")).expect("source");
+    assert_eq!(copied, source, "written through unchanged");
+
+    // The cluster: the value only in its own Secret (not in the histories, the
+    // Deployment, Events, or an apply annotation on the Secret itself).
+    let secrets: Api<k8s_openapi::api::core::v1::Secret> = Api::namespaced(p.client.clone(), &p.apps_ns);
+    let own = secrets.get("web-sops-postgres").await.expect("secret");
+    assert!(
+        !own.annotations()
+            .contains_key("kubectl.kubernetes.io/last-applied-configuration"),
+        "server-side apply leaves no last-applied copy"
+    );
+    let cluster = cluster_text(&p.client, (&p.apps_ns, "web-sops-postgres")).await;
+    assert!(cluster.contains("web-sops-postgres"), "the search reads the cluster");
+    let down = p.run_with(&scratch, &["down", "--yes"]);
+    assert!(down.status.success(), "{}", text(&down));
+    outputs.push(text(&down));
+
+    let files = files_text(p.dir.path());
+    assert!(files.contains("ENC[AES256_GCM"), "the search reads the files");
+    let scratch_files = format!("{}{}", files_text(scratch.tmp.path()), files_text(scratch.run.path()));
+    for value in [&first, &canary, &second] {
+        assert_nowhere("windlass's output", &outputs.concat(), value);
+        assert_nowhere("the spec's directory", &files, value);
+        assert_nowhere("the temp and runtime directories", &scratch_files, value);
+        assert_nowhere("the cluster's other objects", &cluster, value);
+    }
 }

@@ -46,7 +46,16 @@ pub(super) async fn deploy(ctx: &Ctx, unit: ApplyUnit, timeout: Duration) -> Uni
         }
     };
     let id = history.applyset_id();
+    // `objects` is what the history records (Secrets from the SOPS file sealed: digests,
+    // never values); `applied` is what goes to the cluster.
     let objects = unit_objects(&history, &unit.objects);
+    let applied = match unit.applied() {
+        Ok(a) => unit_objects(&history, &a),
+        Err(e) => {
+            fail(e.to_string(), Vec::new());
+            return result;
+        }
+    };
     let digest = history::digest(&objects);
     let unchanged = history
         .latest()
@@ -78,13 +87,19 @@ pub(super) async fn deploy(ctx: &Ctx, unit: ApplyUnit, timeout: Duration) -> Uni
     // An unchanged unit whose live objects still hold every field windlass sets
     // needs no patch: reads are far cheaper for the apiserver than applies. Any
     // drift (a missing object, a field changed by someone else) applies as usual.
-    let applied = if unchanged && in_sync(ctx, &objects).await {
+    // The values of the unit's SOPS Secrets as they are live, before this run changes
+    // them: held in memory only, so a failed rollout can put them back.
+    let mut known = unit.secrets.clone();
+    if !unchanged {
+        known.extend(live_secrets(ctx, &objects).await);
+    }
+    let outcome = if unchanged && in_sync(ctx, &applied).await {
         Ok(())
     } else {
-        apply_all(ctx, &objects).await
+        apply_all(ctx, &applied).await
     };
-    let outcome = match applied {
-        Ok(()) => wait::wait_ready(ctx, &unit.id, &objects, timeout).await,
+    let outcome = match outcome {
+        Ok(()) => wait::wait_ready(ctx, &unit.id, &applied, timeout).await,
         Err(e) => Err(wait::Failure {
             reason: e.to_string(),
             details: Vec::new(),
@@ -120,7 +135,7 @@ pub(super) async fn deploy(ctx: &Ctx, unit: ApplyUnit, timeout: Duration) -> Uni
             if !unchanged {
                 set_result(&mut history, number, Outcome::Failed, failure.reason.clone());
                 match good.filter(|g| g.digest != digest) {
-                    Some(good) => match rollback::restore(ctx, &unit.id, &good, &objects, &id, timeout).await {
+                    Some(good) => match rollback::restore(ctx, &unit.id, &good, &objects, &known, &id, timeout).await {
                         Ok(()) => ctx.emit(Event::RolledBack {
                             unit: unit.id.clone(),
                             failed_revision: number,
@@ -158,6 +173,24 @@ pub(crate) fn stale_refs(history: &History, objects: &[Value]) -> Vec<ObjectRef>
             if !keep.contains(&o) && seen.insert(o.clone()) {
                 out.push(o);
             }
+        }
+    }
+    out
+}
+
+/// The live form of each sealed Secret of `objects` that exists (unreadable ones
+/// are skipped: a rollback then keeps the live Secret, and says so).
+pub(super) async fn live_secrets(ctx: &Ctx, objects: &[Value]) -> Vec<Value> {
+    let mut out = Vec::new();
+    for o in objects.iter().filter(|o| windlass_core::render::sops::is_sealed(o)) {
+        if let Ok(Some(live)) = ctx.applier.get(&ObjectRef::of(o)).await
+            && let Ok(mut live) = serde_json::to_value(&live)
+            && live.get("data").is_some()
+        {
+            if let Some(m) = live.as_object_mut() {
+                m.remove("status");
+            }
+            out.push(live);
         }
     }
     out

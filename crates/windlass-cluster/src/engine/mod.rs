@@ -43,6 +43,9 @@ pub struct ApplyUnit {
     /// For `component.*` units: the component's namespace, ensured before its release
     /// and never pruned with it (components share namespaces).
     pub namespace: Option<Value>,
+    /// The unit's Secrets from the SOPS file with their values, decrypted by the caller:
+    /// `objects` holds them sealed (no values), which is what the revision history keeps.
+    pub secrets: Vec<Value>,
 }
 
 impl ApplyUnit {
@@ -54,8 +57,55 @@ impl ApplyUnit {
             needs,
             component: None,
             namespace: None,
+            secrets: Vec::new(),
         }
     }
+
+    /// The objects as applied: each sealed Secret replaced by its unsealed form.
+    pub(crate) fn applied(&self) -> Result<Vec<Value>, crate::ClusterError> {
+        let (objects, missing) = unseal(&self.objects, &self.secrets);
+        match missing.first() {
+            Some(r) => Err(crate::ClusterError::Sealed { object: r.to_string() }),
+            None => Ok(objects),
+        }
+    }
+}
+
+/// `objects` with each sealed Secret replaced by the object of `known` with the same
+/// identity and the same digests (the values the sealed one stands for), and the
+/// sealed Secrets nothing in `known` stands for, which are left out.
+pub(crate) fn unseal(objects: &[Value], known: &[Value]) -> (Vec<Value>, Vec<crate::inventory::ObjectRef>) {
+    use crate::inventory::ObjectRef;
+    use windlass_core::render::sops::{DIGESTS_ANNOTATION, is_sealed};
+    let digests = |o: &Value| {
+        o.pointer("/metadata/annotations")
+            .and_then(|a| a.get(DIGESTS_ANNOTATION))
+            .cloned()
+    };
+    let mut out = Vec::with_capacity(objects.len());
+    let mut missing = Vec::new();
+    for o in objects {
+        if !is_sealed(o) {
+            out.push(o.clone());
+            continue;
+        }
+        let r = ObjectRef::of(o);
+        let found = known
+            .iter()
+            .find(|k| !is_sealed(k) && ObjectRef::of(k) == r && digests(k) == digests(o));
+        match found {
+            Some(k) => {
+                // The sealed object's metadata (the unit's ownership mark included), the known values.
+                let mut k = k.clone();
+                if let (Some(m), Some(meta)) = (k.as_object_mut(), o.get("metadata")) {
+                    m.insert("metadata".into(), meta.clone());
+                }
+                out.push(k);
+            }
+            None => missing.push(r),
+        }
+    }
+    (out, missing)
 }
 
 /// Something that happened, for progress lines and `--output json`.

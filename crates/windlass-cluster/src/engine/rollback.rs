@@ -16,12 +16,34 @@ use crate::ClusterError;
 use crate::history::{Outcome, Revision};
 use crate::inventory::ObjectRef;
 
+/// A revision's objects as they can be applied again: its Secrets from the SOPS file
+/// with the values of `known` that have their digests; a Secret whose values
+/// windlass does not hold (the history keeps digests, never values) is left as it
+/// is live, with an event saying so.
+fn reapplicable(ctx: &Ctx, unit: &UnitId, revision: &Revision, known: &[Value]) -> Vec<Value> {
+    let (objects, kept) = super::unseal(&revision.objects, known);
+    for r in kept {
+        ctx.emit(Event::Kept {
+            unit: unit.clone(),
+            object: r.to_string(),
+            reason: format!(
+                "its values stay as they are: windlass's history keeps digests of secrets, never values; \
+                 to go back to revision {}'s, restore the SOPS file of that revision and run `windlass up`",
+                revision.revision
+            ),
+        });
+    }
+    objects
+}
+
 /// Puts a unit back to `good`: re-apply its objects, drop what the failed revision added, wait.
+/// `known`: Secrets from the SOPS file with values (this run's and the live ones before it).
 pub(super) async fn restore(
     ctx: &Ctx,
     unit: &UnitId,
     good: &Revision,
     failed: &[Value],
+    known: &[Value],
     id: &str,
     timeout: Duration,
 ) -> Result<(), ClusterError> {
@@ -30,7 +52,8 @@ pub(super) async fn restore(
         revision: good.revision,
         reason,
     };
-    apply_all(ctx, &good.objects)
+    let objects = reapplicable(ctx, unit, good, known);
+    apply_all(ctx, &objects)
         .await
         .map_err(|e| restore_failed(e.to_string()))?;
     let keep: BTreeSet<ObjectRef> = good.refs().collect();
@@ -43,7 +66,7 @@ pub(super) async fn restore(
     remove_owned(ctx, unit, &added, id, true, timeout)
         .await
         .map_err(|e| restore_failed(e.to_string()))?;
-    wait_ready(ctx, unit, &good.objects, timeout)
+    wait_ready(ctx, unit, &objects, timeout)
         .await
         .map_err(|f| restore_failed(format!("it did not become ready again: {}", f.reason)))
 }
@@ -95,8 +118,11 @@ pub(crate) async fn rollback(
         revision: number,
     });
     let started = Instant::now();
-    apply_all(ctx, &target.objects).await?;
-    if let Err(f) = wait_ready(ctx, unit, &target.objects, timeout).await {
+    // The live values stand for the target's when they have its digests (unchanged since).
+    let live = super::apply::live_secrets(ctx, &target.objects).await;
+    let objects = reapplicable(ctx, unit, &target, &live);
+    apply_all(ctx, &objects).await?;
+    if let Err(f) = wait_ready(ctx, unit, &objects, timeout).await {
         set_result(&mut history, number, Outcome::Failed, f.reason.clone());
         ctx.store.save(&history).await?;
         ctx.emit(Event::Failed {

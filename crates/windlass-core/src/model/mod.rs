@@ -32,6 +32,11 @@ pub struct Platform {
     pub components: Vec<crate::components::Component>,
     /// Vault as apps' `secretEnv: {vault: ...}` reach it.
     pub vault: Vault,
+    /// `platform.secrets.file` with `{env}` replaced: relative to windlass.yaml.
+    pub secrets_file: Option<String>,
+    /// That file as read without a key, attached by the caller (`attach_secrets`) once
+    /// it has read the file; apps' `{sops: ...}` references render from it.
+    pub sealed: Option<std::sync::Arc<crate::secrets::Sealed>>,
     /// App name -> position in `apps`.
     index: BTreeMap<String, usize>,
     /// App name -> positions of the apps that need it, in spec order (a 10,000-app
@@ -257,6 +262,36 @@ pub enum EnvSecret {
     Secret(SecretRef),
     /// A key of a Vault KV v2 secret, synced into a Secret by the Vault Secrets Operator.
     Vault(VaultRef),
+    /// A key of a Secret in the environment's SOPS file, applied by windlass.
+    Sops(SopsRef),
+}
+
+/// `SECRET/KEY`: a key of a named Secret in the environment's SOPS file.
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SopsRef {
+    pub secret: String,
+    pub key: String,
+}
+
+impl SopsRef {
+    /// Reads `SECRET/KEY`; the error says what is wrong.
+    pub fn parse(s: &str) -> Result<SopsRef, String> {
+        let (secret, key) = s.split_once('/').ok_or("has no `/KEY` naming the key to read")?;
+        if !crate::spec::names::is_dns1123_label(secret) {
+            return Err(format!(
+                "names the Secret `{secret}`, which is not a DNS-1123 label (lowercase letters, digits, `-`; at most 63)"
+            ));
+        }
+        if !crate::spec::names::is_config_key(key) {
+            return Err(format!(
+                "names the key `{key}`, which is not a valid Secret key (letters, digits, `-`, `_`, `.`)"
+            ));
+        }
+        Ok(SopsRef {
+            secret: secret.to_string(),
+            key: key.to_string(),
+        })
+    }
 }
 
 /// `MOUNT/PATH#KEY`: a key of the KV v2 secret at PATH under the secrets engine at MOUNT.
@@ -394,6 +429,8 @@ impl Platform {
                     .clone()
                     .unwrap_or_else(|| d::VAULT_REFRESH_AFTER.to_string()),
             },
+            secrets_file: p.secrets.file.as_ref().map(|f| f.replace("{env}", environment)),
+            sealed: None,
             index,
             needed_by,
         };
@@ -415,6 +452,19 @@ impl Platform {
     /// The component, when it is enabled.
     pub fn component(&self, name: crate::components::ComponentName) -> Option<&crate::components::Component> {
         self.components.iter().find(|c| c.name == name)
+    }
+
+    /// Whether any app reads the environment's SOPS file.
+    pub fn uses_sops(&self) -> bool {
+        self.apps
+            .iter()
+            .any(|a| a.secret_env.iter().any(|(_, s)| matches!(s, EnvSecret::Sops(_))))
+    }
+
+    /// Attaches the environment's SOPS file, read without a key, once every
+    /// reference is checked against it (`secrets::check_refs`).
+    pub fn attach_secrets(&mut self, sealed: crate::secrets::Sealed) {
+        self.sealed = Some(std::sync::Arc::new(sealed));
     }
 
     pub fn app(&self, name: &str) -> Option<&App> {
@@ -567,10 +617,11 @@ fn build_app(name: &str, a: &AppSpec, default_ns: &str, domain: &str) -> App {
             .iter()
             .map(|(k, v)| {
                 let r = &v.0;
-                let source = match (&r.vault, &r.secret, &r.key) {
-                    // Validated: a parsable `MOUNT/PATH#KEY`, or both `secret` and `key`.
-                    (Some(vault), _, _) => EnvSecret::Vault(VaultRef::parse(vault).unwrap_or_default()),
-                    (None, secret, key) => EnvSecret::Secret(SecretRef {
+                let source = match (&r.vault, &r.sops, &r.secret, &r.key) {
+                    // Validated: a parsable `MOUNT/PATH#KEY` or `SECRET/KEY`, or both `secret` and `key`.
+                    (Some(vault), _, _, _) => EnvSecret::Vault(VaultRef::parse(vault).unwrap_or_default()),
+                    (None, Some(sops), _, _) => EnvSecret::Sops(SopsRef::parse(sops).unwrap_or_default()),
+                    (None, None, secret, key) => EnvSecret::Secret(SecretRef {
                         secret: secret.clone().unwrap_or_default(),
                         key: key.clone().unwrap_or_default(),
                     }),

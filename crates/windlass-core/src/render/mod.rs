@@ -12,6 +12,7 @@ mod network;
 mod object;
 mod scaling;
 mod service;
+pub mod sops;
 mod stream;
 mod tls;
 mod traffic;
@@ -153,6 +154,7 @@ pub fn render(platform: &Platform, plan: &Plan) -> Rendered {
 fn app_objects(platform: &Platform, app: &App) -> Vec<Object> {
     let mut objects = vec![service::service_account(platform, app)];
     objects.extend(vault::objects(platform, app));
+    objects.extend(sops::objects(platform, app));
     objects.extend(config::config_map(platform, app));
     objects.extend(workload::deployment_pvc(platform, app));
     objects.extend(service::services(platform, app));

@@ -43,12 +43,15 @@ impl UnitDocuments {
     }
 }
 
-/// Checks a unit's objects and serialises them, dropping the objects.
+/// Checks a unit's objects and serialises them, dropping the objects. A sealed
+/// Secret (from the SOPS file, without its values) is checked but not written:
+/// only `up` makes it, from the encrypted file.
 pub fn documents(unit: Unit) -> UnitDocuments {
     let findings = invariants(&unit.objects);
     let documents = unit
         .objects
         .iter()
+        .filter(|o| !super::sops::is_sealed(&o.0))
         .enumerate()
         .map(|(i, o)| Document {
             file: format!("{i:02}-{}-{}.yaml", o.kind().to_lowercase(), o.name()),

@@ -25,7 +25,7 @@ fn secrets(app: &App) -> BTreeSet<(&str, &str)> {
         .iter()
         .filter_map(|(_, s)| match s {
             EnvSecret::Vault(v) => Some((v.mount.as_str(), v.path.as_str())),
-            EnvSecret::Secret(_) => None,
+            EnvSecret::Secret(_) | EnvSecret::Sops(_) => None,
         })
         .collect()
 }

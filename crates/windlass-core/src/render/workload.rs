@@ -31,16 +31,33 @@ use crate::spec::AppKind;
 pub const CONFIG_CHECKSUM_ANNOTATION: &str = "windlass.dev/config-checksum";
 /// Reloader restarts the workload when a referenced Secret or ConfigMap changes.
 pub const RELOADER_ANNOTATION: &str = "reloader.stakater.com/auto";
+/// Reloader restarts the workload when one of these Secrets (comma-separated) changes.
+pub const RELOADER_SECRETS_ANNOTATION: &str = "secret.reloader.stakater.com/reload";
 
 pub fn workload(platform: &Platform, app: &App) -> Object {
     let template = pod_template(platform, app);
     let mut meta = app_port_meta(platform, app, &app.name);
     // Reloader restarts the app for the Secrets others create; the Vault Secrets Operator
-    // restarts it for the Secrets it syncs.
-    if app.secret_env.iter().any(|(_, s)| matches!(s, EnvSecret::Secret(_))) {
-        meta.annotations
-            .get_or_insert_with(BTreeMap::new)
-            .insert(RELOADER_ANNOTATION.to_string(), "true".to_string());
+    // restarts it for the Secrets it syncs; windlass's own Secrets (from the SOPS file)
+    // roll it through the pod template's checksum, so Reloader is told to leave those alone.
+    let external: Vec<&str> = app
+        .secret_env
+        .iter()
+        .filter_map(|(_, s)| match s {
+            EnvSecret::Secret(r) => Some(r.secret.as_str()),
+            _ => None,
+        })
+        .collect();
+    if !external.is_empty() {
+        let annotations = meta.annotations.get_or_insert_with(BTreeMap::new);
+        if app.secret_env.iter().any(|(_, s)| matches!(s, EnvSecret::Sops(_))) {
+            let mut names = external;
+            names.sort_unstable();
+            names.dedup();
+            annotations.insert(RELOADER_SECRETS_ANNOTATION.to_string(), names.join(","));
+        } else {
+            annotations.insert(RELOADER_ANNOTATION.to_string(), "true".to_string());
+        }
     }
     // The spec refuses a `latest` image unless the app says `allowLatest: true`: the user chose it.
     if let (_, Some("latest"), None) = crate::spec::names::split_image(&app.image) {
@@ -173,6 +190,9 @@ fn pod_template(platform: &Platform, app: &App) -> PodTemplateSpec {
     let mut annotations = BTreeMap::new();
     if let Some(c) = &app.config {
         annotations.insert(CONFIG_CHECKSUM_ANNOTATION.to_string(), config_checksum(&c.files));
+    }
+    if let Some(sum) = super::sops::checksum(platform, app) {
+        annotations.insert(super::sops::CHECKSUM_ANNOTATION.to_string(), sum);
     }
     let labels = app_labels(platform, app);
     let (volumes, mounts) = volumes(app);
@@ -313,6 +333,7 @@ fn container(app: &App, mounts: Vec<VolumeMount>) -> Container {
         let (name, key) = match source {
             EnvSecret::Secret(r) => (r.secret.clone(), r.key.clone()),
             EnvSecret::Vault(v) => (super::vault::destination(app, v), v.key.clone()),
+            EnvSecret::Sops(r) => (super::sops::destination(app, r), r.key.clone()),
         };
         EnvVar {
             name: k.clone(),

@@ -18,6 +18,8 @@ pub const IMPLICIT_ENVIRONMENT: &str = "default";
 #[derive(Debug, Clone)]
 pub struct Spec {
     pub file: String,
+    /// The text read, for locating errors found after loading (`error_at`).
+    pub text: std::sync::Arc<str>,
     pub default_environment: String,
     /// The merged, typed spec of each environment, in file order.
     pub environments: IndexMap<String, PlatformFile>,
@@ -47,6 +49,39 @@ impl Spec {
                     ],
                 })
             }
+        }
+    }
+}
+
+impl Spec {
+    /// Errors found after loading (a reference the secrets file does not hold),
+    /// located where environment `env` takes each path from: its overlay, else the base.
+    pub fn error_at(&self, env: &str, found: Vec<(FieldPath, String, String)>) -> SpecError {
+        let merged = parse_yaml(&self.text).ok().map(|root| {
+            let overlay = root.get("environments").and_then(|e| e.get(env)).cloned();
+            let mut base = root;
+            if let Value::Map(entries) = &mut base.value {
+                entries.retain(|(k, _)| k.name != "environments");
+            }
+            if let Some(o) = overlay {
+                base.merge(&o);
+            }
+            base
+        });
+        let diagnostics = found
+            .into_iter()
+            .map(|(path, message, help)| {
+                let d = Diagnostic::new(path.clone(), message).help(help);
+                match &merged {
+                    Some(node) => d.at(node.locate(&path)),
+                    None => d,
+                }
+            })
+            .collect();
+        SpecError {
+            file: self.file.clone(),
+            source_text: self.text.to_string(),
+            diagnostics: cap_repeats(diagnostics),
         }
     }
 }
@@ -244,6 +279,7 @@ pub fn load(file: &str, text: &str) -> Result<Spec, SpecError> {
     };
     Ok(Spec {
         file: file.to_string(),
+        text: std::sync::Arc::from(text),
         default_environment,
         environments,
     })
@@ -312,7 +348,7 @@ mod tests {
             (
                 "list for a struct",
                 format!("{HEAD}platform: [demo, example.com]\n").into_bytes(),
-                "w.yaml:3:11: platform: expected a mapping of platform settings, found a list\n  help: write `field: value` pairs here, with fields from: name, domain, email, tls, traffic, namespace, monitoring, components, charts, vault",
+                "w.yaml:3:11: platform: expected a mapping of platform settings, found a list\n  help: write `field: value` pairs here, with fields from: name, domain, email, tls, traffic, namespace, monitoring, components, charts, vault, secrets",
             ),
             (
                 "binary",

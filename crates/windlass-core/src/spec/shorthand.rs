@@ -97,6 +97,7 @@ impl FromShorthand for EnvSecretRef {
             secret: Some(r.secret),
             key: Some(r.key),
             vault: None,
+            sops: None,
         })
     }
 }

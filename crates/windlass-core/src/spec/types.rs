@@ -89,6 +89,19 @@ pub struct PlatformSpec {
     /// Vault, for apps' `secretEnv: {vault: MOUNT/PATH#KEY}` (read through the Vault Secrets Operator).
     #[serde(default)]
     pub vault: VaultSpec,
+    /// The environment's SOPS-encrypted secrets, for apps' `secretEnv: {sops: SECRET/KEY}`.
+    #[serde(default)]
+    pub secrets: SecretsSpec,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SecretsSpec {
+    /// A SOPS-encrypted YAML file of named Secrets and their keys, relative to windlass.yaml,
+    /// e.g. `secrets/{env}.sops.yaml` (`{env}` is the environment's name). `windlass secrets
+    /// encrypt|edit` writes it; `up` decrypts it in memory.
+    #[serde(default)]
+    pub file: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
@@ -214,8 +227,8 @@ pub struct AppSpec {
     /// Plain environment variables.
     #[serde(default)]
     pub env: IndexMap<String, Scalar>,
-    /// Environment variables from Secrets: `NAME: secret-name/key` or `{secret, key}`, or from
-    /// Vault: `{vault: MOUNT/PATH#KEY}`.
+    /// Environment variables from Secrets: `NAME: secret-name/key` or `{secret, key}`, from the
+    /// environment's SOPS file: `{sops: SECRET/KEY}`, or from Vault: `{vault: MOUNT/PATH#KEY}`.
     #[serde(default)]
     pub secret_env: IndexMap<String, Shorthand<EnvSecretRef>>,
     /// Configuration files mounted read-only into the container.
@@ -362,6 +375,10 @@ pub struct EnvSecretRef {
     /// a Secret by the Vault Secrets Operator, which restarts the app when it changes.
     #[serde(default)]
     pub vault: Option<String>,
+    /// A key of a Secret in the environment's SOPS file (`platform.secrets.file`), `SECRET/KEY`
+    /// (e.g. `postgres/password`); windlass decrypts it and owns the Secret the app reads.
+    #[serde(default)]
+    pub sops: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]

@@ -213,6 +213,7 @@ pub fn validate(spec: &PlatformFile, node: &Node, environments: &[(String, Optio
 
 fn platform(f: &mut Findings<'_>, p: &PlatformSpec) {
     vault(f, p);
+    secrets_file(f, p);
     let path = FieldPath::root().key("platform");
     if !is_dns1123_label(&p.name) {
         f.err(
@@ -908,8 +909,23 @@ fn app_checks(
 /// The replica count when the spec sets neither `replicas` nor `autoscaling`.
 /// One `secretEnv` source: a Secret's key, or a key of a Vault secret.
 fn secret_source(f: &mut Findings<'_>, platform: &PlatformSpec, r: &EnvSecretRef, sp: &FieldPath) {
-    match (&r.secret, &r.key, &r.vault) {
-        (Some(secret), Some(key), None) => {
+    const FORMS: &str =
+        "write `{secret: NAME, key: KEY}` (or `NAME/KEY`), `{sops: SECRET/KEY}` or `{vault: MOUNT/PATH#KEY}`";
+    let sources = [
+        r.secret.is_some() || r.key.is_some(),
+        r.vault.is_some(),
+        r.sops.is_some(),
+    ];
+    if sources.iter().filter(|s| **s).count() > 1 {
+        f.err(
+            sp.clone(),
+            "names more than one source (`secret`/`key`, `sops`, `vault`)",
+            "keep one: `{secret: NAME, key: KEY}`, `{sops: SECRET/KEY}` or `{vault: MOUNT/PATH#KEY}`",
+        );
+        return;
+    }
+    match (&r.secret, &r.key, &r.vault, &r.sops) {
+        (Some(secret), Some(key), None, None) => {
             if !is_dns1123_subdomain(secret) {
                 f.err(
                     sp.clone(),
@@ -925,7 +941,24 @@ fn secret_source(f: &mut Findings<'_>, platform: &PlatformSpec, r: &EnvSecretRef
                 );
             }
         }
-        (None, None, Some(vault)) => {
+        (None, None, None, Some(sops)) => {
+            let path = sp.key("sops");
+            if let Err(why) = crate::model::SopsRef::parse(sops) {
+                f.err(
+                    path.clone(),
+                    format!("`{sops}` {why}"),
+                    "write `SECRET/KEY`, a Secret of the environment's SOPS file and one of its keys, e.g. `postgres/password`",
+                );
+            }
+            if platform.secrets.file.is_none() {
+                f.err(
+                    path,
+                    "a SOPS reference needs the environment's secrets file, and `platform.secrets.file` is not set",
+                    "set `platform.secrets.file`, e.g. `secrets/{env}.sops.yaml` (made with `windlass secrets encrypt`)",
+                );
+            }
+        }
+        (None, None, Some(vault), None) => {
             let vp = sp.key("vault");
             match crate::model::VaultRef::parse(vault) {
                 Err(why) => f.err(
@@ -955,19 +988,41 @@ fn secret_source(f: &mut Findings<'_>, platform: &PlatformSpec, r: &EnvSecretRef
                 );
             }
         }
-        (_, _, Some(_)) => f.err(
-            sp.clone(),
-            "names both a Secret (`secret`/`key`) and Vault",
-            "keep one: `{secret: NAME, key: KEY}` or `{vault: MOUNT/PATH#KEY}`",
-        ),
-        (secret, _, None) => f.err(
+        (secret, _, None, None) => f.err(
             sp.clone(),
             format!(
                 "the reference is missing `{}`",
                 if secret.is_none() { "secret" } else { "key" }
             ),
-            "write `{secret: NAME, key: KEY}` (or `NAME/KEY`), or `{vault: MOUNT/PATH#KEY}`",
+            FORMS,
         ),
+        _ => f.err(sp.clone(), "the reference names no source", FORMS),
+    }
+}
+
+/// `platform.secrets.file`: a relative path whose only placeholder is `{env}`.
+fn secrets_file(f: &mut Findings<'_>, p: &PlatformSpec) {
+    let Some(file) = &p.secrets.file else { return };
+    let path = FieldPath::root().key("platform").key("secrets").key("file");
+    let rest = file.replace("{env}", "");
+    if file.trim().is_empty() {
+        f.err(
+            path,
+            "the secrets file is empty",
+            "name a file beside windlass.yaml, e.g. `secrets/{env}.sops.yaml`",
+        );
+    } else if rest.contains(['{', '}']) {
+        f.err(
+            path,
+            format!("`{file}` has a placeholder other than `{{env}}`"),
+            "`{env}` (the environment's name) is the only placeholder, e.g. `secrets/{env}.sops.yaml`",
+        );
+    } else if rest.contains('\0') || file.ends_with('/') {
+        f.err(
+            path,
+            format!("`{file}` does not name a file"),
+            "name a file beside windlass.yaml, e.g. `secrets/{env}.sops.yaml`",
+        );
     }
 }
 
@@ -1887,14 +1942,14 @@ mod tests {
             "",
             "  components: {vault: {enabled: true}, vault-secrets-operator: {enabled: true}}\n",
             "  web:\n    image: ghcr.io/acme/web:1.0.0\n    port: 8080\n    health: /healthz\n    secretEnv: {PW: {vault: kv/db#password, secret: db}}\n",
-            "windlass.yaml:13:21: apps.web.secretEnv.PW: names both a Secret (`secret`/`key`) and Vault\n  help: keep one: `{secret: NAME, key: KEY}` or `{vault: MOUNT/PATH#KEY}`",
+            "windlass.yaml:13:21: apps.web.secretEnv.PW: names more than one source (`secret`/`key`, `sops`, `vault`)\n  help: keep one: `{secret: NAME, key: KEY}`, `{sops: SECRET/KEY}` or `{vault: MOUNT/PATH#KEY}`",
         ),
         (
             "secret_without_key",
             "",
             "",
             "  web:\n    image: ghcr.io/acme/web:1.0.0\n    port: 8080\n    health: /healthz\n    secretEnv: {PW: {secret: db}}\n",
-            "windlass.yaml:12:21: apps.web.secretEnv.PW: the reference is missing `key`\n  help: write `{secret: NAME, key: KEY}` (or `NAME/KEY`), or `{vault: MOUNT/PATH#KEY}`",
+            "windlass.yaml:12:21: apps.web.secretEnv.PW: the reference is missing `key`\n  help: write `{secret: NAME, key: KEY}` (or `NAME/KEY`), `{sops: SECRET/KEY}` or `{vault: MOUNT/PATH#KEY}`",
         ),
         (
             "vault_settings",

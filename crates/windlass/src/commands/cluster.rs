@@ -15,7 +15,8 @@ use super::plan_checked;
 use crate::cli::{ClusterArgs, SpecArgs};
 use crate::error::CliError;
 
-/// The spec's environment, planned and rendered as apply units.
+/// The spec's environment, planned and rendered as apply units; the Secrets from
+/// the SOPS file decrypted in memory (only `up` and `diff` call this).
 pub struct Target {
     pub platform: Platform,
     pub plan: Plan,
@@ -52,9 +53,12 @@ pub fn target(spec: &SpecArgs, only: &[Selector]) -> Result<Target, CliError> {
                 needs: u.needs.clone(),
                 component,
                 namespace,
+                secrets: Vec::new(),
             }
         })
-        .collect();
+        .collect::<Vec<_>>();
+    let mut units = units;
+    super::secrets::unseal_units(&platform, &mut units)?;
     Ok(Target { platform, plan, units })
 }
 

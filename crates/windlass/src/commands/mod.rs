@@ -93,11 +93,75 @@ pub fn load_spec(path: &Path) -> Result<Spec, CliError> {
     Ok(windlass_core::spec::load_bytes(&path.display().to_string(), &bytes)?)
 }
 
-/// The model of the environment chosen by `--env`.
+/// The model of the environment chosen by `--env`, with the environment's SOPS
+/// file attached (read without a key) when its apps reference it.
 pub fn load_platform(args: &SpecArgs) -> Result<Platform, CliError> {
     let spec = load_spec(&args.file)?;
     let (env, file) = spec.environment(args.env.as_deref())?;
-    Ok(Platform::build(file, env))
+    let mut platform = Platform::build(file, env);
+    if platform.uses_sops() {
+        attach_secrets(&spec, &args.file, &mut platform)?;
+    }
+    Ok(platform)
+}
+
+/// Reads `platform.secrets.file` (beside the spec), holds every `{sops: ...}`
+/// reference to it, and attaches it sealed: no key is needed, no value is read.
+fn attach_secrets(spec: &Spec, spec_path: &Path, platform: &mut Platform) -> Result<(), CliError> {
+    use std::io::Read;
+    use windlass_core::secrets::{MAX_SECRETS_BYTES, Sealed, check_refs};
+    let Some(relative) = platform.secrets_file.clone() else {
+        return Ok(()); // validation refuses a reference without the setting
+    };
+    let dir = spec_path.parent().unwrap_or(Path::new(""));
+    let path = dir.join(&relative);
+    let shown = path.display().to_string();
+    let setting = || {
+        windlass_core::source::FieldPath::root()
+            .key("platform")
+            .key("secrets")
+            .key("file")
+    };
+    let mut bytes = Vec::new();
+    let read = std::fs::File::open(&path).and_then(|f| {
+        let limit = u64::try_from(MAX_SECRETS_BYTES).unwrap_or(u64::MAX);
+        f.take(limit.saturating_add(1)).read_to_end(&mut bytes)
+    });
+    if let Err(e) = read {
+        let (message, help) = if e.kind() == std::io::ErrorKind::NotFound {
+            (
+                format!("the secrets file {shown} does not exist"),
+                format!(
+                    "write the Secrets as `NAME: {{KEY: value}}` and encrypt them: `windlass secrets encrypt --age age1... --output {shown} PLAIN.yaml`"
+                ),
+            )
+        } else {
+            (
+                format!("cannot read the secrets file {shown}: {e}"),
+                "check the file's permissions".to_string(),
+            )
+        };
+        return Err(spec
+            .error_at(&platform.environment, vec![(setting(), message, help)])
+            .into());
+    }
+    let text = String::from_utf8(bytes).map_err(|_| {
+        spec.error_at(
+            &platform.environment,
+            vec![(
+                setting(),
+                format!("the secrets file {shown} is not UTF-8 text"),
+                "name the SOPS-encrypted YAML file of the environment's Secrets".to_string(),
+            )],
+        )
+    })?;
+    let sealed = Sealed::parse(&shown, &text)?;
+    let missing = check_refs(platform, &sealed);
+    if !missing.is_empty() {
+        return Err(spec.error_at(&platform.environment, missing).into());
+    }
+    platform.attach_secrets(sealed);
+    Ok(())
 }
 
 /// The chosen environment planned and rendered for `--only`, every object held

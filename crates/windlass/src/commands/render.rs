@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use windlass_core::components::release_description;
 use windlass_core::plan::Plan;
+use windlass_core::render::sops::made_secrets;
 use windlass_core::render::{Object, Outline, documents, for_each_unit, to_yaml};
 use windlass_core::unit::UnitId;
 
@@ -31,11 +32,24 @@ pub fn run(args: &RenderArgs) -> Result<ExitStatus, CliError> {
     let platform = load_platform(&args.spec)?;
     let plan = Plan::new(&platform, &args.selection.only)?;
     let outline = Outline::new(&platform, &plan);
+    let selected_apps = plan.up().iter().filter_map(|u| match &u.id {
+        UnitId::App { name, .. } => platform.app(name),
+        _ => None,
+    });
+    let made = made_secrets(selected_apps);
     if args.stdout {
         for_each_unit(&outline, documents, |unit| {
             refuse_findings(&unit.findings)?;
             print_all(unit.documents.iter().flat_map(|d| ["---\n", d.yaml.as_str()]))
         })?;
+        if !made.is_empty() {
+            note(&format!(
+                "note: the stream leaves out the {} `windlass up` makes from the encrypted {} ({}): render with --out to get the encrypted file beside the objects",
+                plural(made.len(), "Secret"),
+                platform.secrets_file.as_deref().unwrap_or_default(),
+                made.join(", ")
+            ));
+        }
         return Ok(ExitStatus::Success);
     }
     let tree = TreeWriter::begin(&args.out)?;
@@ -74,15 +88,61 @@ pub fn run(args: &RenderArgs) -> Result<ExitStatus, CliError> {
         tree.write(&format!("{dir}/values.yaml"), &to_yaml(&Object(c.values.clone())))?;
         releases += 1;
     }
+    // The SOPS file, encrypted, exactly as read: the objects' Secrets come from it at `up`.
+    let secrets = match (&platform.sealed, made.is_empty()) {
+        (Some(sealed), false) => {
+            let name = std::path::Path::new(&sealed.file)
+                .file_name()
+                .map_or_else(|| "secrets.sops.yaml".into(), |n| n.to_string_lossy().into_owned());
+            let path = format!("{SECRETS_DIR}/{name}");
+            tree.write(&path, &sealed.text)?;
+            Some(SecretsSummary { path, made })
+        }
+        _ => None,
+    };
     tree.commit()?;
-    print(&summary(args, &platform.environment, &units, releases))?;
+    print(&summary(
+        args,
+        &platform.environment,
+        &units,
+        releases,
+        secrets.as_ref(),
+    ))?;
     Ok(ExitStatus::Success)
 }
 
+/// Where the encrypted SOPS file goes in the rendered tree.
+const SECRETS_DIR: &str = "_secrets";
+
+/// The encrypted file written through, and the Secrets `up` makes from it.
+struct SecretsSummary {
+    path: String,
+    made: Vec<String>,
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
+#[allow(clippy::print_stderr)]
+fn note(text: &str) {
+    eprintln!("{text}");
+}
+
 /// `releases`: how many components got a release.yaml and a values.yaml.
-fn summary(args: &RenderArgs, env: &str, units: &[UnitSummary], releases: usize) -> String {
+fn summary(
+    args: &RenderArgs,
+    env: &str,
+    units: &[UnitSummary],
+    releases: usize,
+    secrets: Option<&SecretsSummary>,
+) -> String {
     let total: usize = units.iter().map(|u| u.objects).sum();
-    let files = total + 2 * releases;
+    let files = total + 2 * releases + usize::from(secrets.is_some());
     let dir = args.out.display();
     match args.output {
         OutputFormat::Json => {
@@ -104,6 +164,7 @@ fn summary(args: &RenderArgs, env: &str, units: &[UnitSummary], releases: usize)
                 "objects": total,
                 "files": files,
                 "units": units,
+                "secrets": secrets.map(|s| serde_json::json!({"file": s.path, "madeByUp": s.made})),
             });
             format!("{v}\n")
         }
@@ -112,6 +173,14 @@ fn summary(args: &RenderArgs, env: &str, units: &[UnitSummary], releases: usize)
             if releases > 0 {
                 s.push_str(&format!(
                     "  and the release and values of {releases} components ({dir}/_components/NAME/{{release,values}}.yaml)\n"
+                ));
+            }
+            if let Some(sec) = secrets {
+                s.push_str(&format!(
+                    "  and the encrypted secrets file ({dir}/{}), unchanged: `windlass up` decrypts it in memory and makes {} ({})\n",
+                    sec.path,
+                    plural(sec.made.len(), "Secret"),
+                    sec.made.join(", ")
                 ));
             }
             // A line per unit while that stays readable; a large platform gets the first few and a count.

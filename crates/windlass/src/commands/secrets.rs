@@ -609,3 +609,56 @@ fn keys(args: &SecretsKeysArgs) -> Result<ExitStatus, CliError> {
         ExitStatus::Changes
     })
 }
+
+/// `up` and `diff`: the Secrets of the selected units that come from the
+/// environment's SOPS file, decrypted in memory (core dumps off first) and put
+/// beside their sealed form in `ApplyUnit::secrets`. Nothing is decrypted when no
+/// selected unit has one. The keys are found as `windlass secrets` finds them.
+pub(super) fn unseal_units(
+    platform: &windlass_core::model::Platform,
+    units: &mut [windlass_cluster::ApplyUnit],
+) -> Result<(), CliError> {
+    use windlass_core::render::sops::{is_sealed, sealed_source, unseal};
+    let wanted = units.iter().any(|u| u.objects.iter().any(is_sealed));
+    let Some(sealed) = platform.sealed.as_ref().filter(|_| wanted) else {
+        return Ok(());
+    };
+    let path = Path::new(&sealed.file);
+    let file = EncryptedFile::parse(Format::Yaml, &sealed.text).map_err(|e| in_file(path, e))?;
+    let key_args = SecretKeyArgs {
+        pgp_key: env_nonempty("WINDLASS_SOPS_PGP_KEY_FILE").map(PathBuf::from),
+    };
+    let opened = open(path, &file, &key_args)?;
+    let plain = opened.plaintext();
+    for unit in units.iter_mut() {
+        for o in unit.objects.iter().filter(|o| is_sealed(o)) {
+            let (secret, keys) = sealed_source(o).ok_or_else(|| {
+                CliError::Failed(format!(
+                    "a Secret from {} lost its source annotation (a windlass bug; please report it)",
+                    sealed.file
+                ))
+            })?;
+            let mut values = Vec::with_capacity(keys.len());
+            for key in keys {
+                let at = [
+                    windlass_sops::PathSegment::Key(secret.clone()),
+                    windlass_sops::PathSegment::Key(key.clone()),
+                ];
+                let text = plain.extract_text(&at).ok_or_else(|| {
+                    CliError::Usage(format!(
+                        "{}: `{secret}.{key}` is not in the decrypted file, though its name is in the clear: the file was changed by hand\n  help: open it with `windlass secrets edit {}` and save it again",
+                        sealed.file, sealed.file
+                    ))
+                })?;
+                // sops's --extract ends a non-string value with a newline; the Secret holds the value.
+                let mut bytes = text.as_bytes().to_vec();
+                if !matches!(plain.extract(&at), Some(windlass_sops::Value::Str(_))) && bytes.last() == Some(&b'\n') {
+                    bytes.pop();
+                }
+                values.push((key, bytes));
+            }
+            unit.secrets.push(unseal(o, values));
+        }
+    }
+    Ok(())
+}
