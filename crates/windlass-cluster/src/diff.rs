@@ -293,6 +293,35 @@ mod tests {
     }
 
     #[test]
+    fn a_secrets_diff_names_the_changed_keys_and_shows_no_value() {
+        let secret =
+            |data: Value| json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"}, "data": data});
+        let mut live = secret(json!({"same": "c2FtZQ==", "old": "b2xkLXZhbHVl"}));
+        let mut wanted = secret(json!({"same": "c2FtZQ==", "old": "bmV3LXZhbHVl", "added": "YWRkZWQ="}));
+        hide_secret_values(&mut live, &mut wanted);
+        let diff = TextDiff::from_lines(&comparable(&live), &comparable(&wanted))
+            .unified_diff()
+            .to_string();
+        assert!(
+            diff.contains("-  old: (hidden)\n") && diff.contains("+  old: (hidden, changed)\n"),
+            "{diff}"
+        );
+        assert!(diff.contains("+  added: (hidden, changed)\n"), "{diff}");
+        assert!(
+            diff.lines().all(|l| !l.contains("same") || l.starts_with(' ')),
+            "an unchanged key is context at most: {diff}"
+        );
+        for value in ["c2FtZQ==", "b2xkLXZhbHVl", "bmV3LXZhbHVl", "YWRkZWQ="] {
+            assert!(!diff.contains(value), "{diff}");
+        }
+        // Objects other than Secrets are diffed as they are.
+        let mut cm = json!({"kind": "ConfigMap", "data": {"k": "v"}});
+        let mut cm2 = cm.clone();
+        hide_secret_values(&mut cm, &mut cm2);
+        assert_eq!(cm["data"]["k"], "v");
+    }
+
+    #[test]
     fn changes_serialize_with_the_unit_id_and_a_kebab_action() {
         let c = Change {
             unit: UnitId::app("shop", "web"),

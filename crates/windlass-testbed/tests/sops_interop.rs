@@ -758,3 +758,49 @@ fn every_comment_windlass_encrypts_is_decrypted_by_sops() {
     got.sort();
     assert_eq!(got, want, "{yaml}");
 }
+
+#[test]
+fn a_secrets_file_sops_encrypts_serves_the_spec_without_a_key() {
+    let Some(scene) = Scene::new() else { return };
+    let a = scene.key("a.txt");
+    scene.write("plain.yaml", "db:\n    password: s3cr3t-canary\n    port: 5432\n");
+    let out = scene
+        .sops(&a)
+        .args(["-e", "--age", &a.recipient, "plain.yaml"])
+        .output()
+        .expect("sops -e");
+    fs::create_dir_all(scene.path("secrets")).expect("mkdir");
+    scene.write("secrets/production.sops.yaml", &check(&out, "sops -e"));
+    let spec = |key: &str| {
+        format!(
+            "apiVersion: windlass.dev/v1alpha1\nkind: Platform\nplatform:\n  name: shop\n  domain: example.com\n  tls: self-signed\n  \
+             secrets: {{file: 'secrets/{{env}}.sops.yaml'}}\napps:\n  api:\n    image: ghcr.io/acme/api:1.0.0\n    port: 8080\n    \
+             health: {{path: /ready, liveness: /livez}}\n    secretEnv: {{DB_PASSWORD: {{sops: db/password}}, DB_PORT: {{sops: 'db/{key}'}}}}\n\
+             environments: {{production: {{}}}}\n"
+        )
+    };
+    let render = |spec_text: &str| {
+        scene.write("windlass.yaml", spec_text);
+        Command::new(common::windlass_binary())
+            .current_dir(scene.dir.path())
+            .env("HOME", scene.dir.path())
+            .env_remove("SOPS_AGE_KEY")
+            .env_remove("SOPS_AGE_KEY_FILE")
+            .args(["render", "--out", "out"])
+            .output()
+            .expect("windlass render")
+    };
+    let ok = render(&spec("port"));
+    check(&ok, "windlass render of a sops-made secrets file, no key");
+    assert_eq!(
+        scene.read("out/_secrets/production.sops.yaml"),
+        scene.read("secrets/production.sops.yaml")
+    );
+    let missing = render(&spec("prot"));
+    assert_eq!(missing.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&missing.stderr);
+    assert!(
+        err.contains("has no key `prot`") && err.contains("did you mean `db/port`?") && !err.contains("s3cr3t"),
+        "{err}"
+    );
+}

@@ -523,3 +523,136 @@ fn keys_lists_recipients_and_whether_the_local_key_opens_the_file() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+const SOPS_SPEC: &str = "apiVersion: windlass.dev/v1alpha1
+kind: Platform
+platform:
+  name: shop
+  domain: example.com
+  tls: self-signed
+  secrets:
+    file: secrets/{env}.sops.yaml
+apps:
+  api:
+    image: ghcr.io/acme/api:1.0.0
+    port: 8080
+    health: {path: /ready, liveness: /livez}
+    secretEnv:
+      DB_PASSWORD: {sops: db/password}
+environments:
+  production: {}
+";
+
+impl Bed {
+    /// The spec above and `secrets/production.sops.yaml` (db.password = the canary), encrypted to key A.
+    fn sops_platform(&self) {
+        self.write("windlass.yaml", SOPS_SPEC);
+        fs::create_dir_all(self.path("secrets")).expect("mkdir");
+        self.write("plain.yaml", &format!("db:\n    password: {CANARY}\n    user: app\n"));
+        let run = self.run(&[
+            "secrets",
+            "encrypt",
+            "--age",
+            RECIPIENT_A,
+            "plain.yaml",
+            "-o",
+            "secrets/production.sops.yaml",
+        ]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        fs::remove_file(self.path("plain.yaml")).expect("rm");
+    }
+}
+
+#[test]
+fn render_writes_the_encrypted_file_through_and_no_secret_value() {
+    let bed = Bed::new();
+    bed.sops_platform();
+    let run = bed.run(&["render", "--out", "out"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains(
+            "and the encrypted secrets file (out/_secrets/production.sops.yaml), unchanged: `windlass up` decrypts it in memory and makes 1 Secret (shop/api-sops-db)"
+        ),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(
+        bed.read("out/_secrets/production.sops.yaml"),
+        bed.read("secrets/production.sops.yaml")
+    );
+    let deployment = fs::read_dir(bed.path("out/shop/api"))
+        .expect("app dir")
+        .flatten()
+        .find(|e| e.file_name().to_string_lossy().contains("-deployment-"))
+        .expect("deployment file");
+    let deployment = fs::read_to_string(deployment.path()).expect("read");
+    assert!(deployment.contains("name: api-sops-db") && deployment.contains("windlass.dev/secrets-checksum"));
+    let no_secret_files = fs::read_dir(bed.path("out/shop/api"))
+        .expect("app dir")
+        .flatten()
+        .all(|e| !e.file_name().to_string_lossy().contains("-secret-"));
+    assert!(no_secret_files, "the sealed Secret is not written as a manifest");
+    let stream = bed.run(&["render", "--stdout"]);
+    assert_eq!(stream.code, 0, "{}", stream.stderr);
+    assert!(
+        stream
+            .stderr
+            .contains("note: the stream leaves out the 1 Secret `windlass up` makes"),
+        "{}",
+        stream.stderr
+    );
+    for r in [&run, &stream] {
+        assert!(!r.stdout.contains(CANARY) && !r.stderr.contains(CANARY));
+    }
+}
+
+#[test]
+fn a_reference_the_encrypted_file_lacks_is_located_without_any_key() {
+    let mut bed = Bed::new();
+    bed.sops_platform();
+    bed.key = None;
+    bed.write("windlass.yaml", &SOPS_SPEC.replace("db/password", "db/pasword"));
+    let run = bed.run(&["render", "--out", "out"]);
+    assert_eq!(run.code, 2);
+    assert_eq!(
+        run.stderr,
+        "error: windlass.yaml:15:27: apps.api.secretEnv.DB_PASSWORD.sops: the Secret `db` in secrets/production.sops.yaml has no key `pasword`\n  help: did you mean `db/password`?\n"
+    );
+    assert!(!bed.path("out").exists(), "nothing written");
+    // A value left in the clear is refused at its place, and not quoted.
+    bed.write("windlass.yaml", SOPS_SPEC);
+    let encrypted = bed.read("secrets/production.sops.yaml");
+    bed.write(
+        "secrets/production.sops.yaml",
+        &encrypted.replacen("    user: ENC[", "    user: plain-text-value\n    x: ENC[", 1),
+    );
+    let run = bed.run(&["render", "--out", "out"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .starts_with("error: secrets/production.sops.yaml:3:11: db.user: is stored in the clear, not encrypted"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("plain-text-value"));
+}
+
+#[test]
+fn up_without_a_key_that_opens_the_file_stops_before_the_cluster() {
+    let mut bed = Bed::new();
+    bed.sops_platform();
+    bed.key = Some(KEY_B);
+    let run = bed.run(&["up", "--kubeconfig", "/nonexistent/kubeconfig"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("error: secrets/production.sops.yaml: none of the local keys opens this file"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        !run.stderr.contains("kubeconfig"),
+        "stopped before reading the kubeconfig: {}",
+        run.stderr
+    );
+}

@@ -217,3 +217,46 @@ pub(super) async fn deploy(ctx: &Ctx, unit: ApplyUnit, timeout: Duration) -> Uni
         _ => apply::deploy(ctx, unit, timeout).await,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use windlass_core::render::sops::{DIGESTS_ANNOTATION, SOURCE_ANNOTATION};
+
+    fn sealed(digests: &str) -> Value {
+        json!({"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
+               "metadata": {"name": "web-sops-db", "namespace": "shop", "labels": {"applyset": "mine"},
+                            "annotations": {DIGESTS_ANNOTATION: digests, SOURCE_ANNOTATION: "s.yaml#db"}}})
+    }
+
+    fn with_values(sealed: &Value, value: &str) -> Value {
+        let mut o = sealed.clone();
+        o["data"] = json!({"pw": value});
+        o["metadata"]["labels"] = json!({});
+        o
+    }
+
+    #[test]
+    fn a_sealed_secret_is_applied_only_with_values_of_the_same_digests() {
+        let (old, new) = (sealed("pw=aaaa"), sealed("pw=bbbb"));
+        let cm = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", "namespace": "shop"}});
+        let known = vec![with_values(&old, "b2xk"), with_values(&new, "bmV3")];
+        let (objects, missing) = unseal(&[cm.clone(), new.clone()], &known);
+        assert!(missing.is_empty());
+        assert_eq!(objects[0], cm);
+        assert_eq!(
+            objects[1]["data"]["pw"], "bmV3",
+            "the values with the sealed object's digests"
+        );
+        assert_eq!(
+            objects[1]["metadata"], new["metadata"],
+            "the sealed object's metadata (its owner mark)"
+        );
+        let (objects, missing) = unseal(std::slice::from_ref(&sealed("pw=cccc")), &known);
+        assert!(objects.is_empty(), "never applied without its values");
+        assert_eq!(missing.len(), 1);
+        let unit = ApplyUnit::objects(UnitId::app("shop", "web"), vec![new], Vec::new());
+        assert!(matches!(unit.applied(), Err(crate::ClusterError::Sealed { .. })));
+    }
+}

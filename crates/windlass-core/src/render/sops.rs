@@ -155,3 +155,122 @@ pub fn unseal(sealed: &Value, values: Vec<(String, Vec<u8>)>) -> Value {
     }
     o
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::invariants;
+    use crate::plan::Plan;
+    use crate::render::{Unit, documents, render};
+    use crate::secrets::Sealed;
+
+    const SPEC: &str = "apiVersion: windlass.dev/v1alpha1\nkind: Platform\n\
+        platform: {name: shop, domain: example.com, email: ops@example.com, secrets: {file: 'secrets/{env}.sops.yaml'}}\n\
+        apps:\n  api:\n    image: ghcr.io/acme/api:1.0.0\n    port: 8080\n    health: /healthz\n    secretEnv:\n      \
+        DB_PASSWORD: {sops: postgres/password}\n      DB_USER: {sops: postgres/username}\n      LEGACY: legacy/token\n\
+        environments: {production: {}}\n";
+
+    fn sealed(password: &str) -> Sealed {
+        let enc = |d: &str| format!("ENC[AES256_GCM,data:{d},iv:aXY=,tag:dGFn,type:str]");
+        let text = format!(
+            "postgres:\n    password: {}\n    username: {}\n    unused: {}\nsops:\n    mac: x\n",
+            enc(password),
+            enc("dXNlcg=="),
+            enc("dW51c2Vk")
+        );
+        Sealed::parse("secrets/production.sops.yaml", &text).expect("sealed")
+    }
+
+    fn objects(sealed_file: Sealed) -> Vec<Object> {
+        let spec = crate::spec::load("windlass.yaml", SPEC).expect("valid spec");
+        let (env, file) = spec.environment(None).expect("environment");
+        let mut platform = Platform::build(file, env);
+        assert!(crate::secrets::check_refs(&platform, &sealed_file).is_empty());
+        platform.attach_secrets(sealed_file);
+        let rendered = render(&platform, &Plan::new(&platform, &[]).expect("plan"));
+        rendered.objects().cloned().collect()
+    }
+
+    fn template_checksum(objects: &[Object]) -> Value {
+        let d = objects.iter().find(|o| o.kind() == "Deployment").expect("deployment");
+        d.0.pointer("/spec/template/metadata/annotations")
+            .and_then(|a| a.get(CHECKSUM_ANNOTATION))
+            .cloned()
+            .expect("checksum")
+    }
+
+    #[test]
+    fn an_app_gets_one_sealed_secret_per_sops_secret_with_only_the_keys_it_reads() {
+        let objects = objects(sealed("cGFzcw=="));
+        let secrets: Vec<&Object> = objects.iter().filter(|o| is_sealed(&o.0)).collect();
+        assert_eq!(secrets.len(), 1);
+        let s = secrets[0];
+        assert_eq!((s.namespace(), s.name()), ("shop", "api-sops-postgres"));
+        assert_eq!(s.0.get("data"), None, "sealed: no values");
+        let digests = s.0["metadata"]["annotations"][DIGESTS_ANNOTATION]
+            .as_str()
+            .expect("digests");
+        assert!(
+            digests.starts_with("password=") && digests.contains(",username=") && !digests.contains("unused"),
+            "{digests}"
+        );
+        assert_eq!(
+            sealed_source(&s.0),
+            Some((
+                "postgres".to_string(),
+                vec!["password".to_string(), "username".to_string()]
+            ))
+        );
+        let deployment = objects.iter().find(|o| o.kind() == "Deployment").expect("deployment");
+        let env = deployment
+            .0
+            .pointer("/spec/template/spec/containers/0/env")
+            .expect("env");
+        assert!(
+            env.as_array().expect("list").iter().any(|e| e["name"] == "DB_PASSWORD"
+                && e["valueFrom"]["secretKeyRef"]["name"] == "api-sops-postgres"
+                && e["valueFrom"]["secretKeyRef"]["key"] == "password"),
+            "{env}"
+        );
+        // Reloader watches only the Secret windlass does not own; the checksum rolls for the rest.
+        let annotations = &deployment.0["metadata"]["annotations"];
+        assert_eq!(annotations["secret.reloader.stakater.com/reload"], "legacy");
+        assert_eq!(annotations.get("reloader.stakater.com/auto"), None);
+        let errors: Vec<_> = invariants(&objects)
+            .into_iter()
+            .filter(|f| f.severity == crate::check::Severity::Error)
+            .collect();
+        assert!(errors.is_empty(), "the sealed Secret holds every invariant: {errors:?}");
+    }
+
+    #[test]
+    fn a_changed_ciphertext_changes_the_pod_template_and_an_unchanged_one_does_not() {
+        let before = template_checksum(&objects(sealed("cGFzcw==")));
+        assert_eq!(before, template_checksum(&objects(sealed("cGFzcw=="))));
+        assert_ne!(before, template_checksum(&objects(sealed("bmV3"))));
+    }
+
+    #[test]
+    fn unseal_adds_the_values_and_render_writes_no_sealed_secret() {
+        let objects = objects(sealed("cGFzcw=="));
+        let s = objects.iter().find(|o| is_sealed(&o.0)).expect("sealed");
+        let real = unseal(
+            &s.0,
+            vec![
+                ("password".into(), b"pass".to_vec()),
+                ("username".into(), b"user".to_vec()),
+            ],
+        );
+        assert!(!is_sealed(&real));
+        assert_eq!(real["data"]["password"], "cGFzcw==");
+        assert_eq!(real["metadata"], s.0["metadata"]);
+        let unit = Unit {
+            kind: crate::unit::UnitId::app("shop", "api"),
+            dir: "shop/api".into(),
+            objects: objects.clone(),
+        };
+        let docs = documents(unit);
+        assert!(docs.documents.iter().all(|d| !d.yaml.contains(DIGESTS_ANNOTATION)));
+        assert_eq!(docs.documents.len(), objects.len() - 1);
+    }
+}

@@ -213,6 +213,10 @@ fn env_secret_like() -> S {
         ]
         .prop_map(|v| json!({"vault": v})),
         w => (name_like(), text()).prop_map(|(secret, v)| json!({"secret": secret, "vault": v})),
+        2 => ("[a-z]([a-z0-9-]{0,5}[a-z0-9])?", "[a-zA-Z][a-zA-Z0-9_.-]{0,6}")
+            .prop_map(|(secret, key)| json!({"sops": format!("{secret}/{key}")})),
+        w => prop_oneof![strs(&["nokey", "Upper/k", "s/", "/k", "s/a b", "s/a/b"]), text()].prop_map(|v| json!({"sops": v})),
+        w => (name_like(), text()).prop_map(|(v, s)| json!({"vault": v, "sops": s})),
     ]
     .boxed()
 }
@@ -668,8 +672,10 @@ fn platform() -> S {
             weighted(0.5, prop_oneof![4 => strs(&["https://vault.example.com:8200", "http://10.0.0.9:8200"]), w => text()]),
             weighted(0.3, prop_oneof![4 => strs(&["30s", "1.5m", "2h"]), w => strs(&["1d", "s", "1.m", ""]), w => text()]),
         )),
+        // The environment's SOPS file, which apps' `{sops: ...}` references need.
+        weighted(0.6, prop_oneof![6 => strs(&["secrets/{env}.sops.yaml", "s.yaml"]), w => strs(&["", "a/{x}.yaml", "dir/"]), w => text()]),
     )
-        .prop_map(|(name, domain, email, tls, traffic, namespace, monitoring, vault)| {
+        .prop_map(|(name, domain, email, tls, traffic, namespace, monitoring, vault, secrets)| {
             let (components, vault) = match vault {
                 Some((c, address, refresh)) => (Some(c), Some(obj(vec![("address", address), ("refreshAfter", refresh)]))),
                 None => (None, None),
@@ -684,6 +690,7 @@ fn platform() -> S {
                 ("monitoring", monitoring.map(|(ns, release)| obj(vec![("namespace", ns), ("release", release)]))),
                 ("components", components),
                 ("vault", vault),
+                ("secrets", secrets.map(|f| json!({"file": f}))),
             ])
         })
         .boxed()
