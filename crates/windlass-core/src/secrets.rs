@@ -13,7 +13,7 @@ use indexmap::IndexMap;
 use sha2::{Digest, Sha256};
 
 use crate::diagnostics::{Diagnostic, SpecError, did_you_mean};
-use crate::model::{EnvSecret, Platform};
+use crate::model::Platform;
 use crate::source::{FieldPath, Loc, Value, parse_yaml};
 use crate::spec::names::{is_config_key, is_dns1123_label};
 
@@ -215,14 +215,7 @@ impl Sealed {
 pub fn check_refs(platform: &Platform, sealed: &Sealed) -> Vec<(FieldPath, String, String)> {
     let mut out = Vec::new();
     for app in &platform.apps {
-        for (var, source) in &app.secret_env {
-            let EnvSecret::Sops(r) = source else { continue };
-            let path = FieldPath::root()
-                .key("apps")
-                .key(&app.name)
-                .key("secretEnv")
-                .key(var)
-                .key("sops");
+        for (path, r) in app.sops_refs() {
             match sealed.secrets.get(&r.secret) {
                 None => {
                     let help = match did_you_mean(&r.secret, sealed.secrets.keys().map(String::as_str)) {

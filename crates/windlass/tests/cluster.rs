@@ -660,7 +660,9 @@ async fn a_sops_secret_rolls_the_app_when_it_changes_and_its_value_is_nowhere_bu
         "{}  secrets: {{ file: secrets.sops.yaml }}\napps:\n",
         p.header().strip_suffix("apps:\n").expect("header ends in apps:")
     );
-    let reads = "secretEnv: { DB_PASSWORD: { sops: postgres/password } }";
+    // The value as an environment variable and as a config file (a projected volume).
+    let reads = "secretEnv: { DB_PASSWORD: { sops: postgres/password } }\n    \
+                 config: { secretFiles: { db.password: { sops: postgres/password } } }";
     p.write_web(&header, reads);
     let up = p.run_with(&scratch, &["up", "--timeout", "120"]);
     assert!(up.status.success(), "{}", text(&up));

@@ -158,6 +158,22 @@ pub struct AppPort {
 }
 
 impl App {
+    /// Every `{sops: SECRET/KEY}` of the app (environment variables, then config
+    /// files), with the spec field that makes it.
+    pub fn sops_refs(&self) -> impl Iterator<Item = (crate::source::FieldPath, &SopsRef)> + '_ {
+        let app = || crate::source::FieldPath::root().key("apps").key(&self.name);
+        let env = self.secret_env.iter().filter_map(move |(var, s)| match s {
+            EnvSecret::Sops(r) => Some((app().key("secretEnv").key(var).key("sops"), r)),
+            _ => None,
+        });
+        let files = self.config.iter().flat_map(move |c| {
+            c.secret_files
+                .iter()
+                .map(move |(file, r)| (app().key("config").key("secretFiles").key(file).key("sops"), r))
+        });
+        env.chain(files)
+    }
+
     /// The container and Service ports: the app's port, then a separate metrics port.
     pub fn ports(&self) -> Vec<AppPort> {
         let mut ports: Vec<AppPort> = self.port.into_iter().collect();
@@ -338,6 +354,8 @@ pub struct Vault {
 pub struct ConfigFiles {
     pub mount_path: String,
     pub files: BTreeMap<String, String>,
+    /// File name -> the key of the SOPS file it holds, in file-name order.
+    pub secret_files: BTreeMap<String, SopsRef>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -456,9 +474,7 @@ impl Platform {
 
     /// Whether any app reads the environment's SOPS file.
     pub fn uses_sops(&self) -> bool {
-        self.apps
-            .iter()
-            .any(|a| a.secret_env.iter().any(|(_, s)| matches!(s, EnvSecret::Sops(_))))
+        self.apps.iter().any(|a| a.sops_refs().next().is_some())
     }
 
     /// Attaches the environment's SOPS file, read without a key, once every
@@ -632,6 +648,12 @@ fn build_app(name: &str, a: &AppSpec, default_ns: &str, domain: &str) -> App {
         config: a.config.as_ref().map(|c| ConfigFiles {
             mount_path: c.mount_path.clone().unwrap_or_else(|| format!("/etc/{name}")),
             files: c.files.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            // Validated: each a parsable `SECRET/KEY`.
+            secret_files: c
+                .secret_files
+                .iter()
+                .map(|(k, r)| (k.clone(), SopsRef::parse(&r.sops).unwrap_or_default()))
+                .collect(),
         }),
         needs: a.needs.clone(),
         egress: a

@@ -14,7 +14,7 @@ pub fn config_map_name(app: &App) -> String {
 }
 
 pub fn config_map(platform: &Platform, app: &App) -> Option<Object> {
-    let c = app.config.as_ref()?;
+    let c = app.config.as_ref().filter(|c| !c.files.is_empty())?;
     Some(Object::from_typed(&ConfigMap {
         metadata: app_meta(platform, app, config_map_name(app)),
         data: Some(c.files.clone()),

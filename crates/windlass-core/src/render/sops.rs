@@ -19,7 +19,7 @@ use sha2::{Digest, Sha256};
 
 use super::labels::app_meta;
 use super::object::Object;
-use crate::model::{App, EnvSecret, Platform, SopsRef};
+use crate::model::{App, Platform, SopsRef};
 
 /// Per key of a sealed Secret, the short digest of its encrypted text: `key=digest,...`.
 pub const DIGESTS_ANNOTATION: &str = "windlass.dev/sops-digests";
@@ -31,12 +31,10 @@ pub const CHECKSUM_ANNOTATION: &str = "windlass.dev/secrets-checksum";
 /// The SOPS Secrets an app reads -> the keys it reads of each, in order.
 fn secrets(app: &App) -> BTreeMap<&str, Vec<&str>> {
     let mut out: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-    for (_, s) in &app.secret_env {
-        if let EnvSecret::Sops(r) = s {
-            let keys = out.entry(r.secret.as_str()).or_default();
-            if !keys.contains(&r.key.as_str()) {
-                keys.push(r.key.as_str());
-            }
+    for (_, r) in app.sops_refs() {
+        let keys = out.entry(r.secret.as_str()).or_default();
+        if !keys.contains(&r.key.as_str()) {
+            keys.push(r.key.as_str());
         }
     }
     for keys in out.values_mut() {
@@ -167,7 +165,8 @@ mod tests {
     const SPEC: &str = "apiVersion: windlass.dev/v1alpha1\nkind: Platform\n\
         platform: {name: shop, domain: example.com, email: ops@example.com, secrets: {file: 'secrets/{env}.sops.yaml'}}\n\
         apps:\n  api:\n    image: ghcr.io/acme/api:1.0.0\n    port: 8080\n    health: /healthz\n    secretEnv:\n      \
-        DB_PASSWORD: {sops: postgres/password}\n      DB_USER: {sops: postgres/username}\n      LEGACY: legacy/token\n\
+        DB_PASSWORD: {sops: postgres/password}\n      LEGACY: legacy/token\n    \
+        config: {files: {app.conf: x}, secretFiles: {db.user: {sops: postgres/username}}}\n\
         environments: {production: {}}\n";
 
     fn sealed(password: &str) -> Sealed {
@@ -236,6 +235,20 @@ mod tests {
         let annotations = &deployment.0["metadata"]["annotations"];
         assert_eq!(annotations["secret.reloader.stakater.com/reload"], "legacy");
         assert_eq!(annotations.get("reloader.stakater.com/auto"), None);
+        // The config file from the SOPS file, projected beside the ConfigMap's.
+        let volume = deployment
+            .0
+            .pointer("/spec/template/spec/volumes")
+            .and_then(|v| v.as_array())
+            .and_then(|v| v.iter().find(|v| v["name"] == "config"))
+            .expect("config volume");
+        assert_eq!(
+            volume["projected"]["sources"],
+            serde_json::json!([
+                {"configMap": {"name": "api-config"}},
+                {"secret": {"name": "api-sops-postgres", "items": [{"key": "username", "path": "db.user"}], "optional": false}}
+            ])
+        );
         let errors: Vec<_> = invariants(&objects)
             .into_iter()
             .filter(|f| f.severity == crate::check::Severity::Error)

@@ -10,11 +10,12 @@ use k8s_openapi::api::apps::v1::{
 };
 use k8s_openapi::api::batch::v1::{CronJob, CronJobSpec, JobSpec, JobTemplateSpec};
 use k8s_openapi::api::core::v1::{
-    Capabilities, ConfigMapVolumeSource, Container, ContainerPort, EmptyDirVolumeSource, EnvVar, EnvVarSource,
-    ExecAction, HTTPGetAction, Lifecycle, LifecycleHandler, PersistentVolumeClaim, PersistentVolumeClaimSpec,
-    PersistentVolumeClaimVolumeSource, PodSecurityContext, PodSpec, PodTemplateSpec, Probe, ResourceRequirements,
-    SeccompProfile, SecretKeySelector, SecurityContext, SleepAction, TCPSocketAction, TopologySpreadConstraint, Volume,
-    VolumeMount, VolumeResourceRequirements,
+    Capabilities, ConfigMapProjection, ConfigMapVolumeSource, Container, ContainerPort, EmptyDirVolumeSource, EnvVar,
+    EnvVarSource, ExecAction, HTTPGetAction, KeyToPath, Lifecycle, LifecycleHandler, PersistentVolumeClaim,
+    PersistentVolumeClaimSpec, PersistentVolumeClaimVolumeSource, PodSecurityContext, PodSpec, PodTemplateSpec, Probe,
+    ProjectedVolumeSource, ResourceRequirements, SeccompProfile, SecretKeySelector, SecretProjection, SecurityContext,
+    SleepAction, TCPSocketAction, TopologySpreadConstraint, Volume, VolumeMount, VolumeProjection,
+    VolumeResourceRequirements,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
@@ -188,7 +189,7 @@ pub fn deployment_pvc(platform: &Platform, app: &App) -> Option<Object> {
 
 fn pod_template(platform: &Platform, app: &App) -> PodTemplateSpec {
     let mut annotations = BTreeMap::new();
-    if let Some(c) = &app.config {
+    if let Some(c) = app.config.as_ref().filter(|c| !c.files.is_empty()) {
         annotations.insert(CONFIG_CHECKSUM_ANNOTATION.to_string(), config_checksum(&c.files));
     }
     if let Some(sum) = super::sops::checksum(platform, app) {
@@ -258,6 +259,60 @@ fn bounded_empty_dir() -> EmptyDirVolumeSource {
     }
 }
 
+/// The config files in one directory: the ConfigMap's, and (projected beside them)
+/// each `secretFiles` entry from the Secret windlass makes from the SOPS file.
+fn config_volume(app: &App, c: &crate::model::ConfigFiles) -> Volume {
+    if c.secret_files.is_empty() {
+        return Volume {
+            name: CONFIG_VOLUME.to_string(),
+            config_map: Some(ConfigMapVolumeSource {
+                name: super::config::config_map_name(app),
+                ..ConfigMapVolumeSource::default()
+            }),
+            ..Volume::default()
+        };
+    }
+    let mut sources = Vec::new();
+    if !c.files.is_empty() {
+        sources.push(VolumeProjection {
+            config_map: Some(ConfigMapProjection {
+                name: super::config::config_map_name(app),
+                ..ConfigMapProjection::default()
+            }),
+            ..VolumeProjection::default()
+        });
+    }
+    let mut by_secret: BTreeMap<String, Vec<KeyToPath>> = BTreeMap::new();
+    for (file, r) in &c.secret_files {
+        by_secret
+            .entry(super::sops::destination(app, r))
+            .or_default()
+            .push(KeyToPath {
+                key: r.key.clone(),
+                path: file.clone(),
+                mode: None,
+            });
+    }
+    for (name, items) in by_secret {
+        sources.push(VolumeProjection {
+            secret: Some(SecretProjection {
+                name,
+                items: Some(items),
+                optional: Some(false),
+            }),
+            ..VolumeProjection::default()
+        });
+    }
+    Volume {
+        name: CONFIG_VOLUME.to_string(),
+        projected: Some(ProjectedVolumeSource {
+            sources: Some(sources),
+            ..ProjectedVolumeSource::default()
+        }),
+        ..Volume::default()
+    }
+}
+
 fn volumes(app: &App) -> (Vec<Volume>, Vec<VolumeMount>) {
     let mut volumes = vec![Volume {
         name: TMP_VOLUME.to_string(),
@@ -283,14 +338,7 @@ fn volumes(app: &App) -> (Vec<Volume>, Vec<VolumeMount>) {
         });
     }
     if let Some(c) = &app.config {
-        volumes.push(Volume {
-            name: CONFIG_VOLUME.to_string(),
-            config_map: Some(ConfigMapVolumeSource {
-                name: super::config::config_map_name(app),
-                ..ConfigMapVolumeSource::default()
-            }),
-            ..Volume::default()
-        });
+        volumes.push(config_volume(app, c));
         mounts.push(VolumeMount {
             name: CONFIG_VOLUME.to_string(),
             mount_path: c.mount_path.clone(),

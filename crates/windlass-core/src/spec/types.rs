@@ -388,7 +388,19 @@ pub struct ConfigSpec {
     #[serde(default)]
     pub mount_path: Option<String>,
     /// File name -> content.
+    #[serde(default)]
     pub files: IndexMap<String, String>,
+    /// File name -> `{sops: SECRET/KEY}`: a file whose content is a key of a Secret in the
+    /// environment's SOPS file, mounted beside `files` from the Secret windlass makes.
+    #[serde(default)]
+    pub secret_files: IndexMap<String, SopsFileRef>,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SopsFileRef {
+    /// `SECRET/KEY` of the environment's SOPS file (`platform.secrets.file`).
+    pub sops: String,
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]

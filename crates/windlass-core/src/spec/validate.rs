@@ -774,6 +774,30 @@ fn app_checks(
                 );
             }
         }
+        for (k, r) in &c.secret_files {
+            let fp = path.key("config").key("secretFiles").key(k);
+            if !is_config_key(k) {
+                f.err(
+                    fp.clone(),
+                    format!("`{k}` is not a valid file name"),
+                    "use letters, digits, `-`, `_` and `.` (no directories, not starting with `..`)",
+                );
+            } else if c.files.contains_key(k) {
+                f.err(
+                    fp.clone(),
+                    format!("`{k}` is also under `config.files`"),
+                    "name each file once: in `files` (plain) or in `secretFiles` (from the SOPS file)",
+                );
+            }
+            sops_ref(f, platform, &r.sops, fp.key("sops"));
+        }
+        if c.files.is_empty() && c.secret_files.is_empty() {
+            f.err(
+                path.key("config"),
+                "`config` has no files",
+                "add `files: {NAME: content}` or `secretFiles: {NAME: {sops: SECRET/KEY}}`, or remove `config`",
+            );
+        }
         if let Some(m) = &c.mount_path {
             absolute(f, m, &path.key("config").key("mountPath"));
         }
@@ -941,23 +965,7 @@ fn secret_source(f: &mut Findings<'_>, platform: &PlatformSpec, r: &EnvSecretRef
                 );
             }
         }
-        (None, None, None, Some(sops)) => {
-            let path = sp.key("sops");
-            if let Err(why) = crate::model::SopsRef::parse(sops) {
-                f.err(
-                    path.clone(),
-                    format!("`{sops}` {why}"),
-                    "write `SECRET/KEY`, a Secret of the environment's SOPS file and one of its keys, e.g. `postgres/password`",
-                );
-            }
-            if platform.secrets.file.is_none() {
-                f.err(
-                    path,
-                    "a SOPS reference needs the environment's secrets file, and `platform.secrets.file` is not set",
-                    "set `platform.secrets.file`, e.g. `secrets/{env}.sops.yaml` (made with `windlass secrets encrypt`)",
-                );
-            }
-        }
+        (None, None, None, Some(sops)) => sops_ref(f, platform, sops, sp.key("sops")),
         (None, None, Some(vault), None) => {
             let vp = sp.key("vault");
             match crate::model::VaultRef::parse(vault) {
@@ -997,6 +1005,24 @@ fn secret_source(f: &mut Findings<'_>, platform: &PlatformSpec, r: &EnvSecretRef
             FORMS,
         ),
         _ => f.err(sp.clone(), "the reference names no source", FORMS),
+    }
+}
+
+/// `{sops: SECRET/KEY}`: a well-formed reference, and the file it reads is set.
+fn sops_ref(f: &mut Findings<'_>, platform: &PlatformSpec, sops: &str, path: FieldPath) {
+    if let Err(why) = crate::model::SopsRef::parse(sops) {
+        f.err(
+            path.clone(),
+            format!("`{sops}` {why}"),
+            "write `SECRET/KEY`, a Secret of the environment's SOPS file and one of its keys, e.g. `postgres/password`",
+        );
+    }
+    if platform.secrets.file.is_none() {
+        f.err(
+            path,
+            "a SOPS reference needs the environment's secrets file, and `platform.secrets.file` is not set",
+            "set `platform.secrets.file`, e.g. `secrets/{env}.sops.yaml` (made with `windlass secrets encrypt`)",
+        );
     }
 }
 
@@ -1957,6 +1983,20 @@ mod tests {
             "  secrets: {file: 'secrets/{environment}.sops.yaml'}\n",
             "  web:\n    image: ghcr.io/acme/web:1.0.0\n    port: 8080\n    health: /healthz\n",
             "windlass.yaml:7:19: platform.secrets.file: `secrets/{environment}.sops.yaml` has a placeholder other than `{env}`\n  help: `{env}` (the environment's name) is the only placeholder, e.g. `secrets/{env}.sops.yaml`",
+        ),
+        (
+            "secret_file_twice",
+            "",
+            "  secrets: {file: s.yaml}\n",
+            "  web:\n    image: ghcr.io/acme/web:1.0.0\n    port: 8080\n    health: /healthz\n    config: {files: {a.pem: x}, secretFiles: {a.pem: {sops: db/pem}}}\n",
+            "windlass.yaml:13:54: apps.web.config.secretFiles.a.pem: `a.pem` is also under `config.files`\n  help: name each file once: in `files` (plain) or in `secretFiles` (from the SOPS file)",
+        ),
+        (
+            "config_without_files",
+            "",
+            "",
+            "  web:\n    image: ghcr.io/acme/web:1.0.0\n    port: 8080\n    health: /healthz\n    config: {mountPath: /etc/web}\n",
+            "windlass.yaml:12:13: apps.web.config: `config` has no files\n  help: add `files: {NAME: content}` or `secretFiles: {NAME: {sops: SECRET/KEY}}`, or remove `config`",
         ),
         (
             "sops_and_vault",

@@ -461,7 +461,21 @@ fn app() -> BoxedStrategy<AppParts> {
     let extra = (
         weighted(0.4, btree_map(env_name(), scalar, 0..4)),
         weighted(0.2, btree_map(env_name(), env_secret_like(), 0..3)),
-        weighted(0.25, (weighted(0.4, path_like()), files)),
+        weighted(
+            0.25,
+            (
+                weighted(0.4, path_like()),
+                files,
+                weighted(
+                    0.3,
+                    btree_map(
+                        prop_oneof![6 => "[a-z]{1,8}\\.(pem|key)", w => strs(&["a/b", ".."]).prop_map(|v| v.as_str().unwrap_or("").to_string())],
+                        prop_oneof![4 => "[a-z]{1,6}/[a-z]{1,6}".prop_map(|r| json!({"sops": r})), w => text().prop_map(|t| json!({"sops": t})), w => text()],
+                        0..3,
+                    ),
+                ),
+            ),
+        ),
         weighted(0.2, vec((cidr_like(), vec(port_like(), 0..3)), 0..3)),
         weighted(
             0.2,
@@ -549,10 +563,14 @@ fn app() -> BoxedStrategy<AppParts> {
                     ("secretEnv", secret_env.map(|m| Value::Object(m.into_iter().collect()))),
                     (
                         "config",
-                        config.map(|(mount, files)| {
+                        config.map(|(mount, files, secret_files)| {
                             obj(vec![
                                 ("mountPath", mount),
                                 ("files", Some(Value::Object(files.into_iter().collect()))),
+                                (
+                                    "secretFiles",
+                                    secret_files.map(|m| Value::Object(m.into_iter().collect())),
+                                ),
                             ])
                         }),
                     ),
