@@ -177,6 +177,91 @@ proptest! {
     }
 
     #[test]
+    fn gitops_trees_follow_every_edge_of_the_unit_graph_and_apply_every_object_once(
+        apps in proptest::collection::vec(app_gen(), 1..7),
+        ingress in any::<bool>(),
+    ) {
+        use std::collections::{BTreeMap, BTreeSet};
+        use windlass_core::render::flux::{self, FluxOptions};
+        use windlass_core::render::{Outline, map_units};
+        use windlass_core::unit::UnitId;
+        let text = serde_saphyr::to_string(&spec_from(&apps, ingress, "self-signed")).expect("yaml");
+        let spec = windlass_core::spec::load("prop.yaml", &text).expect("valid");
+        for (env, file) in &spec.environments {
+            let platform = Platform::build(file, env);
+            let plan = Plan::new(&platform, &[]).expect("plan");
+            let outline = Outline::new(&platform, &plan);
+            let opts = FluxOptions { cluster: env.clone(), ..FluxOptions::default() };
+            // Units as Flux applies them: directory -> object identities.
+            let mut dirs: BTreeMap<String, Vec<String>> = BTreeMap::new();
+            let mut configs = BTreeSet::new();
+            let mut total = 0;
+            for (unit, whole) in map_units(&outline, |u| {
+                let n = u.objects.len();
+                (flux::split(u), n)
+            }) {
+                let (main, config) = unit;
+                total += whole;
+                if !flux::has_kustomization(&main.kind) {
+                    prop_assert_eq!(whole, 0, "a CRD unit renders nothing of its own");
+                    continue;
+                }
+                let ids = |u: &windlass_core::render::Unit| u.objects.iter().map(|o| format!("{}/{}/{}", o.kind(), o.namespace(), o.name())).collect::<Vec<_>>();
+                dirs.insert(flux::unit_path(env, &main.dir), ids(&main));
+                if let Some(c) = config {
+                    configs.insert(main.kind.clone());
+                    dirs.insert(flux::unit_path(env, &c.dir), ids(&c));
+                }
+            }
+            let ks = flux::kustomizations(&platform, &plan, &opts, |id| outline.unit(id).dir, &configs);
+            let by_unit: BTreeMap<String, &windlass_core::render::Object> = ks.iter()
+                .filter(|k| !k.name().ends_with("-config"))
+                .map(|k| (k.0["metadata"]["labels"]["windlass.dev/unit"].as_str().unwrap_or_default().to_string(), k))
+                .collect();
+            let mut paths = BTreeSet::new();
+            for k in &ks {
+                prop_assert_eq!(&k.0["spec"]["wait"], &json!(true));
+                let path = k.0["spec"]["path"].as_str().unwrap_or_default().trim_start_matches("./").to_string();
+                prop_assert!(dirs.contains_key(&path), "{} applies {}, which holds nothing", k.name(), path);
+                prop_assert!(paths.insert(path));
+            }
+            // Every object is in exactly one directory, and every directory has exactly one Kustomization.
+            prop_assert_eq!(paths.len(), dirs.len());
+            let placed: Vec<&String> = dirs.values().flatten().collect();
+            let distinct: BTreeSet<&String> = placed.iter().copied().collect();
+            prop_assert_eq!(placed.len(), total);
+            prop_assert_eq!(distinct.len(), total);
+            // For every edge A -> B of the graph, B's Kustomization depends on A's (a CRD unit
+            // is its component's release; a component with config objects, its config).
+            for unit in plan.up().iter().filter(|u| flux::has_kustomization(&u.id)) {
+                let k = by_unit.get(&unit.id.to_string()).expect("a Kustomization per unit");
+                let depends: BTreeSet<&str> = k.0["spec"]["dependsOn"].as_array().into_iter().flatten()
+                    .filter_map(|d| d["name"].as_str()).collect();
+                for need in &unit.needs {
+                    let wanted = match need {
+                        UnitId::Component(c) if configs.contains(need) => flux::config_kustomization_name(&platform, c),
+                        _ => flux::kustomization_name(&platform, need),
+                    };
+                    if wanted != k.name() {
+                        prop_assert!(depends.contains(wanted.as_str()), "{} lacks {} ({} needs {})", k.name(), wanted, unit.id, need);
+                    }
+                }
+            }
+            // Argo CD: for every edge A -> B, wave(B) > wave(A) (and after A's config wave).
+            let waves = windlass_core::render::argocd::waves(&plan, &configs);
+            let fold = |u: &UnitId| match u { UnitId::Crds(n) => UnitId::Component(n.clone()), o => o.clone() };
+            for unit in plan.up() {
+                for need in &unit.needs {
+                    let (a, b) = (fold(need), fold(&unit.id));
+                    if a == b { continue; }
+                    let gap = if !matches!(need, UnitId::Crds(_)) && configs.contains(&a) { 2 } else { 1 };
+                    prop_assert!(waves[&b] >= waves[&a] + gap, "wave({}) = {} vs wave({}) = {}", b, waves[&b], a, waves[&a]);
+                }
+            }
+        }
+    }
+
+    #[test]
     fn arbitrary_text_never_panics(text in ".{0,400}") {
         let _ = windlass_core::spec::load("fuzz.yaml", &text);
     }

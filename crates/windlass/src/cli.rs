@@ -412,13 +412,41 @@ pub struct RenderArgs {
     #[arg(long, value_name = "DIR", default_value = "rendered", conflicts_with = "stdout")]
     pub out: PathBuf,
     /// Write one multi-document YAML stream to stdout instead of files.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "format")]
     pub stdout: bool,
+    /// What to write: plain manifests, or a tree that Flux reconciles in the order `up` follows.
+    #[arg(long, value_enum, default_value_t = RenderFormat::Plain)]
+    pub format: RenderFormat,
+    /// Flux: the source every Kustomization reads the tree from, KIND/NAME in flux-system
+    /// (`flux bootstrap` makes GitRepository/flux-system).
+    #[arg(long, value_name = "KIND/NAME", default_value = "GitRepository/flux-system",
+          value_parser = clap::value_parser!(windlass_core::render::flux::FluxSource))]
+    pub flux_source: windlass_core::render::flux::FluxSource,
+    /// Argo CD: the Git repository that will hold this tree (the Applications' repoURL).
+    #[arg(long, value_name = "URL", required_if_eq("format", "argocd"))]
+    pub repo_url: Option<String>,
+    /// Argo CD: the revision of that repository to sync.
+    #[arg(long, value_name = "REV", default_value = "HEAD")]
+    pub revision: String,
+    /// Every environment of the spec, each a cluster (`clusters/ENV`), in one tree: objects
+    /// the clusters share are written once (`units/_base`), each cluster keeps what differs.
+    #[arg(long, conflicts_with = "env")]
+    pub fleet: bool,
     #[command(flatten)]
     pub selection: Selection,
     /// Summary format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     pub output: OutputFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RenderFormat {
+    /// One directory per unit of plain manifests (what `up` applies).
+    Plain,
+    /// A Flux tree: clusters/ENV (a Kustomization per unit, dependsOn the unit's needs) and units/ENV.
+    Flux,
+    /// An Argo CD app of apps: clusters/ENV (an Application per unit, sync waves by depth) and units/ENV.
+    Argocd,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -621,3 +621,91 @@ fn schema_is_json_schema_for_the_spec() {
 fn usage_errors_exit_2() {
     Test::new().args(&["render", "--bogus"]).status(2).any_stderr().run();
 }
+
+#[test]
+fn gitops_trees_are_deterministic_and_a_fleet_shares_what_its_clusters_have_in_common() {
+    for format in ["flux", "argocd"] {
+        let args = |out: &'static str| {
+            vec![
+                "render",
+                "--format",
+                format,
+                "--fleet",
+                "--repo-url",
+                "https://git.example.com/shop.git",
+                "--out",
+                out,
+            ]
+        };
+        let a = Test::new().spec(EXAMPLE).args(&args("a")).any_stdout().run();
+        assert!(
+            a.stdout.contains("cluster production:") && a.stdout.contains("cluster development:"),
+            "{}",
+            a.stdout
+        );
+        let b = a.then().args(&args("b")).any_stdout().run();
+        let (ta, tb) = (tree(&b.path("a")), tree(&b.path("b")));
+        assert_eq!(ta, tb, "{format}: two runs differ");
+        let names: Vec<&str> = ta.iter().map(|(n, _)| n.as_str()).collect();
+        for wanted in [
+            "README.md",
+            "clusters/production/",
+            "clusters/development/",
+            "units/production/",
+            "units/development/",
+        ] {
+            assert!(
+                names.iter().any(|n| n.starts_with(wanted)),
+                "{format}: no {wanted} in {names:?}"
+            );
+        }
+        // A file shared by both clusters lives once in the base, not in either cluster.
+        let base: Vec<&str> = names
+            .iter()
+            .copied()
+            .filter(|n| n.starts_with("units/_base/"))
+            .collect();
+        assert!(
+            base.iter().any(|n| !n.ends_with("kustomization.yaml")),
+            "{format}: nothing shared: {names:?}"
+        );
+        for shared in base.iter().filter(|n| !n.ends_with("kustomization.yaml")) {
+            let rel = shared.trim_start_matches("units/_base/");
+            for cluster in ["production", "development"] {
+                assert!(
+                    !names.contains(&format!("units/{cluster}/{rel}").as_str()),
+                    "{shared} copied into {cluster}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn gitops_flags_are_checked() {
+    let r = Test::new()
+        .spec(EXAMPLE)
+        .args(&["render", "--format", "argocd"])
+        .status(2)
+        .any_stderr()
+        .run();
+    assert!(r.stderr.contains("--repo-url <URL>"), "{}", r.stderr);
+    let r = Test::new()
+        .spec(EXAMPLE)
+        .args(&["render", "--fleet"])
+        .status(2)
+        .any_stderr()
+        .run();
+    assert!(
+        r.stderr.contains("--fleet renders a GitOps tree per cluster"),
+        "{}",
+        r.stderr
+    );
+    let r = Test::new()
+        .spec(EXAMPLE)
+        .args(&["render", "--format", "flux", "--flux-source", "ConfigMap/x"])
+        .status(2)
+        .any_stderr()
+        .run();
+    assert!(r.stderr.contains("is not a Flux source of a tree"), "{}", r.stderr);
+}

@@ -4,7 +4,9 @@
 mod components;
 mod config;
 pub use config::fnv1a;
+pub mod argocd;
 mod crds;
+pub mod flux;
 mod labels;
 mod monitoring;
 mod namespace;

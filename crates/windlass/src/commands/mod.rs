@@ -6,6 +6,7 @@ mod completions;
 mod diff;
 mod doctor;
 mod down;
+mod gitops;
 mod init;
 mod man;
 mod render;
@@ -107,7 +108,7 @@ pub fn load_platform(args: &SpecArgs) -> Result<Platform, CliError> {
 
 /// Reads `platform.secrets.file` (beside the spec), holds every `{sops: ...}`
 /// reference to it, and attaches it sealed: no key is needed, no value is read.
-fn attach_secrets(spec: &Spec, spec_path: &Path, platform: &mut Platform) -> Result<(), CliError> {
+pub(super) fn attach_secrets(spec: &Spec, spec_path: &Path, platform: &mut Platform) -> Result<(), CliError> {
     use std::io::Read;
     use windlass_core::secrets::{MAX_SECRETS_BYTES, Sealed, check_refs};
     let Some(relative) = platform.secrets_file.clone() else {

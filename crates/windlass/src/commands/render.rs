@@ -12,7 +12,7 @@ use windlass_core::render::{Object, Outline, documents, for_each_unit, to_yaml};
 use windlass_core::unit::UnitId;
 
 use super::{ExitStatus, load_platform, refuse_findings};
-use crate::cli::{OutputFormat, RenderArgs};
+use crate::cli::{OutputFormat, RenderArgs, RenderFormat};
 use crate::error::CliError;
 use crate::output::{print, print_all};
 use crate::sink::files::TreeWriter;
@@ -29,6 +29,14 @@ struct UnitSummary {
 }
 
 pub fn run(args: &RenderArgs) -> Result<ExitStatus, CliError> {
+    if args.format != RenderFormat::Plain {
+        return super::gitops::run(args);
+    }
+    if args.fleet {
+        return Err(CliError::Usage(
+            "--fleet renders a GitOps tree per cluster: add --format flux or --format argocd".into(),
+        ));
+    }
     let platform = load_platform(&args.spec)?;
     let plan = Plan::new(&platform, &args.selection.only)?;
     let outline = Outline::new(&platform, &plan);
