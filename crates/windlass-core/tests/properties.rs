@@ -213,7 +213,7 @@ proptest! {
                     dirs.insert(flux::unit_path(env, &c.dir), ids(&c));
                 }
             }
-            let ks = flux::kustomizations(&platform, &plan, &opts, |id| outline.unit(id).dir, &configs);
+            let ks = flux::kustomizations(&platform, &plan, &opts, |id| outline.unit(id).dir, &configs, &BTreeSet::new());
             let by_unit: BTreeMap<String, &windlass_core::render::Object> = ks.iter()
                 .filter(|k| !k.name().ends_with("-config"))
                 .map(|k| (k.0["metadata"]["labels"]["windlass.dev/unit"].as_str().unwrap_or_default().to_string(), k))

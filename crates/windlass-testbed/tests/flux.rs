@@ -353,6 +353,11 @@ fn push_artifact(registry: &str, repository: &str, tag: &str, dir: &Path) -> Str
     digest(&body)
 }
 
+// A throwaway age key made with age-keygen for these tests; it protects nothing.
+const AGE_KEY: &str = "AGE-SECRET-KEY-156C9HPY50LLX4CE32DYJCCG2LMZQ4GM7S88SGEY0EUGEDGM2Z77QAFQY53";
+const AGE_RECIPIENT: &str = "age1dvk6vxsd3cs2krrzm05gwyjz204j3u0gj0vv9n3a8xnds6z3qu8q5a7hla";
+const SECRET_VALUE: &str = "flux-decrypted-value";
+
 /// A Flux controller as a host process against the bed, stopped on drop.
 struct Controller(std::process::Child);
 
@@ -392,6 +397,7 @@ fn start(binary: &Path, kubeconfig: &Path, args: &[String], log: &Path) -> Contr
 /// The spec of the end-to-end test: the platform's own units and two apps, `api`
 /// needing `db`, in the test's namespaces; no components (helm-controller is not served).
 fn e2e_spec(name: &str, apps_ns: &str, gw: &str, mon: &str, api_image: &str) -> String {
+    // `api` also reads a SOPS secret: the tree carries it encrypted, kustomize-controller decrypts it.
     let off: String = windlass_core::components::ComponentName::ALL
         .into_iter()
         .map(|c| format!("    {}: {{ enabled: false }}\n", c.as_str()))
@@ -403,6 +409,7 @@ platform:
   name: {name}
   domain: {name}.example.com
   tls: self-signed
+  secrets: {{ file: secrets.sops.yaml }}
   namespace: {apps_ns}
   traffic: {{ mode: gateway, namespace: {gw} }}
   monitoring: {{ namespace: {mon} }}
@@ -418,6 +425,7 @@ platform:
     port: 8080
     health: {{ path: /ready, liveness: /livez }}
     needs: [db]
+    secretEnv: {{ DB_PASSWORD: {{ sops: db/password }} }}
 "
     )
 }
@@ -469,6 +477,26 @@ async fn flux_controllers_reconcile_the_rendered_tree_in_needs_order_and_roll_ou
     let work = tempfile::tempdir().expect("tempdir");
     let spec_path = work.path().join("windlass.yaml");
     let source = format!("flux-{suffix}");
+    // The secrets file, encrypted by windlass to a throwaway age key.
+    std::fs::write(
+        work.path().join("plain.yaml"),
+        format!("db:\n  password: {SECRET_VALUE}\n"),
+    )
+    .expect("plain");
+    let made = Command::new(common::windlass_binary())
+        .args([
+            "secrets",
+            "encrypt",
+            "--age",
+            AGE_RECIPIENT,
+            "plain.yaml",
+            "-o",
+            "secrets.sops.yaml",
+        ])
+        .current_dir(work.path())
+        .output()
+        .expect("windlass secrets encrypt");
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
     let render = |image: &str, out: &str| {
         std::fs::write(&spec_path, e2e_spec(&name, &apps_ns, gw.name(), mon.name(), image)).expect("spec");
         let o = Command::new(common::windlass_binary())
@@ -478,12 +506,13 @@ async fn flux_controllers_reconcile_the_rendered_tree_in_needs_order_and_roll_ou
                 "flux",
                 "--flux-source",
                 &format!("OCIRepository/{source}"),
-                "--out",
-                out,
             ])
+            .args(["--sops-secret", &format!("sops-age-{suffix}"), "--out", out])
             .arg("-f")
             .arg(&spec_path)
             .current_dir(work.path())
+            .env("SOPS_AGE_KEY", AGE_KEY)
+            .env("HOME", work.path())
             .output()
             .expect("windlass render");
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
@@ -498,6 +527,17 @@ async fn flux_controllers_reconcile_the_rendered_tree_in_needs_order_and_roll_ou
     let ns: k8s_openapi::api::core::v1::Namespace =
         serde_json::from_value(serde_json::json!({"metadata": {"name": "flux-system"}})).expect("ns");
     let _ = namespaces.create(&PostParams::default(), &ns).await;
+    // The age key kustomize-controller decrypts with, as the tree's README says to create it.
+    let key_secrets: Api<k8s_openapi::api::core::v1::Secret> = Api::namespaced(client.clone(), "flux-system");
+    let key: k8s_openapi::api::core::v1::Secret = serde_json::from_value(serde_json::json!({
+        "metadata": {"name": format!("sops-age-{suffix}")},
+        "stringData": {"age.agekey": AGE_KEY},
+    }))
+    .expect("secret");
+    key_secrets
+        .create(&PostParams::default(), &key)
+        .await
+        .expect("sops key Secret");
     let storage = work.path().join("storage");
     std::fs::create_dir_all(&storage).expect("storage");
     let storage_port = free_port();
@@ -590,6 +630,19 @@ async fn flux_controllers_reconcile_the_rendered_tree_in_needs_order_and_roll_ou
         image(&deployments.get("api").await.expect("api")).as_deref(),
         Some("ghcr.io/example/api:1.0.0")
     );
+    // The Secret arrived decrypted by kustomize-controller; the tree held it encrypted.
+    let secrets: Api<k8s_openapi::api::core::v1::Secret> = Api::namespaced(client.clone(), &apps_ns);
+    let db = secrets.get("api-sops-db").await.expect("the SOPS Secret");
+    assert_eq!(
+        db.data.and_then(|d| d.get("password").cloned()).map(|b| b.0),
+        Some(SECRET_VALUE.as_bytes().to_vec())
+    );
+    let tree_text: String = kustomize_dirs(&tree)
+        .iter()
+        .flat_map(|d| std::fs::read_dir(tree.join(d)).expect("dir").flatten())
+        .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+        .collect();
+    assert!(tree_text.contains("ENC[AES256_GCM") && !tree_text.contains(SECRET_VALUE));
 
     // A change to the spec, rendered and pushed, rolls out.
     let tree = render("ghcr.io/example/api:1.1.0", "v2");
@@ -626,6 +679,9 @@ async fn flux_controllers_reconcile_the_rendered_tree_in_needs_order_and_roll_ou
         .delete(&source, &DeleteParams::default())
         .await
         .expect("delete source");
+    let _ = key_secrets
+        .delete(&format!("sops-age-{suffix}"), &DeleteParams::default())
+        .await;
     let _ = namespaces.delete(&apps_ns, &DeleteParams::default()).await;
 }
 

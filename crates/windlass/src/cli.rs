@@ -422,6 +422,10 @@ pub struct RenderArgs {
     #[arg(long, value_name = "KIND/NAME", default_value = "GitRepository/flux-system",
           value_parser = clap::value_parser!(windlass_core::render::flux::FluxSource))]
     pub flux_source: windlass_core::render::flux::FluxSource,
+    /// Flux: the Secret in flux-system holding the age key (`age.agekey`) that decrypts the
+    /// tree's SOPS-encrypted Secrets.
+    #[arg(long, value_name = "NAME", default_value = "sops-age")]
+    pub sops_secret: String,
     /// Argo CD: the Git repository that will hold this tree (the Applications' repoURL).
     #[arg(long, value_name = "URL", required_if_eq("format", "argocd"))]
     pub repo_url: Option<String>,

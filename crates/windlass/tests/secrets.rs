@@ -656,3 +656,53 @@ fn up_without_a_key_that_opens_the_file_stops_before_the_cluster() {
         run.stderr
     );
 }
+
+#[test]
+fn a_flux_tree_carries_the_secrets_encrypted_and_unchanged_across_renders() {
+    let bed = Bed::new();
+    bed.sops_platform();
+    let render = |out: &str| bed.run(&["render", "--format", "flux", "--out", out]);
+    let first = render("gitops");
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    let file = "gitops/units/production/shop/api/07-secret-api-sops-db.sops.yaml";
+    let text = bed.read(file);
+    assert!(
+        text.contains("kind: Secret") && text.contains("password: ENC[AES256_GCM"),
+        "{text}"
+    );
+    assert!(!text.contains(CANARY));
+    let ks = bed.read("gitops/clusters/production/windlass.yaml");
+    assert!(
+        ks.contains("decryption:\n    provider: sops\n    secretRef:\n      name: sops-age"),
+        "{ks}"
+    );
+    // The real values inside, for whoever holds the key; a second render keeps the file byte for byte.
+    let opened = bed.run(&["secrets", "decrypt", file]);
+    assert_eq!(opened.code, 0, "{}", opened.stderr);
+    let b64 = serde_json::to_value(k8s_openapi::ByteString(CANARY.as_bytes().to_vec())).expect("b64");
+    assert!(opened.stdout.contains(b64.as_str().expect("str")), "{}", opened.stdout);
+    let second = render("gitops");
+    assert_eq!(second.code, 0, "{}", second.stderr);
+    assert_eq!(bed.read(file), text);
+    // Argo CD cannot decrypt SOPS files without a plugin: refused, nothing written.
+    let argo = bed.run(&[
+        "render",
+        "--format",
+        "argocd",
+        "--repo-url",
+        "https://git.example.com/x.git",
+        "--out",
+        "argo",
+    ]);
+    assert_eq!(argo.code, 2);
+    assert!(
+        argo.stderr
+            .contains("Argo CD cannot decrypt SOPS files without a plugin"),
+        "{}",
+        argo.stderr
+    );
+    assert!(!bed.path("argo").exists());
+    for r in [&first, &second, &argo] {
+        assert!(!r.stdout.contains(CANARY) && !r.stderr.contains(CANARY));
+    }
+}

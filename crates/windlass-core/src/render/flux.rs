@@ -81,6 +81,8 @@ pub struct FluxOptions {
     /// The cluster's name: its directories (`clusters/<cluster>`, `units/<cluster>`).
     pub cluster: String,
     pub source: FluxSource,
+    /// The Secret in flux-system with the age key that decrypts the units' SOPS-encrypted Secrets.
+    pub sops_secret: String,
 }
 
 /// The Flux Kustomization of a unit (`crds.NAME` folds into `component.NAME`):
@@ -131,7 +133,8 @@ pub fn has_kustomization(unit: &UnitId) -> bool {
 }
 
 /// The Flux Kustomizations of the plan's units, in `up` order. `dir` gives each
-/// unit's directory (the outline's).
+/// unit's directory (the outline's); units in `decrypt` carry SOPS-encrypted
+/// Secrets, which kustomize-controller decrypts with `sops_secret`.
 /// `configs`: the component units that have config objects (see `is_builtin`).
 pub fn kustomizations(
     platform: &Platform,
@@ -139,6 +142,7 @@ pub fn kustomizations(
     opts: &FluxOptions,
     dir: impl Fn(&UnitId) -> String,
     configs: &std::collections::BTreeSet<UnitId>,
+    decrypt: &std::collections::BTreeSet<UnitId>,
 ) -> Vec<Object> {
     let mut out = Vec::new();
     for unit in plan.up().iter().filter(|u| has_kustomization(&u.id)) {
@@ -155,14 +159,11 @@ pub fn kustomizations(
         depends.sort();
         depends.dedup();
         let path = format!("./{}", unit_path(&opts.cluster, &dir(&unit.id)));
-        out.push(kustomization(
-            platform,
-            opts,
-            &unit.id,
-            name.clone(),
-            path.clone(),
-            depends,
-        ));
+        let mut k = kustomization(platform, opts, &unit.id, name.clone(), path.clone(), depends);
+        if decrypt.contains(&unit.id) {
+            k.0["spec"]["decryption"] = json!({"provider": "sops", "secretRef": {"name": opts.sops_secret}});
+        }
+        out.push(k);
         if let UnitId::Component(c) = &unit.id
             && configs.contains(&unit.id)
         {

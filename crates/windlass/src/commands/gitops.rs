@@ -42,6 +42,8 @@ struct Cluster {
     files: Files,
     /// Component units with objects of CRD-defined kinds (a `-config` unit).
     configs: BTreeSet<UnitId>,
+    /// Units carrying SOPS-encrypted Secrets (from the environment's SOPS file).
+    encrypted: BTreeSet<UnitId>,
 }
 
 pub fn run(args: &RenderArgs) -> Result<ExitStatus, CliError> {
@@ -59,7 +61,7 @@ pub fn run(args: &RenderArgs) -> Result<ExitStatus, CliError> {
             super::attach_secrets(&spec, &args.spec.file, &mut platform)?;
         }
         let plan = Plan::new(&platform, &args.selection.only)?;
-        clusters.push(render_cluster(args.format, platform, plan)?);
+        clusters.push(render_cluster(args, platform, plan)?);
     }
     let shared = shared_files(&clusters);
     let tree = TreeWriter::begin(&args.out)?;
@@ -97,16 +99,19 @@ pub fn run(args: &RenderArgs) -> Result<ExitStatus, CliError> {
     Ok(ExitStatus::Success)
 }
 
-/// A cluster's units as files, each unit checked like `render` checks it.
-fn render_cluster(format: RenderFormat, platform: Platform, plan: Plan) -> Result<Cluster, CliError> {
+/// A cluster's units as files, each unit checked like `render` checks it. The
+/// Secrets apps read from the SOPS file are decrypted in memory and written
+/// encrypted again (to the file's age recipients) as Secret manifests Flux decrypts.
+fn render_cluster(args: &RenderArgs, platform: Platform, plan: Plan) -> Result<Cluster, CliError> {
+    let format = args.format;
     let made = windlass_core::render::sops::made_secrets(plan.up().iter().filter_map(|u| match &u.id {
         UnitId::App { name, .. } => platform.app(name),
         _ => None,
     }));
-    if !made.is_empty() {
+    if !made.is_empty() && format == RenderFormat::Argocd {
         return Err(CliError::Usage(format!(
-            "environment `{}`: apps read Secrets from the SOPS file {} ({}); a GitOps tree would have to carry them as SOPS-encrypted Secret manifests, which windlass does not write\n  \
-             help: deploy those apps with `windlass up`, or read the values through Vault (`secretEnv: {{vault: ...}}`)",
+            "environment `{}`: apps read Secrets from the SOPS file {} ({}); Argo CD cannot decrypt SOPS files without a plugin, and windlass writes no Secret in the clear\n  \
+             help: render `--format flux` (kustomize-controller decrypts them), deploy those apps with `windlass up`, or read the values through Vault (`secretEnv: {{vault: ...}}`)",
             platform.environment,
             platform.secrets_file.as_deref().unwrap_or_default(),
             made.join(", ")
@@ -120,11 +125,21 @@ fn render_cluster(format: RenderFormat, platform: Platform, plan: Plan) -> Resul
         .collect();
     let mut files = Files::new();
     let mut configs = BTreeSet::new();
-    let split = |unit| {
+    let mut sealed: Vec<(UnitId, String, Vec<serde_json::Value>)> = Vec::new();
+    let split = |unit: windlass_core::render::Unit| {
+        let secrets: Vec<serde_json::Value> = unit
+            .objects
+            .iter()
+            .filter(|o| windlass_core::render::sops::is_sealed(&o.0))
+            .map(|o| o.0.clone())
+            .collect();
         let (main, config) = flux::split(unit);
-        (documents(main), config.map(documents))
+        (documents(main), config.map(documents), secrets)
     };
-    for_each_unit(&outline, split, |(unit, config)| {
+    for_each_unit(&outline, split, |(unit, config, secrets)| {
+        if !secrets.is_empty() {
+            sealed.push((unit.kind.clone(), unit.dir.clone(), secrets));
+        }
         if !flux::has_kustomization(&unit.kind) {
             return Ok(());
         }
@@ -158,12 +173,30 @@ fn render_cluster(format: RenderFormat, platform: Platform, plan: Plan) -> Resul
         }
         Ok::<(), CliError>(())
     })?;
+    let mut encrypted = BTreeSet::new();
+    if let (Some(file), false) = (platform.sealed.as_ref(), sealed.is_empty()) {
+        let secrets = super::secrets::EnvironmentSecrets::open(file)?;
+        for (unit, dir, objects) in sealed {
+            let own = files.entry(dir.clone()).or_default();
+            for o in objects {
+                let real = Object(secrets.unseal(&o)?);
+                let file = format!("{:02}-secret-{}.sops.yaml", own.len(), real.name());
+                // The same file of the tree this render replaces, to keep unchanged ciphertext.
+                let previous =
+                    std::fs::read_to_string(args.out.join(flux::unit_path(&platform.environment, &dir)).join(&file))
+                        .ok();
+                own.insert(file, secrets.encrypt_manifest(&to_yaml(&real), previous.as_deref())?);
+            }
+            encrypted.insert(unit);
+        }
+    }
     Ok(Cluster {
         platform,
         plan,
         dirs,
         files,
         configs,
+        encrypted,
     })
 }
 
@@ -249,8 +282,16 @@ fn write_flux(tree: &TreeWriter, args: &RenderArgs, c: &Cluster) -> Result<Vec<O
     let opts = FluxOptions {
         cluster: cluster.clone(),
         source: args.flux_source.clone(),
+        sops_secret: args.sops_secret.clone(),
     };
-    let ks = flux::kustomizations(&c.platform, &c.plan, &opts, |id| dir_of(c, id), &c.configs);
+    let ks = flux::kustomizations(
+        &c.platform,
+        &c.plan,
+        &opts,
+        |id| dir_of(c, id),
+        &c.configs,
+        &c.encrypted,
+    );
     let dir = format!("clusters/{cluster}");
     tree.write(&format!("{dir}/{FLUX_FILE}"), &to_yaml_stream(ks.iter()))?;
     tree.write(

@@ -610,6 +610,107 @@ fn keys(args: &SecretsKeysArgs) -> Result<ExitStatus, CliError> {
     })
 }
 
+/// The environment's SOPS file opened in memory (core dumps off first), with the
+/// keys found as `windlass secrets` finds them.
+pub(super) struct EnvironmentSecrets {
+    file_name: String,
+    file: EncryptedFile,
+    keys: Keyring,
+    opened: Opened,
+}
+
+impl EnvironmentSecrets {
+    pub(super) fn open(sealed: &windlass_core::secrets::Sealed) -> Result<Self, CliError> {
+        let path = Path::new(&sealed.file);
+        let file = EncryptedFile::parse(Format::Yaml, &sealed.text).map_err(|e| in_file(path, e))?;
+        forbid_core_dumps();
+        let key_args = SecretKeyArgs {
+            pgp_key: env_nonempty("WINDLASS_SOPS_PGP_KEY_FILE").map(PathBuf::from),
+        };
+        let keys = keyring(&key_args, &file_recipients(&file))?;
+        let opened = file.open(&keys).map_err(|e| in_file(path, e))?;
+        Ok(EnvironmentSecrets {
+            file_name: sealed.file.clone(),
+            file,
+            keys,
+            opened,
+        })
+    }
+
+    /// A sealed Secret with its values: the real Secret, in memory.
+    pub(super) fn unseal(&self, sealed: &serde_json::Value) -> Result<serde_json::Value, CliError> {
+        use windlass_core::render::sops::{sealed_source, unseal};
+        let (secret, keys) = sealed_source(sealed).ok_or_else(|| {
+            CliError::Failed(format!(
+                "a Secret from {} lost its source annotation (a windlass bug; please report it)",
+                self.file_name
+            ))
+        })?;
+        let plain = self.opened.plaintext();
+        let mut values = Vec::with_capacity(keys.len());
+        for key in keys {
+            let at = [
+                windlass_sops::PathSegment::Key(secret.clone()),
+                windlass_sops::PathSegment::Key(key.clone()),
+            ];
+            let text = plain.extract_text(&at).ok_or_else(|| {
+                CliError::Usage(format!(
+                    "{}: `{secret}.{key}` is not in the decrypted file, though its name is in the clear: the file was changed by hand\n  help: open it with `windlass secrets edit {}` and save it again",
+                    self.file_name, self.file_name
+                ))
+            })?;
+            // sops's --extract ends a non-string value with a newline; the Secret holds the value.
+            let mut bytes = text.as_bytes().to_vec();
+            if !matches!(plain.extract(&at), Some(windlass_sops::Value::Str(_))) && bytes.last() == Some(&b'\n') {
+                bytes.pop();
+            }
+            values.push((key, bytes));
+        }
+        Ok(unseal(sealed, values))
+    }
+
+    /// A Secret manifest (YAML) as a SOPS file Flux's kustomize-controller decrypts:
+    /// `data`/`stringData` encrypted to the environment file's age recipients. When
+    /// `previous` (the same file of an earlier render) opens with the local keys, an
+    /// unchanged manifest keeps it byte for byte and a changed one keeps the
+    /// ciphertext of every unchanged value.
+    pub(super) fn encrypt_manifest(&self, yaml: &str, previous: Option<&str>) -> Result<String, CliError> {
+        let name = &self.file_name;
+        let plain = PlainDocument::parse(Format::Yaml, yaml).map_err(|e| in_file(Path::new(name), e))?;
+        if let Some(old) = previous
+            .and_then(|t| EncryptedFile::parse(Format::Yaml, t).ok())
+            .and_then(|f| f.open(&self.keys).ok())
+        {
+            if old.is_unchanged(&plain) {
+                return Ok(previous.unwrap_or_default().to_string());
+            }
+            let file = old
+                .reencrypt(&plain, jiff::Timestamp::now(), &mut rng())
+                .map_err(|e| in_file(Path::new(name), e))?;
+            return Ok(file.to_text());
+        }
+        let recipients = file_recipients(&self.file)
+            .iter()
+            .map(|r| AgeRecipient::parse(r))
+            .collect::<Result<Vec<_>, _>>()?;
+        if recipients.is_empty() {
+            return Err(CliError::Usage(format!(
+                "{name} has no age recipients to encrypt the GitOps tree's Secrets to\n  help: move it to age: `windlass secrets rotate --add-age age1... {name}`"
+            )));
+        }
+        let options = EncryptOptions {
+            recipients,
+            rules: EncryptionRules {
+                selection: Selection::EncryptedRegex("^(data|stringData)$".into()),
+                mac_only_encrypted: false,
+            },
+        };
+        let file = windlass_sops::encrypt(&plain, &options, jiff::Timestamp::now(), &mut rng())
+            .map_err(|e| in_file(Path::new(name), e))?;
+        Ok(file.to_text())
+    }
+}
+
 /// `up` and `diff`: the Secrets of the selected units that come from the
 /// environment's SOPS file, decrypted in memory (core dumps off first) and put
 /// beside their sealed form in `ApplyUnit::secrets`. Nothing is decrypted when no
@@ -618,47 +719,20 @@ pub(super) fn unseal_units(
     platform: &windlass_core::model::Platform,
     units: &mut [windlass_cluster::ApplyUnit],
 ) -> Result<(), CliError> {
-    use windlass_core::render::sops::{is_sealed, sealed_source, unseal};
+    use windlass_core::render::sops::is_sealed;
     let wanted = units.iter().any(|u| u.objects.iter().any(is_sealed));
     let Some(sealed) = platform.sealed.as_ref().filter(|_| wanted) else {
         return Ok(());
     };
-    let path = Path::new(&sealed.file);
-    let file = EncryptedFile::parse(Format::Yaml, &sealed.text).map_err(|e| in_file(path, e))?;
-    let key_args = SecretKeyArgs {
-        pgp_key: env_nonempty("WINDLASS_SOPS_PGP_KEY_FILE").map(PathBuf::from),
-    };
-    let opened = open(path, &file, &key_args)?;
-    let plain = opened.plaintext();
+    let secrets = EnvironmentSecrets::open(sealed)?;
     for unit in units.iter_mut() {
-        for o in unit.objects.iter().filter(|o| is_sealed(o)) {
-            let (secret, keys) = sealed_source(o).ok_or_else(|| {
-                CliError::Failed(format!(
-                    "a Secret from {} lost its source annotation (a windlass bug; please report it)",
-                    sealed.file
-                ))
-            })?;
-            let mut values = Vec::with_capacity(keys.len());
-            for key in keys {
-                let at = [
-                    windlass_sops::PathSegment::Key(secret.clone()),
-                    windlass_sops::PathSegment::Key(key.clone()),
-                ];
-                let text = plain.extract_text(&at).ok_or_else(|| {
-                    CliError::Usage(format!(
-                        "{}: `{secret}.{key}` is not in the decrypted file, though its name is in the clear: the file was changed by hand\n  help: open it with `windlass secrets edit {}` and save it again",
-                        sealed.file, sealed.file
-                    ))
-                })?;
-                // sops's --extract ends a non-string value with a newline; the Secret holds the value.
-                let mut bytes = text.as_bytes().to_vec();
-                if !matches!(plain.extract(&at), Some(windlass_sops::Value::Str(_))) && bytes.last() == Some(&b'\n') {
-                    bytes.pop();
-                }
-                values.push((key, bytes));
-            }
-            unit.secrets.push(unseal(o, values));
-        }
+        let real: Vec<serde_json::Value> = unit
+            .objects
+            .iter()
+            .filter(|o| is_sealed(o))
+            .map(|o| secrets.unseal(o))
+            .collect::<Result<_, _>>()?;
+        unit.secrets.extend(real);
     }
     Ok(())
 }
