@@ -378,7 +378,8 @@ fn free_port() -> u16 {
 fn start(binary: &Path, kubeconfig: &Path, args: &[String], log: &Path) -> Controller {
     let log = std::fs::File::create(log).expect("log file");
     let child = Command::new(binary)
-        .arg(format!("--kubeconfig={}", kubeconfig.display()))
+        .env("KUBECONFIG", kubeconfig)
+        .env("RUNTIME_NAMESPACE", "flux-system")
         .args([
             "--enable-leader-election=false",
             "--watch-all-namespaces=true",
