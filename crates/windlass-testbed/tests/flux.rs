@@ -1,8 +1,8 @@
 //! `render --format flux|argocd` against the real thing: the example as a fleet
 //! (both environments, one tree each format), every directory built by the real
 //! `kubectl kustomize`, every object admitted by a strict server-side dry run
-//! against the bed's apiserver with the upstream Flux CRDs (source-controller and
-//! kustomize-controller v1.9.6, the versions the bed runs; helm-controller v1.6.4)
+//! against the bed's apiserver with the upstream Flux CRDs (source-controller v1.9.0
+//! and kustomize-controller v1.9.6, the versions the bed runs; helm-controller v1.6.4)
 //! and Argo CD's (v3.6.1), their CEL rules included. The ordering is read back
 //! from the built trees: Flux `dependsOn` edges and Argo CD sync waves agree.
 //!
@@ -25,6 +25,10 @@ use windlass_testbed::TestBed;
 use windlass_testbed::{ObjectApplier, parse_yaml_stream};
 
 const EXAMPLE: &str = "examples/platform/windlass.yaml";
+
+/// The tests take turns: the dry run makes and deletes `flux-system` (and the
+/// example's namespaces), which the end-to-end test's controllers work in.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 const ENVIRONMENTS: [&str; 2] = ["production", "development"];
 
 /// `windlass render --format FORMAT --fleet` of the example (every environment a cluster) into `out`.
@@ -146,6 +150,7 @@ fn applied_paths(top: &[DynamicObject]) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_example_fleet_trees_build_with_kustomize_and_are_admitted_strictly() {
+    let _turn = ONE_AT_A_TIME.lock().await;
     let Some(bed) = TestBed::connect().await else {
         return;
     };
@@ -358,6 +363,43 @@ const AGE_KEY: &str = "AGE-SECRET-KEY-156C9HPY50LLX4CE32DYJCCG2LMZQ4GM7S88SGEY0E
 const AGE_RECIPIENT: &str = "age1dvk6vxsd3cs2krrzm05gwyjz204j3u0gj0vv9n3a8xnds6z3qu8q5a7hla";
 const SECRET_VALUE: &str = "flux-decrypted-value";
 
+/// Whatever a failed end-to-end run leaves in flux-system loses its Flux
+/// finalizers when the test ends (the controllers that would remove them are
+/// stopped), so the namespace can go and the next run starts clean.
+struct Finalizers(kube::Client);
+
+impl Drop for Finalizers {
+    fn drop(&mut self) {
+        use kube::api::{ApiResource, ListParams, Patch, PatchParams};
+        use kube::core::GroupVersionKind;
+        let client = self.0.clone();
+        let _ = std::thread::spawn(move || {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+                return;
+            };
+            rt.block_on(async {
+                for (group, kind) in [
+                    ("kustomize.toolkit.fluxcd.io", "Kustomization"),
+                    ("source.toolkit.fluxcd.io", "OCIRepository"),
+                ] {
+                    let ar = ApiResource::from_gvk(&GroupVersionKind::gvk(group, "v1", kind));
+                    let api: kube::Api<DynamicObject> = kube::Api::namespaced_with(client.clone(), "flux-system", &ar);
+                    let Ok(list) = api.list(&ListParams::default()).await else {
+                        continue;
+                    };
+                    for o in list {
+                        let patch = serde_json::json!({"metadata": {"finalizers": null}});
+                        let _ = api
+                            .patch(&o.name_any(), &PatchParams::default(), &Patch::Merge(&patch))
+                            .await;
+                    }
+                }
+            });
+        })
+        .join();
+    }
+}
+
 /// A Flux controller as a host process against the bed, stopped on drop.
 struct Controller(std::process::Child);
 
@@ -409,7 +451,8 @@ kind: Platform
 platform:
   name: {name}
   domain: {name}.example.com
-  tls: self-signed
+  email: ops@example.com
+  tls: letsencrypt-staging
   secrets: {{ file: secrets.sops.yaml }}
   namespace: {apps_ns}
   traffic: {{ mode: gateway, namespace: {gw} }}
@@ -450,9 +493,12 @@ async fn flux_controllers_reconcile_the_rendered_tree_in_needs_order_and_roll_ou
     use kube::Api;
     use kube::api::{ApiResource, DeleteParams, PostParams};
     use kube::core::GroupVersionKind;
+    let _turn = ONE_AT_A_TIME.lock().await;
     let Some(bed) = TestBed::connect().await else {
         return;
     };
+    // Dropped after the controllers (declared before them): see `Finalizers`.
+    let _finalizers = Finalizers(bed.client());
     let Some([source_controller, kustomize_controller]) =
         windlass_testbed::paths::tools(["source-controller", "kustomize-controller"])
     else {
@@ -527,7 +573,22 @@ async fn flux_controllers_reconcile_the_rendered_tree_in_needs_order_and_roll_ou
     let namespaces: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(client.clone());
     let ns: k8s_openapi::api::core::v1::Namespace =
         serde_json::from_value(serde_json::json!({"metadata": {"name": "flux-system"}})).expect("ns");
-    let _ = namespaces.create(&PostParams::default(), &ns).await;
+    // (Another test may have just deleted it: wait until it is gone, then make it.)
+    windlass_testbed::wait_until("namespace flux-system", std::time::Duration::from_secs(120), || {
+        let (namespaces, ns) = (namespaces.clone(), ns.clone());
+        async move {
+            match namespaces.get_opt("flux-system").await? {
+                Some(n) if n.metadata.deletion_timestamp.is_none() => Ok::<_, windlass_testbed::Error>(Some(())),
+                Some(_) => Ok(None),
+                None => {
+                    let _ = namespaces.create(&PostParams::default(), &ns).await;
+                    Ok(None)
+                }
+            }
+        }
+    })
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
     // The age key kustomize-controller decrypts with, as the tree's README says to create it.
     let key_secrets: Api<k8s_openapi::api::core::v1::Secret> = Api::namespaced(client.clone(), "flux-system");
     let key: k8s_openapi::api::core::v1::Secret = serde_json::from_value(serde_json::json!({
@@ -704,8 +765,19 @@ async fn wait_until_ready(api: &kube::Api<DynamicObject>, names: &[String], logs
                 }
             },
         )
-        .await
-        .unwrap_or_else(|e| panic!("{e}\n{}", controller_logs(logs)));
+        .await;
+        let at = match at {
+            Ok(at) => at,
+            Err(e) => {
+                let status = api
+                    .get_opt(name)
+                    .await
+                    .ok()
+                    .flatten()
+                    .map(|k| k.data["status"].to_string());
+                panic!("{e}\nstatus: {status:?}\n{}", controller_logs(logs))
+            }
+        };
         out.insert(name.clone(), at);
     }
     out

@@ -226,7 +226,11 @@ fn kustomization(
 /// helm-controller (`CreateReplace`) instead of a `crds.NAME` unit.
 pub fn component_objects(platform: &Platform, c: &Component) -> Vec<Object> {
     let name = format!("{}-{}", platform.name, c.name.as_str());
-    let labels = json!({"app.kubernetes.io/managed-by": "windlass", "windlass.dev/platform": platform.name});
+    let labels = json!({
+        "app.kubernetes.io/managed-by": "windlass",
+        "windlass.dev/platform": platform.name,
+        crate::defaults::LABEL_ENVIRONMENT: platform.environment,
+    });
     let interval = "1h";
     let mut values = c.values.clone();
     if let CrdSource::Template(switch) = c.crds {
