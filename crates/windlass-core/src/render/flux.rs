@@ -278,8 +278,19 @@ pub fn component_objects(platform: &Platform, c: &Component) -> Vec<Object> {
         "targetNamespace": c.namespace,
         "storageNamespace": c.namespace,
         "timeout": "10m",
-        "install": {"crds": "CreateReplace", "remediation": {"retries": 3}},
-        "upgrade": {"crds": "CreateReplace", "remediation": {"retries": 3, "remediateLastFailure": true}, "cleanupOnFail": true},
+        // Server-side apply as `up` runs helm; a failed install is retried, a failed
+        // upgrade rolled back (as `up --rollback-on-failure` does) and retried.
+        "install": {
+            "crds": "CreateReplace",
+            "serverSideApply": true,
+            "strategy": {"name": "RetryOnFailure", "retryInterval": "2m"},
+        },
+        "upgrade": {
+            "crds": "CreateReplace",
+            "serverSideApply": true,
+            "remediation": {"retries": 3, "remediateLastFailure": true, "strategy": "rollback"},
+            "cleanupOnFail": true,
+        },
         "rollback": {"cleanupOnFail": true},
         "values": values,
     });
