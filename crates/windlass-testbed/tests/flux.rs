@@ -34,16 +34,15 @@ const ENVIRONMENTS: [&str; 2] = ["production", "development"];
 /// `windlass render --format FORMAT --fleet` of the example (every environment a cluster) into `out`.
 fn render_fleet(format: &str, out: &Path) {
     let spec = common::repo_root().join(EXAMPLE);
+    let repo: &[&str] = if format == "argocd" {
+        &["--repo-url", "https://git.example.com/shop.git"]
+    } else {
+        &[]
+    };
     let output = Command::new(common::windlass_binary())
-        .args([
-            "render",
-            "--format",
-            format,
-            "--fleet",
-            "--repo-url",
-            "https://git.example.com/shop.git",
-            "--out",
-        ])
+        .args(["render", "--format", format, "--fleet"])
+        .args(repo)
+        .arg("--out")
         .arg(out)
         .arg("-f")
         .arg(&spec)

@@ -418,20 +418,19 @@ pub struct RenderArgs {
     #[arg(long, value_enum, default_value_t = RenderFormat::Plain)]
     pub format: RenderFormat,
     /// Flux: the source every Kustomization reads the tree from, KIND/NAME in flux-system
-    /// (`flux bootstrap` makes GitRepository/flux-system).
-    #[arg(long, value_name = "KIND/NAME", default_value = "GitRepository/flux-system",
-          value_parser = clap::value_parser!(windlass_core::render::flux::FluxSource))]
-    pub flux_source: windlass_core::render::flux::FluxSource,
+    /// [default: GitRepository/flux-system, which `flux bootstrap` makes].
+    #[arg(long, value_name = "KIND/NAME", value_parser = clap::value_parser!(windlass_core::render::flux::FluxSource))]
+    pub flux_source: Option<windlass_core::render::flux::FluxSource>,
     /// Flux: the Secret in flux-system holding the age key (`age.agekey`) that decrypts the
-    /// tree's SOPS-encrypted Secrets.
-    #[arg(long, value_name = "NAME", default_value = "sops-age")]
-    pub sops_secret: String,
+    /// tree's SOPS-encrypted Secrets [default: sops-age].
+    #[arg(long, value_name = "NAME")]
+    pub sops_secret: Option<String>,
     /// Argo CD: the Git repository that will hold this tree (the Applications' repoURL).
     #[arg(long, value_name = "URL", required_if_eq("format", "argocd"))]
     pub repo_url: Option<String>,
-    /// Argo CD: the revision of that repository to sync.
-    #[arg(long, value_name = "REV", default_value = "HEAD")]
-    pub revision: String,
+    /// Argo CD: the revision of that repository to sync [default: HEAD].
+    #[arg(long, value_name = "REV")]
+    pub revision: Option<String>,
     /// Every environment of the spec, each a cluster (`clusters/ENV`), in one tree: objects
     /// the clusters share are written once (`units/_base`), each cluster keeps what differs.
     #[arg(long, conflicts_with = "env")]

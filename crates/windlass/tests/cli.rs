@@ -626,16 +626,11 @@ fn usage_errors_exit_2() {
 fn gitops_trees_are_deterministic_and_a_fleet_shares_what_its_clusters_have_in_common() {
     for format in ["flux", "argocd"] {
         let args = |out: &'static str| {
-            vec![
-                "render",
-                "--format",
-                format,
-                "--fleet",
-                "--repo-url",
-                "https://git.example.com/shop.git",
-                "--out",
-                out,
-            ]
+            let mut a = vec!["render", "--format", format, "--fleet", "--out", out];
+            if format == "argocd" {
+                a.extend(["--repo-url", "https://git.example.com/shop.git"]);
+            }
+            a
         };
         let a = Test::new().spec(EXAMPLE).args(&args("a")).any_stdout().run();
         assert!(
@@ -708,4 +703,23 @@ fn gitops_flags_are_checked() {
         .any_stderr()
         .run();
     assert!(r.stderr.contains("is not a Flux source of a tree"), "{}", r.stderr);
+    // A flag of another format is refused, never ignored.
+    let r = Test::new()
+        .spec(EXAMPLE)
+        .args(&["render", "--sops-secret", "x"])
+        .status(2)
+        .any_stderr()
+        .run();
+    assert!(
+        r.stderr.contains("--sops-secret is for `--format flux`"),
+        "{}",
+        r.stderr
+    );
+    let r = Test::new()
+        .spec(EXAMPLE)
+        .args(&["render", "--format", "flux", "--revision", "main"])
+        .status(2)
+        .any_stderr()
+        .run();
+    assert!(r.stderr.contains("--revision is for `--format argocd`"), "{}", r.stderr);
 }

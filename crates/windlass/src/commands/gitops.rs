@@ -46,7 +46,27 @@ struct Cluster {
     encrypted: BTreeSet<UnitId>,
 }
 
+/// Each format's own flags, refused with another format: a flag is never ignored.
+pub fn check_flags(args: &RenderArgs) -> Result<(), CliError> {
+    let given = [
+        ("--flux-source", args.flux_source.is_some(), RenderFormat::Flux),
+        ("--sops-secret", args.sops_secret.is_some(), RenderFormat::Flux),
+        ("--repo-url", args.repo_url.is_some(), RenderFormat::Argocd),
+        ("--revision", args.revision.is_some(), RenderFormat::Argocd),
+    ];
+    for (flag, set, format) in given {
+        if set && args.format != format {
+            let name = if format == RenderFormat::Flux { "flux" } else { "argocd" };
+            return Err(CliError::Usage(format!(
+                "{flag} is for `--format {name}`\n  help: add `--format {name}`, or drop {flag}"
+            )));
+        }
+    }
+    Ok(())
+}
+
 pub fn run(args: &RenderArgs) -> Result<ExitStatus, CliError> {
+    check_flags(args)?;
     let spec = load_spec(&args.spec.file)?;
     let names: Vec<String> = if args.fleet {
         spec.environments.keys().cloned().collect()
@@ -281,8 +301,8 @@ fn write_flux(tree: &TreeWriter, args: &RenderArgs, c: &Cluster) -> Result<Vec<O
     let cluster = &c.platform.environment;
     let opts = FluxOptions {
         cluster: cluster.clone(),
-        source: args.flux_source.clone(),
-        sops_secret: args.sops_secret.clone(),
+        source: args.flux_source.clone().unwrap_or_default(),
+        sops_secret: args.sops_secret.clone().unwrap_or_else(|| "sops-age".into()),
     };
     let ks = flux::kustomizations(
         &c.platform,
@@ -312,7 +332,7 @@ fn write_argocd(tree: &TreeWriter, args: &RenderArgs, c: &Cluster) -> Result<Vec
     let opts = ArgoOptions {
         cluster: cluster.clone(),
         repo_url: args.repo_url.clone().unwrap_or_default(),
-        revision: args.revision.clone(),
+        revision: args.revision.clone().unwrap_or_else(|| "HEAD".into()),
     };
     let has_objects = |id: &UnitId| c.files.get(&dir_of(c, id)).is_some_and(|f| !f.is_empty());
     let apps = argocd::applications(&c.platform, &c.plan, &opts, |id| dir_of(c, id), has_objects, &c.configs);
@@ -377,8 +397,8 @@ fn readme(args: &RenderArgs, clusters: &[Cluster]) -> String {
                  ```\n\n\
                  Bootstrap writes `{dir}/flux-system/`: add `- flux-system` to the resources of\n\
                  `{dir}/kustomization.yaml` in the same commit. Watch: `flux get kustomizations --watch`.\n",
-                kind = args.flux_source.kind,
-                source = args.flux_source.name,
+                kind = args.flux_source.clone().unwrap_or_default().kind,
+                source = args.flux_source.clone().unwrap_or_default().name,
             )),
             _ => s.push_str(&format!(
                 "\n## Cluster `{cluster}` (Argo CD)\n\n\

@@ -32,6 +32,7 @@ pub fn run(args: &RenderArgs) -> Result<ExitStatus, CliError> {
     if args.format != RenderFormat::Plain {
         return super::gitops::run(args);
     }
+    super::gitops::check_flags(args)?;
     if args.fleet {
         return Err(CliError::Usage(
             "--fleet renders a GitOps tree per cluster: add --format flux or --format argocd".into(),
