@@ -287,7 +287,8 @@ pub fn component_objects(platform: &Platform, c: &Component) -> Vec<Object> {
         },
         "upgrade": {
             "crds": "CreateReplace",
-            "serverSideApply": true,
+            // A string here (enabled | disabled | auto), a boolean under `install`.
+            "serverSideApply": "enabled",
             "remediation": {"retries": 3, "remediateLastFailure": true, "strategy": "rollback"},
             "cleanupOnFail": true,
         },
