@@ -249,10 +249,9 @@ proptest! {
             }
             // Argo CD: for every edge A -> B, wave(B) > wave(A) (and after A's config wave).
             let waves = windlass_core::render::argocd::waves(&plan, &configs);
-            let fold = |u: &UnitId| match u { UnitId::Crds(n) => UnitId::Component(n.clone()), o => o.clone() };
             for unit in plan.up() {
                 for need in &unit.needs {
-                    let (a, b) = (fold(need), fold(&unit.id));
+                    let (a, b) = (flux::folded(need), flux::folded(&unit.id));
                     if a == b { continue; }
                     let gap = if !matches!(need, UnitId::Crds(_)) && configs.contains(&a) { 2 } else { 1 };
                     prop_assert!(waves[&b] >= waves[&a] + gap, "wave({}) = {} vs wave({}) = {}", b, waves[&b], a, waves[&a]);

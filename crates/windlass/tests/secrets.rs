@@ -108,18 +108,15 @@ impl Bed {
 
     /// `secrets.yaml` encrypted to key A.
     fn encrypted(&self) -> PathBuf {
-        self.write("plain.yaml", PLAIN);
-        let run = self.run(&[
-            "secrets",
-            "encrypt",
-            "--age",
-            RECIPIENT_A,
-            "plain.yaml",
-            "-o",
-            "secrets.yaml",
-        ]);
-        assert_eq!(run.code, 0, "{}", run.stderr);
+        self.encrypt_to_a(PLAIN, "secrets.yaml");
         self.path("secrets.yaml")
+    }
+
+    /// `plain` written to plain.yaml and encrypted to key A into `out`.
+    fn encrypt_to_a(&self, plain: &str, out: &str) {
+        self.write("plain.yaml", plain);
+        let run = self.run(&["secrets", "encrypt", "--age", RECIPIENT_A, "plain.yaml", "-o", out]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
     }
 
     /// An editor: a shell script run as `EDITOR FILE`.
@@ -548,17 +545,10 @@ impl Bed {
     fn sops_platform(&self) {
         self.write("windlass.yaml", SOPS_SPEC);
         fs::create_dir_all(self.path("secrets")).expect("mkdir");
-        self.write("plain.yaml", &format!("db:\n    password: {CANARY}\n    user: app\n"));
-        let run = self.run(&[
-            "secrets",
-            "encrypt",
-            "--age",
-            RECIPIENT_A,
-            "plain.yaml",
-            "-o",
+        self.encrypt_to_a(
+            &format!("db:\n    password: {CANARY}\n    user: app\n"),
             "secrets/production.sops.yaml",
-        ]);
-        assert_eq!(run.code, 0, "{}", run.stderr);
+        );
         fs::remove_file(self.path("plain.yaml")).expect("rm");
     }
 }

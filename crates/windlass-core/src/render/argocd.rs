@@ -44,20 +44,16 @@ pub struct ArgoOptions {
 /// unit folds into its component; a component with config objects counts its
 /// `-config` Application, one wave after it).
 pub fn waves(plan: &Plan, configs: &BTreeSet<UnitId>) -> BTreeMap<UnitId, u32> {
-    let fold = |u: &UnitId| match u {
-        UnitId::Crds(name) => UnitId::Component(name.clone()),
-        other => other.clone(),
-    };
     let mut out: BTreeMap<UnitId, u32> = BTreeMap::new();
     // Folding CRD units into their components can raise a component's wave after a
     // unit that needs it was seen: repeat until nothing changes (the graph is acyclic).
     loop {
         let mut changed = false;
         for unit in plan.up() {
-            let id = fold(&unit.id);
+            let id = super::flux::folded(&unit.id);
             let mut wave = out.get(&id).copied().unwrap_or(0);
             for need in &unit.needs {
-                let n = fold(need);
+                let n = super::flux::folded(need);
                 if n == id {
                     continue;
                 }

@@ -89,11 +89,17 @@ pub struct FluxOptions {
 /// `<platform>-<unit>` as a DNS label; a name longer than 63 (Flux puts it in a
 /// label) keeps its start and a hash of the whole.
 pub fn kustomization_name(platform: &Platform, unit: &UnitId) -> String {
-    let unit = match unit {
+    let unit = folded(unit);
+    label_name(format!("{}-{}", platform.name, unit.to_string().replace('.', "-")))
+}
+
+/// The unit a GitOps tree applies for `unit`: a `crds.NAME` unit is its component's
+/// (the release installs the CRDs); every other unit is itself.
+pub fn folded(unit: &UnitId) -> UnitId {
+    match unit {
         UnitId::Crds(name) => UnitId::Component(name.clone()),
         other => other.clone(),
-    };
-    label_name(format!("{}-{}", platform.name, unit.to_string().replace('.', "-")))
+    }
 }
 
 /// The Kustomization of a component's objects that need its CRDs (`-config`).

@@ -192,9 +192,15 @@ fn file_recipients(file: &EncryptedFile) -> Vec<String> {
 }
 
 fn open(path: &Path, file: &EncryptedFile, key_args: &SecretKeyArgs) -> Result<Opened, CliError> {
+    open_with_keys(path, file, key_args).map(|(_, opened)| opened)
+}
+
+/// `open`, keeping the keys found (to open further files made for the same recipients).
+fn open_with_keys(path: &Path, file: &EncryptedFile, key_args: &SecretKeyArgs) -> Result<(Keyring, Opened), CliError> {
     forbid_core_dumps();
     let keys = keyring(key_args, &file_recipients(file))?;
-    file.open(&keys).map_err(|e| in_file(path, e))
+    let opened = file.open(&keys).map_err(|e| in_file(path, e))?;
+    Ok((keys, opened))
 }
 
 fn rng() -> rand_core::UnwrapErr<getrandom::SysRng> {
@@ -623,12 +629,10 @@ impl EnvironmentSecrets {
     pub(super) fn open(sealed: &windlass_core::secrets::Sealed) -> Result<Self, CliError> {
         let path = Path::new(&sealed.file);
         let file = EncryptedFile::parse(Format::Yaml, &sealed.text).map_err(|e| in_file(path, e))?;
-        forbid_core_dumps();
         let key_args = SecretKeyArgs {
             pgp_key: env_nonempty("WINDLASS_SOPS_PGP_KEY_FILE").map(PathBuf::from),
         };
-        let keys = keyring(&key_args, &file_recipients(&file))?;
-        let opened = file.open(&keys).map_err(|e| in_file(path, e))?;
+        let (keys, opened) = open_with_keys(path, &file, &key_args)?;
         Ok(EnvironmentSecrets {
             file_name: sealed.file.clone(),
             file,
