@@ -66,7 +66,15 @@ fn suggest(suggestion: &Option<String>) -> String {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlannedUnit {
     pub id: UnitId,
+    /// Every unit that must be done before all of this one is: what it needs to
+    /// start, and what some of its objects use (the order GitOps trees follow).
     pub needs: Vec<UnitId>,
+    /// What must be serving before the unit starts: for an app, its namespace and
+    /// the apps it needs; for any other unit, all of `needs`. An app's objects
+    /// that use a component or the platform (a ServiceMonitor, an HTTPRoute) are
+    /// held back until that unit is done ([`Plan::object_needs`]), so an app's
+    /// rollout never waits for monitoring or routing to be installed.
+    pub start: Vec<UnitId>,
 }
 
 /// Who makes a namespace that objects are applied into: what a "namespace not
@@ -187,6 +195,78 @@ impl Plan {
     pub fn namespace_origins(&self) -> &BTreeMap<String, NamespaceOrigin> {
         &self.namespaces
     }
+
+    /// The units that must be done before `object`, one of `unit`'s objects, can be
+    /// applied: the component serving its API (its CRDs, its admission webhook, its
+    /// controller), the unit creating its namespace, and for an app's Certificates
+    /// and routes the platform (the issuers and the Gateway they refer to). Never
+    /// `unit` itself; empty for an object of Kubernetes' own APIs in its own namespace.
+    pub fn object_needs(&self, platform: &Platform, unit: &UnitId, object: &serde_json::Value) -> Vec<UnitId> {
+        let api_version = object.get("apiVersion").and_then(|v| v.as_str()).unwrap_or_default();
+        let kind = object.get("kind").and_then(|v| v.as_str()).unwrap_or_default();
+        let group = api_version.rsplit_once('/').map_or("", |(g, _)| g);
+        let mut out = Vec::new();
+        out.extend(serving(platform, group));
+        out.extend(serving(platform, &format!("{group}/{kind}")));
+        let namespace = object.pointer("/metadata/namespace").and_then(|n| n.as_str());
+        // A component unit ensures its own namespace before its objects.
+        let own = |ns: &str| match unit {
+            UnitId::Component(c) => platform
+                .components
+                .iter()
+                .any(|k| k.name.as_str() == c && k.namespace == ns),
+            _ => false,
+        };
+        if let Some(NamespaceOrigin::Unit(u)) = namespace.filter(|ns| !own(ns)).and_then(|ns| self.namespaces.get(ns)) {
+            out.push(u.clone());
+        }
+        let routing = matches!(group, "cert-manager.io" | "gateway.networking.k8s.io")
+            || (group == "networking.k8s.io" && kind == "Ingress");
+        if unit.app_name().is_some() && routing {
+            out.push(UnitId::Platform);
+        }
+        out.retain(|u| u != unit);
+        dedup_in_order(&mut out);
+        out
+    }
+
+    /// Objects of `units` (this plan, rendered) that use a unit the plan does not
+    /// order before theirs, one line each: empty when `needs` cover every object.
+    /// The plan derives a unit's needs from the model; this holds them to the objects.
+    pub fn unordered_needs(&self, platform: &Platform, units: &[crate::render::Unit]) -> Vec<String> {
+        let needs: BTreeMap<&UnitId, &Vec<UnitId>> = self.units.iter().map(|u| (&u.id, &u.needs)).collect();
+        let mut out = Vec::new();
+        for unit in units {
+            let mut reach = BTreeSet::new();
+            let mut stack = vec![&unit.kind];
+            while let Some(u) = stack.pop() {
+                for n in needs.get(u).copied().into_iter().flatten() {
+                    if reach.insert(n) {
+                        stack.push(n);
+                    }
+                }
+            }
+            for o in &unit.objects {
+                for n in self.object_needs(platform, &unit.kind, &o.0) {
+                    if !reach.contains(&n) {
+                        out.push(format!(
+                            "{} {}/{} of {} uses {n}, which the plan does not order before it",
+                            o.kind(),
+                            o.namespace(),
+                            o.name(),
+                            unit.kind
+                        ));
+                    }
+                }
+            }
+        }
+        for unit in &self.units {
+            for s in unit.start.iter().filter(|s| !unit.needs.contains(s)) {
+                out.push(format!("{} starts after {s} without needing it", unit.id));
+            }
+        }
+        out
+    }
 }
 
 /// The apps each selector matches; a selector that matches none is an error.
@@ -234,33 +314,83 @@ fn unit_graph(platform: &Platform, apps: &[String]) -> Vec<PlannedUnit> {
     let apps: Vec<_> = apps.iter().filter_map(|n| platform.app(n)).collect();
     let namespaces: BTreeSet<&str> = apps.iter().map(|a| a.namespace.as_str()).collect();
     let mut units = component_units(platform);
+    let origins = namespace_origins(platform);
+    let creator = |ns: &str| match origins.get(ns) {
+        Some(NamespaceOrigin::Unit(u @ UnitId::Component(_))) => Some(u.clone()),
+        _ => None,
+    };
+    // What objects of the platform and of apps use (checked against the rendered
+    // objects by `plan_needs_cover_what_every_object_uses`): the components serving
+    // the APIs of issuers, Gateways, routes, rules and monitors, and those creating
+    // the monitoring namespace (dashboards, rules) and the traffic one (the Gateway,
+    // Certificates). Not every component: nothing the platform applies uses the log
+    // collector, the metrics server or Reloader, which install beside it.
+    let monitoring: Vec<UnitId> = serving(platform, "monitoring.coreos.com")
+        .into_iter()
+        .chain(creator(&platform.monitoring.namespace))
+        .collect();
+    let mut platform_needs: Vec<UnitId> = platform
+        .components
+        .iter()
+        .filter(|c| !c.entry().serves.is_empty())
+        .map(|c| UnitId::Component(c.name.to_string()))
+        .chain(monitoring.iter().cloned())
+        .chain(creator(&platform.traffic.namespace))
+        .collect();
+    dedup_in_order(&mut platform_needs);
     units.push(PlannedUnit {
         id: UnitId::Platform,
-        // The platform's objects use every component: issuers, the Gateway, rules, dashboards.
-        needs: platform
-            .components
-            .iter()
-            .map(|c| UnitId::Component(c.name.to_string()))
-            .collect(),
+        start: platform_needs.clone(),
+        needs: platform_needs,
     });
+    // A namespace's own objects (the Namespace, its LimitRange and NetworkPolicies) use no component.
     units.extend(namespaces.iter().map(|ns| PlannedUnit {
         id: UnitId::namespace(*ns),
-        needs: vec![UnitId::Platform],
+        needs: Vec::new(),
+        start: Vec::new(),
     }));
+    let secrets = serving(platform, "secrets.hashicorp.com");
     for app in &apps {
-        let mut needs = vec![UnitId::namespace(&app.namespace)];
-        needs.extend(
+        let mut start = vec![UnitId::namespace(&app.namespace)];
+        start.extend(
             app.needs
                 .iter()
                 .filter_map(|n| platform.app(n))
                 .map(|n| UnitId::app(&n.namespace, &n.name)),
         );
+        let mut needs = start.clone();
+        // Every app has alert rules and a dashboard; Vault references become the
+        // operator's objects; public hosts get routes and Certificates that refer to
+        // the platform's Gateway and issuers.
+        needs.extend(monitoring.iter().cloned());
+        needs.extend(secrets.clone());
+        if !app.hosts.is_empty() {
+            needs.push(UnitId::Platform);
+        }
+        dedup_in_order(&mut needs);
         units.push(PlannedUnit {
             id: UnitId::app(&app.namespace, &app.name),
             needs,
+            start,
         });
     }
     units
+}
+
+fn dedup_in_order(units: &mut Vec<UnitId>) {
+    let mut seen = BTreeSet::new();
+    units.retain(|u| seen.insert(u.clone()));
+}
+
+/// The enabled component serving `api`: an API group (`cert-manager.io`), or a
+/// group and kind (`networking.k8s.io/Ingress`) for a component that serves one
+/// kind of a group (through its admission webhook).
+fn serving(platform: &Platform, api: &str) -> Option<UnitId> {
+    platform
+        .components
+        .iter()
+        .find(|c| c.entry().serves.contains(&api))
+        .map(|c| UnitId::Component(c.name.to_string()))
 }
 
 /// CRD units first (they need nothing), then components in catalog order,
@@ -275,6 +405,7 @@ fn component_units(platform: &Platform) -> Vec<PlannedUnit> {
         .map(|c| PlannedUnit {
             id: crds(c),
             needs: Vec::new(),
+            start: Vec::new(),
         })
         .collect();
     let monitoring_crds = platform
@@ -292,6 +423,7 @@ fn component_units(platform: &Platform) -> Vec<PlannedUnit> {
         needs.extend(c.needs.iter().map(|n| UnitId::Component(n.to_string())));
         units.push(PlannedUnit {
             id: UnitId::Component(c.name.to_string()),
+            start: needs.clone(),
             needs,
         });
     }
@@ -391,6 +523,7 @@ apps:
   web:
     image: ghcr.io/example/web:1.0.0
     port: 8080
+    hosts: [www]
     health: /healthz
     labels: { tier: front }
   api:
@@ -443,14 +576,25 @@ apps:
                 "app.back.worker"
             ]
         );
-        let worker = plan.up().last().expect("worker");
-        assert_eq!(worker.needs, [UnitId::namespace("back"), UnitId::app("back", "api")]);
-        let back = plan
-            .up()
-            .iter()
-            .find(|u| u.id == UnitId::namespace("back"))
-            .expect("namespace");
-        assert_eq!(back.needs, [UnitId::Platform]);
+        let unit = |id: UnitId| plan.up().iter().find(|u| u.id == id).expect("unit").clone();
+        let monitoring = UnitId::Component("kube-prometheus-stack".into());
+        // A worker starts once its namespace and the app it needs are up; its rules wait for the monitoring stack.
+        let worker = unit(UnitId::app("back", "worker"));
+        assert_eq!(worker.start, [UnitId::namespace("back"), UnitId::app("back", "api")]);
+        assert_eq!(
+            worker.needs,
+            [
+                UnitId::namespace("back"),
+                UnitId::app("back", "api"),
+                monitoring.clone()
+            ]
+        );
+        // An app with public hosts: its routes and Certificate need the platform's Gateway and issuers.
+        let web = unit(UnitId::app("shop", "web"));
+        assert_eq!(web.start, [UnitId::namespace("shop")]);
+        assert_eq!(web.needs, [UnitId::namespace("shop"), monitoring, UnitId::Platform]);
+        // A namespace's objects use no component: it goes first.
+        assert_eq!(unit(UnitId::namespace("back")).needs, []);
         assert_eq!(plan.apps, ["admin", "web", "api", "worker"]);
     }
 
@@ -579,7 +723,7 @@ apps: {}
     }
 
     #[test]
-    fn components_go_first_after_their_crds_and_needs_and_the_platform_needs_them_all() {
+    fn components_go_first_after_their_crds_and_needs_and_the_platform_needs_what_its_objects_use() {
         let plan = Plan::new(&platform(), &[]).expect("plan");
         let units = plan.up();
         let position = |id: &str| units.iter().position(|u| u.id.to_string() == id).expect(id);
@@ -604,19 +748,15 @@ apps: {}
         );
         assert_eq!(need("component.alloy"), &vec![component("loki")]);
         assert_eq!(need("component.loki"), &Vec::<UnitId>::new());
-        let platform_needs = need("platform");
-        for c in [
-            "cert-manager",
-            "envoy-gateway",
-            "kube-prometheus-stack",
-            "loki",
-            "alloy",
-            "blackbox-exporter",
-            "metrics-server",
-            "reloader",
-        ] {
-            assert!(platform_needs.contains(&component(c)), "{c}");
-        }
+        // Issuers, the Gateway, rules and dashboards; the rest installs beside the platform.
+        assert_eq!(
+            need("platform"),
+            &vec![
+                component("cert-manager"),
+                component("envoy-gateway"),
+                component("kube-prometheus-stack")
+            ]
+        );
         // Optional ones stay off unless the spec turns them on; ingress-nginx only in ingress mode.
         for off in ["vault", "vault-secrets-operator", "ingress-nginx"] {
             assert!(!plan.spec_units().contains(&component(off)), "{off}");

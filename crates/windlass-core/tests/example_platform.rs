@@ -86,6 +86,31 @@ fn streamed_units_follow_the_plan() {
 }
 
 #[test]
+fn the_plan_orders_every_object_after_what_it_uses_in_both_traffic_modes_and_with_vault() {
+    let ingress = EXAMPLE.replace("mode: gateway", "mode: ingress");
+    // Vault and its operator on, the backend reading its password from Vault.
+    let vault = EXAMPLE
+        .replace(
+            "  traffic:\n",
+            "  components: { vault: { enabled: true }, vault-secrets-operator: { enabled: true } }\n  traffic:\n",
+        )
+        .replace(
+            "DATABASE_PASSWORD: postgres-credentials/password",
+            "DATABASE_PASSWORD: { vault: secret/shop/db#password }",
+        );
+    assert_ne!(vault, EXAMPLE);
+    for text in [EXAMPLE, ingress.as_str(), vault.as_str()] {
+        let spec = windlass_core::spec::load("windlass.yaml", text).unwrap_or_else(|e| panic!("{e}"));
+        for (env, file) in &spec.environments {
+            let platform = Platform::build(file, env);
+            let plan = Plan::new(&platform, &[]).expect("plan");
+            let units = render(&platform, &plan).units;
+            assert_eq!(plan.unordered_needs(&platform, &units), Vec::<String>::new(), "{env}");
+        }
+    }
+}
+
+#[test]
 fn every_environment_passes_the_invariants_and_round_trips() {
     for env in ["development", "production"] {
         let (_, r) = rendered(env, &[]);

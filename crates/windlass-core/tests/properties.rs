@@ -177,6 +177,22 @@ proptest! {
     }
 
     #[test]
+    fn plan_needs_cover_what_every_object_uses(
+        apps in proptest::collection::vec(app_gen(), 1..7),
+        ingress in any::<bool>(),
+        tls in prop_oneof![Just("letsencrypt-prod"), Just("self-signed")],
+    ) {
+        let text = serde_saphyr::to_string(&spec_from(&apps, ingress, tls)).expect("yaml");
+        let spec = windlass_core::spec::load("prop.yaml", &text).expect("valid");
+        for (env, file) in &spec.environments {
+            let platform = Platform::build(file, env);
+            let plan = Plan::new(&platform, &[]).expect("plan");
+            let rendered = render(&platform, &plan);
+            prop_assert_eq!(plan.unordered_needs(&platform, &rendered.units), Vec::<String>::new());
+        }
+    }
+
+    #[test]
     fn gitops_trees_follow_every_edge_of_the_unit_graph_and_apply_every_object_once(
         apps in proptest::collection::vec(app_gen(), 1..7),
         ingress in any::<bool>(),

@@ -384,13 +384,15 @@ async fn an_acme_certificate_is_not_waited_for_and_status_shows_it_unissued() {
     p.write_web(&header, "hosts: [shop.invalid]");
     let up = p.run(&["up", "--timeout", "120"]);
     assert!(up.status.success(), "{}", text(&up));
-    // The stand-in fails the issuance a second after the Certificate is written.
+    // The stand-in fails the issuance a second after the Certificate is written (the
+    // app's last object: it waits for the platform's issuers). Until then `status`
+    // says it is waiting for cert-manager.
     let mut last = String::new();
     for _ in 0..20 {
         let status = p.run(&["status"]);
         assert!(status.status.success(), "{}", text(&status));
         last = text(&status);
-        if last.contains("certificate ") {
+        if last.contains("issuance failed") {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(500)).await;

@@ -82,6 +82,47 @@ apps: {{}}
     )
 }
 
+/// `spec` with two apps in namespace `<name>-apps`: `api` needs `db`. Their alert
+/// rules (PrometheusRules, which the webhook admits) and dashboards use the
+/// monitoring stack; their workloads do not.
+fn with_apps(spec: &str, name: &str) -> String {
+    spec.replace(
+        "apps: {}\n",
+        &format!(
+            "apps:
+  db:
+    image: registry.example/db:1.0.0
+    port: 5432
+    health: {{ tcp: true }}
+    namespace: {name}-apps
+  api:
+    image: registry.example/api:1.0.0
+    port: 8080
+    health: /healthz
+    namespace: {name}-apps
+    needs: [db]
+"
+        ),
+    )
+}
+
+/// The PrometheusRules in `namespace`.
+async fn rules(bed: &Bed, namespace: &str) -> Vec<String> {
+    let api = kube::Api::<kube::api::DynamicObject>::namespaced_with(
+        bed.bed.client(),
+        namespace,
+        &kube::discovery::ApiResource {
+            group: "monitoring.coreos.com".into(),
+            version: "v1".into(),
+            api_version: "monitoring.coreos.com/v1".into(),
+            kind: "PrometheusRule".into(),
+            plural: "prometheusrules".into(),
+        },
+    );
+    let list = api.list(&ListParams::default()).await.expect("list rules");
+    list.items.into_iter().filter_map(|r| r.metadata.name).collect()
+}
+
 fn webhook_values(url: &str) -> String {
     format!("        testbed: {{ webhook: {{ url: \"{url}\", onlyReleaseNamespace: true }} }}\n")
 }
@@ -280,9 +321,14 @@ async fn a_webhook_not_ready_yet_holds_back_what_depends_on_it_until_it_admits()
     let name = "wc-late";
     let port = free_port();
     let url = format!("https://127.0.0.1:{port}/validate");
-    let p = Platform::new(&bed, name, &spec(name, &bed.chart_repo, &webhook_values(&url)));
-    // The webhook comes up only once windlass's gate is waiting on it: until then the
-    // platform must stay back.
+    let p = Platform::new(
+        &bed,
+        name,
+        &with_apps(&spec(name, &bed.chart_repo, &webhook_values(&url)), name),
+    );
+    // The webhook comes up only once windlass's gate is waiting on it, and 15 s later:
+    // until then the platform, and the apps' rules, must stay back; the apps' workloads
+    // (which do not use the monitoring stack) roll out meanwhile, `api` once `db` serves.
     let mut child = windlass_cmd(p.dir(), &p.kubeconfig, &["up", "--output", "json", "--timeout", "120"])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -296,7 +342,7 @@ async fn a_webhook_not_ready_yet_holds_back_what_depends_on_it_until_it_admits()
         let mut started = false;
         for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
             if !started && line.contains("\"waiting\"") && line.contains("admission webhook") {
-                forward_after(port, to.clone(), Duration::from_secs(3));
+                forward_after(port, to.clone(), Duration::from_secs(15));
                 started = true;
             }
             lines.push(line);
@@ -327,6 +373,29 @@ async fn a_webhook_not_ready_yet_holds_back_what_depends_on_it_until_it_admits()
         ready < platform,
         "the platform's rules went on only after the webhook admitted"
     );
+    let (db, api) = (format!("app.{name}-apps.db"), format!("app.{name}-apps.api"));
+    let holding = ev
+        .iter()
+        .position(|e| {
+            e["event"] == "waiting"
+                && e["unit"] == db.as_str()
+                && e["message"]
+                    .as_str()
+                    .is_some_and(|m| m.starts_with("serving; holding") && m.contains("PrometheusRule"))
+        })
+        .expect("db held its rules back");
+    let api_applying = position(&ev, "applying", &api).expect("api applied");
+    assert!(
+        holding < api_applying && api_applying < ready,
+        "db served and api started while the monitoring stack's webhook was not admitting"
+    );
+    assert!(
+        position(&ev, "ready", &db).expect("db ready") > ready,
+        "db is done once its rules are in"
+    );
+    let mut held = rules(&bed, &format!("{name}-apps")).await;
+    held.sort();
+    assert_eq!(held, ["api", "db"], "both apps' rules went in at the end");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -336,7 +405,11 @@ async fn a_webhook_that_never_admits_fails_the_run_with_exit_3_naming_it() {
     let name = "wc-dead";
     // Nothing ever listens here.
     let url = format!("https://127.0.0.1:{}/validate", free_port());
-    let p = Platform::new(&bed, name, &spec(name, &bed.chart_repo, &webhook_values(&url)));
+    let p = Platform::new(
+        &bed,
+        name,
+        &with_apps(&spec(name, &bed.chart_repo, &webhook_values(&url)), name),
+    );
     let out = p.run(&["up", "--timeout", "15"]);
     assert_eq!(out.status.code(), Some(3), "{}", text(&out));
     let all = text(&out);
@@ -350,20 +423,28 @@ async fn a_webhook_that_never_admits_fails_the_run_with_exit_3_naming_it() {
             .any(|l| l == "- platform                 skipped: kube-prometheus-stack failed"),
         "{all}"
     );
-    // Nothing downstream was applied: the platform's rules are not there.
-    let rules = kube::Api::<kube::api::DynamicObject>::namespaced_with(
-        bed.bed.client(),
-        &p.namespace,
-        &kube::discovery::ApiResource {
-            group: "monitoring.coreos.com".into(),
-            version: "v1".into(),
-            api_version: "monitoring.coreos.com/v1".into(),
-            kind: "PrometheusRule".into(),
-            plural: "prometheusrules".into(),
-        },
+    // Nothing that needs the webhook was applied: neither the platform's rules nor the apps'.
+    assert_eq!(
+        rules(&bed, &p.namespace).await,
+        Vec::<String>::new(),
+        "no platform rule"
     );
-    let list = rules.list(&ListParams::default()).await.expect("list rules");
-    assert!(list.items.is_empty(), "no platform rule was applied");
+    assert_eq!(
+        rules(&bed, &format!("{name}-apps")).await,
+        Vec::<String>::new(),
+        "no app rule"
+    );
+    // The apps' workloads use nothing of the monitoring stack: they went in, and each
+    // app fails naming what its rules waited for.
+    let deployments: Api<Deployment> = Api::namespaced(bed.bed.client(), &format!("{name}-apps"));
+    for app in ["db", "api"] {
+        deployments.get(app).await.expect("the workload went in");
+        assert!(
+            all.lines().any(|l| l.starts_with(&format!("✗ app {app} "))
+                && l.contains("never went in: kube-prometheus-stack failed")),
+            "{all}"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

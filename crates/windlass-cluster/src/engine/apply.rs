@@ -8,6 +8,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+use windlass_core::unit::UnitId;
+
+use super::schedule::Board;
 use super::{ApplyUnit, Ctx, Event, UnitResult, prune, rollback, wait};
 use crate::ClusterError;
 use crate::history::{self, History, Outcome, Revision};
@@ -23,7 +26,7 @@ pub(crate) fn unit_objects(history: &History, objects: &[Value]) -> Vec<Value> {
     objects
 }
 
-pub(super) async fn deploy(ctx: &Ctx, unit: ApplyUnit, timeout: Duration) -> UnitResult {
+pub(super) async fn deploy(ctx: &Ctx, unit: ApplyUnit, timeout: Duration, board: &Board) -> UnitResult {
     let started = Instant::now();
     let mut result = UnitResult {
         unit: unit.id.clone(),
@@ -94,16 +97,9 @@ pub(super) async fn deploy(ctx: &Ctx, unit: ApplyUnit, timeout: Duration) -> Uni
         known.extend(live_secrets(ctx, &objects).await);
     }
     let outcome = if unchanged && in_sync(ctx, &applied).await {
-        Ok(())
+        wait::wait_ready(ctx, &unit.id, &applied, timeout).await
     } else {
-        apply_all(ctx, &applied).await
-    };
-    let outcome = match outcome {
-        Ok(()) => wait::wait_ready(ctx, &unit.id, &applied, timeout).await,
-        Err(e) => Err(wait::Failure {
-            reason: e.to_string(),
-            details: Vec::new(),
-        }),
+        rollout(ctx, &unit, &applied, timeout, board).await
     };
     match outcome {
         Ok(()) => {
@@ -153,6 +149,60 @@ pub(super) async fn deploy(ctx: &Ctx, unit: ApplyUnit, timeout: Duration) -> Uni
         }
     }
     result
+}
+
+/// Applies `applied` (the unit's objects, in order) and waits for them: first
+/// every object whose needs are done; then, the unit serving (what needs it may
+/// start), the objects held for units not done yet, once those are.
+async fn rollout(
+    ctx: &Ctx,
+    unit: &ApplyUnit,
+    applied: &[Value],
+    timeout: Duration,
+    board: &Board,
+) -> Result<(), wait::Failure> {
+    let failed = |e: ClusterError| wait::Failure {
+        reason: e.to_string(),
+        details: Vec::new(),
+    };
+    let (mut now, mut held, mut waits): (Vec<Value>, Vec<Value>, Vec<UnitId>) = Default::default();
+    for (i, o) in applied.iter().enumerate() {
+        let needs = unit.object_needs.get(i).map(Vec::as_slice).unwrap_or_default();
+        let pending: Vec<&UnitId> = needs.iter().filter(|n| !board.is_done(n)).collect();
+        if pending.is_empty() {
+            now.push(o.clone());
+        } else {
+            held.push(o.clone());
+            waits.extend(pending.into_iter().cloned());
+        }
+    }
+    apply_all(ctx, &now).await.map_err(failed)?;
+    wait::wait_ready(ctx, &unit.id, &now, timeout).await?;
+    if held.is_empty() {
+        return Ok(());
+    }
+    waits.sort();
+    waits.dedup();
+    let names: Vec<String> = held.iter().map(|o| ObjectRef::of(o).to_string()).collect();
+    let until: Vec<String> = waits.iter().map(UnitId::title).collect();
+    board.serving(&unit.id);
+    ctx.emit(Event::Waiting {
+        unit: unit.id.clone(),
+        message: format!(
+            "serving; holding {} until {} {} ready",
+            names.join(", "),
+            until.join(" and "),
+            if waits.len() == 1 { "is" } else { "are" }
+        ),
+    });
+    if let Err(need) = board.wait_done(&waits).await {
+        return Err(wait::Failure {
+            reason: format!("{} never went in: {} failed", names.join(", "), need.title()),
+            details: Vec::new(),
+        });
+    }
+    apply_all(ctx, &held).await.map_err(failed)?;
+    wait::wait_ready(ctx, &unit.id, &held, timeout).await
 }
 
 pub(super) fn set_result(history: &mut History, number: u32, outcome: Outcome, message: String) {

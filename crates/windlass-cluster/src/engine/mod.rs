@@ -36,8 +36,12 @@ pub struct ApplyUnit {
     pub id: UnitId,
     /// In apply order.
     pub objects: Vec<Value>,
-    /// Units that must be ready first.
+    /// Units that must be serving before it starts (the plan's `start`).
     pub needs: Vec<UnitId>,
+    /// Per object of `objects` (same order; missing = none): units that must be
+    /// done before that object is applied. The rest of the unit goes ahead; these
+    /// objects are held until then (an app's monitors until the monitoring stack is in).
+    pub object_needs: Vec<Vec<UnitId>>,
     /// For `crds.*` and `component.*` units: the component (chart, release, values, gates).
     pub component: Option<Arc<windlass_core::components::Component>>,
     /// For `component.*` units: the component's namespace, ensured before its release
@@ -55,6 +59,7 @@ impl ApplyUnit {
             id,
             objects,
             needs,
+            object_needs: Vec::new(),
             component: None,
             namespace: None,
             secrets: Vec::new(),
@@ -210,11 +215,11 @@ impl Ctx {
 }
 
 /// One unit of any kind, to its end (ready, failed and rolled back, or skipped).
-pub(super) async fn deploy(ctx: &Ctx, unit: ApplyUnit, timeout: Duration) -> UnitResult {
+pub(super) async fn deploy(ctx: &Ctx, unit: ApplyUnit, timeout: Duration, board: &schedule::Board) -> UnitResult {
     match (&unit.id, unit.component.clone()) {
         (UnitId::Crds(_), Some(c)) => component::crds(ctx, unit, &c, timeout).await,
         (UnitId::Component(_), Some(c)) => component::release(ctx, unit, &c, timeout).await,
-        _ => apply::deploy(ctx, unit, timeout).await,
+        _ => apply::deploy(ctx, unit, timeout, board).await,
     }
 }
 

@@ -44,8 +44,12 @@ fn has_gate(o: &Value) -> bool {
             && matches!(issuer, Some(d::SELF_SIGNED_CA_ISSUER | d::SELF_SIGNED_BOOTSTRAP_ISSUER)))
 }
 
-/// Gate polls (every 500 ms) between two looks at the pods for a reason the unit can never become ready.
-const FATAL_EVERY: u32 = 6;
+/// How often a gate looks at the live objects: a quarter second is a few cheap
+/// GETs per waiting unit, and what a chain of `needs` waits on top of the rollouts.
+const POLL: Duration = Duration::from_millis(250);
+
+/// Gate polls between two looks at the pods for a reason the unit can never become ready (3 s).
+const FATAL_EVERY: u32 = 12;
 
 /// Waits until every workload among `objects` passes its readiness gate; fails
 /// at once when a gate fails or the pods show the unit can never become ready
@@ -97,7 +101,7 @@ pub(super) async fn wait_ready(ctx: &Ctx, unit: &UnitId, objects: &[Value], time
             });
             last_message = message;
         }
-        tokio::time::sleep(Duration::from_millis(500)).await;
+        tokio::time::sleep(POLL).await;
     }
 }
 

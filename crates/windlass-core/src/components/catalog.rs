@@ -145,6 +145,10 @@ pub struct Entry {
     pub needs: &'static [ComponentName],
     pub crds: CrdSource,
     pub gates: &'static [GateKind],
+    /// The APIs it serves (its CRDs, its admission webhook, its controller): an API
+    /// group (`cert-manager.io`) or one kind of a group (`networking.k8s.io/Ingress`).
+    /// An object of one of them waits for the component (`plan::Plan::object_needs`).
+    pub serves: &'static [&'static str],
     /// Upstream retired it: installable, but `status` says so.
     pub retired: bool,
 }
@@ -166,6 +170,7 @@ static CATALOG: [Entry; 11] = [
         needs: &[],
         crds: CrdSource::Template("crds.enabled"),
         gates: &[GateKind::WebhookAdmits],
+        serves: &["cert-manager.io", "acme.cert-manager.io"],
         retired: false,
     },
     Entry {
@@ -181,6 +186,7 @@ static CATALOG: [Entry; 11] = [
         needs: &[],
         crds: CrdSource::CrdsDir,
         gates: &[],
+        serves: &["gateway.networking.k8s.io", "gateway.envoyproxy.io"],
         retired: false,
     },
     Entry {
@@ -196,6 +202,7 @@ static CATALOG: [Entry; 11] = [
         needs: &[],
         crds: CrdSource::None,
         gates: &[GateKind::WebhookAdmits],
+        serves: &["networking.k8s.io/Ingress"],
         retired: true,
     },
     Entry {
@@ -212,6 +219,7 @@ static CATALOG: [Entry; 11] = [
         needs: &[],
         crds: CrdSource::Template("crds.enabled"),
         gates: &[GateKind::WebhookAdmits],
+        serves: &["monitoring.coreos.com"],
         retired: false,
     },
     Entry {
@@ -227,6 +235,7 @@ static CATALOG: [Entry; 11] = [
         needs: &[],
         crds: CrdSource::None,
         gates: &[],
+        serves: &[],
         retired: false,
     },
     Entry {
@@ -243,6 +252,7 @@ static CATALOG: [Entry; 11] = [
         needs: &[C::Loki],
         crds: CrdSource::None,
         gates: &[],
+        serves: &[],
         retired: false,
     },
     Entry {
@@ -258,6 +268,7 @@ static CATALOG: [Entry; 11] = [
         needs: &[],
         crds: CrdSource::None,
         gates: &[],
+        serves: &[],
         retired: false,
     },
     Entry {
@@ -273,6 +284,7 @@ static CATALOG: [Entry; 11] = [
         needs: &[],
         crds: CrdSource::None,
         gates: &[GateKind::ApiServiceAvailable("v1beta1.metrics.k8s.io")],
+        serves: &[],
         retired: false,
     },
     Entry {
@@ -288,6 +300,7 @@ static CATALOG: [Entry; 11] = [
         needs: &[],
         crds: CrdSource::None,
         gates: &[],
+        serves: &[],
         retired: false,
     },
     Entry {
@@ -303,6 +316,7 @@ static CATALOG: [Entry; 11] = [
         needs: &[],
         crds: CrdSource::None,
         gates: &[],
+        serves: &[],
         retired: false,
     },
     Entry {
@@ -318,6 +332,7 @@ static CATALOG: [Entry; 11] = [
         needs: &[C::Vault],
         crds: CrdSource::CrdsDir,
         gates: &[],
+        serves: &["secrets.hashicorp.com"],
         retired: false,
     },
 ];

@@ -47,10 +47,21 @@ pub fn target(spec: &SpecArgs, only: &[Selector]) -> Result<Target, CliError> {
                 (UnitId::Component(_), Some(c)) => component_namespace(&platform, c).map(|o| o.0),
                 _ => None,
             };
+            let objects = objects.remove(&u.id).unwrap_or_default();
+            // What an object uses beyond what its unit starts after holds that object back.
+            let object_needs = objects
+                .iter()
+                .map(|o| {
+                    let mut needs = plan.object_needs(&platform, &u.id, o);
+                    needs.retain(|n| !u.start.contains(n));
+                    needs
+                })
+                .collect();
             ApplyUnit {
                 id: u.id.clone(),
-                objects: objects.remove(&u.id).unwrap_or_default(),
-                needs: u.needs.clone(),
+                objects,
+                needs: u.start.clone(),
+                object_needs,
                 component,
                 namespace,
                 secrets: Vec::new(),
