@@ -395,7 +395,7 @@ async fn a_webhook_not_ready_yet_holds_back_what_depends_on_it_until_it_admits()
     );
     let mut held = rules(&bed, &format!("{name}-apps")).await;
     held.sort();
-    assert_eq!(held, ["api", "db"], "both apps' rules went in at the end");
+    assert_eq!(held, ["api-alerts", "db-alerts"], "both apps' rules went in at the end");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
