@@ -169,6 +169,8 @@ pub fn platform(opts: &PlatformOptions) -> Result<()> {
         &env,
         &work.join("install-sh.log"),
     )?;
+    // The last bed holds what install.sh installed: not what a later `testbed up` should find.
+    crate::bed::down()?;
 
     let noop_median = {
         let mut sorted = noops.clone();
