@@ -130,17 +130,18 @@ impl Plan {
         }
         let apps = order(platform, &chosen);
         let all: BTreeSet<&str> = platform.apps.iter().map(|a| a.name.as_str()).collect();
-        let spec_units = unit_graph(platform, &order(platform, &all))
+        let namespaces = namespace_origins(platform);
+        let spec_units = unit_graph(platform, &namespaces, &order(platform, &all))
             .into_iter()
             .map(|u| u.id)
             .collect();
         let unit_of = |name: &str| platform.app(name).map(|a| UnitId::app(&a.namespace, &a.name));
         Ok(Plan {
-            units: unit_graph(platform, &apps),
+            units: unit_graph(platform, &namespaces, &apps),
             apps,
             spec_units,
             named: named.map(|n| n.into_iter().filter_map(unit_of).collect()),
-            namespaces: namespace_origins(platform),
+            namespaces,
         })
     }
 
@@ -211,10 +212,11 @@ impl Plan {
         let namespace = object.pointer("/metadata/namespace").and_then(|n| n.as_str());
         // A component unit ensures its own namespace before its objects.
         let own = |ns: &str| match unit {
-            UnitId::Component(c) => platform
-                .components
-                .iter()
-                .any(|k| k.name.as_str() == c && k.namespace == ns),
+            UnitId::Component(c) => c
+                .parse()
+                .ok()
+                .and_then(|c| platform.component(c))
+                .is_some_and(|c| c.namespace == ns),
             _ => false,
         };
         if let Some(NamespaceOrigin::Unit(u)) = namespace.filter(|ns| !own(ns)).and_then(|ns| self.namespaces.get(ns)) {
@@ -310,11 +312,10 @@ fn select<'a>(platform: &'a Platform, only: &[Selector]) -> Result<BTreeSet<&'a 
 /// The enabled components (each after its CRDs and the components it needs),
 /// the platform, then each namespace of `apps` (sorted), then `apps` in the given
 /// order; each with its needs among them.
-fn unit_graph(platform: &Platform, apps: &[String]) -> Vec<PlannedUnit> {
+fn unit_graph(platform: &Platform, origins: &BTreeMap<String, NamespaceOrigin>, apps: &[String]) -> Vec<PlannedUnit> {
     let apps: Vec<_> = apps.iter().filter_map(|n| platform.app(n)).collect();
     let namespaces: BTreeSet<&str> = apps.iter().map(|a| a.namespace.as_str()).collect();
     let mut units = component_units(platform);
-    let origins = namespace_origins(platform);
     let creator = |ns: &str| match origins.get(ns) {
         Some(NamespaceOrigin::Unit(u @ UnitId::Component(_))) => Some(u.clone()),
         _ => None,

@@ -59,24 +59,25 @@ async fn a_missing_monitoring_namespace_names_the_spec_key_and_the_fix() {
          install the monitoring stack there, or create the namespace with `kubectl create namespace {mon}`, \
          or set `platform.monitoring.namespace` to the namespace where it runs"
     );
-    let failed: Vec<&str> = all.lines().filter(|l| l.starts_with("✗ ")).collect();
-    assert_eq!(failed.len(), 2, "{all}");
+    let lines: Vec<&str> = all.lines().collect();
+    let failed = lines.iter().filter(|l| l.starts_with("✗ ")).count();
+    assert_eq!(failed, 2, "{all}");
     for unit in ["platform", "app web"] {
         let line = format!("✗ {unit:<24} failed: ");
-        let at = all
-            .lines()
+        let at = lines
+            .iter()
             .position(|l| l.starts_with(&line))
             .unwrap_or_else(|| panic!("{all}"));
-        let lines: Vec<&str> = all.lines().collect();
         assert!(lines[at].ends_with(&expected_end), "{all}");
         assert_eq!(lines.get(at + 1).copied(), Some(help.as_str()), "{all}");
     }
     assert!(
-        all.lines()
+        lines
+            .iter()
             .any(|l| l.starts_with(&format!("✓ namespace {apps_ns} ready"))),
         "{all}"
     );
-    assert!(!all.lines().any(|l| l.starts_with("- ")), "nothing skipped: {all}");
+    assert!(!lines.iter().any(|l| l.starts_with("- ")), "nothing skipped: {all}");
     for leak in ["Status {", "ApiError", "Some(", "NotFound ("] {
         assert!(!all.contains(leak), "a debug dump leaked:\n{all}");
     }

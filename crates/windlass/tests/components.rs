@@ -106,19 +106,21 @@ fn with_apps(spec: &str, name: &str) -> String {
     )
 }
 
+/// The objects of a custom kind (group, version, kind, plural) in `namespace`.
+fn dynamic(
+    client: kube::Client,
+    (group, version, kind, plural): (&str, &str, &str, &str),
+    namespace: &str,
+) -> Api<kube::api::DynamicObject> {
+    let gvk = kube::api::GroupVersionKind::gvk(group, version, kind);
+    let resource = kube::api::ApiResource::from_gvk_with_plural(&gvk, plural);
+    Api::namespaced_with(client, namespace, &resource)
+}
+
 /// The PrometheusRules in `namespace`.
 async fn rules(bed: &Bed, namespace: &str) -> Vec<String> {
-    let api = kube::Api::<kube::api::DynamicObject>::namespaced_with(
-        bed.bed.client(),
-        namespace,
-        &kube::discovery::ApiResource {
-            group: "monitoring.coreos.com".into(),
-            version: "v1".into(),
-            api_version: "monitoring.coreos.com/v1".into(),
-            kind: "PrometheusRule".into(),
-            plural: "prometheusrules".into(),
-        },
-    );
+    let resource = ("monitoring.coreos.com", "v1", "PrometheusRule", "prometheusrules");
+    let api = dynamic(bed.bed.client(), resource, namespace);
     let list = api.list(&ListParams::default()).await.expect("list rules");
     list.items.into_iter().filter_map(|r| r.metadata.name).collect()
 }
@@ -694,16 +696,7 @@ async fn init_then_up_brings_every_component_and_app_to_ready() {
     // listener for it whose certificate comes from the self-signed chain.
     let client = bed.bed.client();
     let host = grafana.trim_start_matches("https://");
-    let dynamic = |group: &str, version: &str, kind: &str, plural: &str, ns: &str| {
-        let resource = kube::api::ApiResource {
-            group: group.into(),
-            version: version.into(),
-            api_version: format!("{group}/{version}"),
-            kind: kind.into(),
-            plural: plural.into(),
-        };
-        Api::<kube::api::DynamicObject>::namespaced_with(client.clone(), ns, &resource)
-    };
+    let dynamic = |group, version, kind, plural, ns: &str| dynamic(client.clone(), (group, version, kind, plural), ns);
     let route = dynamic(
         "gateway.networking.k8s.io",
         "v1",

@@ -60,26 +60,21 @@ impl Board {
 
     /// Waits until every unit of `needs` is done: `Err` names the first that failed.
     pub(crate) async fn wait_done(&self, needs: &[UnitId]) -> Result<(), UnitId> {
+        let needs: Vec<&UnitId> = needs.iter().filter(|n| self.in_plan.contains(*n)).collect();
+        let failed = |board: &BTreeMap<UnitId, Progress>| {
+            needs
+                .iter()
+                .find(|n| board.get(**n) == Some(&Progress::Done(false)))
+                .map(|n| (*n).clone())
+        };
+        let settled = |board: &BTreeMap<UnitId, Progress>| {
+            failed(board).is_some() || needs.iter().all(|n| board.get(*n) == Some(&Progress::Done(true)))
+        };
         let mut rx = self.tx.subscribe();
-        loop {
-            {
-                let board = rx.borrow_and_update();
-                let mut all = true;
-                for n in needs.iter().filter(|n| self.in_plan.contains(*n)) {
-                    match board.get(n) {
-                        Some(Progress::Done(true)) => {}
-                        Some(Progress::Done(false)) => return Err(n.clone()),
-                        _ => all = false,
-                    }
-                }
-                if all {
-                    return Ok(());
-                }
-            }
-            if rx.changed().await.is_err() {
-                // The run is over (the board is gone): nothing will change any more.
-                return Err(needs.first().cloned().unwrap_or(UnitId::Platform));
-            }
+        match rx.wait_for(settled).await {
+            Ok(board) => failed(&board).map_or(Ok(()), Err),
+            // `self` holds the sender: the channel cannot close while this waits.
+            Err(_) => Err(needs.first().map_or(UnitId::Platform, |n| (*n).clone())),
         }
     }
 }
@@ -201,4 +196,49 @@ async fn recover_pending_releases(
         });
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn board() -> Board {
+        Board::new(
+            [UnitId::Platform, UnitId::Component("loki".into())]
+                .into_iter()
+                .collect(),
+        )
+    }
+
+    #[tokio::test]
+    async fn held_objects_wait_until_their_needs_are_done_and_learn_which_failed() {
+        let b = board();
+        let loki = UnitId::Component("loki".into());
+        let outside = UnitId::Component("reloader".into());
+        assert!(b.is_done(&outside), "a unit outside the run is met already");
+        assert!(!b.is_done(&UnitId::Platform));
+        let waiter = {
+            let b = b.clone();
+            let needs = vec![UnitId::Platform, loki.clone(), outside];
+            tokio::spawn(async move { b.wait_done(&needs).await })
+        };
+        b.serving(&UnitId::Platform);
+        b.set(&loki, Progress::Done(true));
+        tokio::task::yield_now().await;
+        assert!(!waiter.is_finished(), "serving is not done");
+        b.set(&UnitId::Platform, Progress::Done(true));
+        assert_eq!(waiter.await.expect("join"), Ok(()));
+
+        let b = board();
+        let waiter = {
+            let b = b.clone();
+            tokio::spawn(async move { b.wait_done(&[UnitId::Platform, UnitId::Component("loki".into())]).await })
+        };
+        b.set(&loki, Progress::Done(false));
+        assert_eq!(
+            waiter.await.expect("join"),
+            Err(loki),
+            "a failure ends the wait at once"
+        );
+    }
 }
